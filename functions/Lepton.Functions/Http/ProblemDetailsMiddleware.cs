@@ -1,0 +1,29 @@
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Middleware;
+using Microsoft.Extensions.Logging;
+
+namespace Lepton.Functions.Http;
+
+/// <summary>Turns exceptions escaping HTTP functions into problem+json (see <see cref="ProblemMapping"/>).</summary>
+public sealed partial class ProblemDetailsMiddleware(ILogger<ProblemDetailsMiddleware> logger) : IFunctionsWorkerMiddleware
+{
+    public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception e) when (context.GetHttpContext() is { } http)
+        {
+            if (!ProblemMapping.IsExpected(e))
+            {
+                LogUnhandled(e, context.FunctionDefinition.Name);
+            }
+
+            context.GetInvocationResult().Value = ProblemMapping.ToResult(e, http.Request.Path);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Function {Function} failed")]
+    private partial void LogUnhandled(Exception exception, string function);
+}

@@ -1,0 +1,62 @@
+using System.Reflection;
+using System.Text.Json;
+using Lepton.Errors;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Lepton.Functions.Http;
+
+/// <summary>
+/// The one mapping from exceptions to HTTP: RFC 7807 problem+json. Used by the worker middleware in Azure and by the
+/// dev host, so both answer the same. Unexpected exceptions become a 500 that reveals nothing of the internals.
+/// </summary>
+public static class ProblemMapping
+{
+    public const string ContentType = "application/problem+json";
+
+    public static int StatusFor(ErrorKind kind) => kind switch
+    {
+        ErrorKind.BadRequest => StatusCodes.Status400BadRequest,
+        ErrorKind.Unauthorized => StatusCodes.Status401Unauthorized,
+        ErrorKind.Forbidden => StatusCodes.Status403Forbidden,
+        ErrorKind.NotFound => StatusCodes.Status404NotFound,
+        ErrorKind.Conflict => StatusCodes.Status409Conflict,
+        ErrorKind.PayloadTooLarge => StatusCodes.Status413PayloadTooLarge,
+        ErrorKind.Unavailable => StatusCodes.Status503ServiceUnavailable,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+
+    /// <summary>True when the exception is a caller's or the platform's expected error, not a bug.</summary>
+    public static bool IsExpected(Exception exception) => Unwrap(exception) is LeptonException or JsonException or BadHttpRequestException;
+
+    public static IActionResult ToResult(Exception exception, string? instance)
+    {
+        ProblemDetails problem = Unwrap(exception) switch
+        {
+            LeptonException e => Create(StatusFor(e.Kind), e.Title, e.Message, instance, e.Extensions),
+            JsonException e => Create(StatusCodes.Status400BadRequest, "The request body is not valid JSON.", e.Message, instance),
+            BadHttpRequestException e => Create(e.StatusCode, "The request is not valid.", e.Message, instance),
+            _ => Create(StatusCodes.Status500InternalServerError, "An internal error occurred.",
+                "The platform failed to handle this request; it was logged. Try again, or report the time of the failure.", instance),
+        };
+        return new ObjectResult(problem) { StatusCode = problem.Status, ContentTypes = { ContentType } };
+    }
+
+    private static ProblemDetails Create(int status, string title, string detail, string? instance, IReadOnlyDictionary<string, object?>? extensions = null)
+    {
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Instance = instance, Type = $"https://httpstatuses.io/{status}" };
+        foreach ((string key, object? value) in extensions ?? new Dictionary<string, object?>())
+        {
+            problem.Extensions[key] = value;
+        }
+
+        return problem;
+    }
+
+    private static Exception Unwrap(Exception exception) => exception switch
+    {
+        AggregateException { InnerExceptions.Count: 1 } a => Unwrap(a.InnerExceptions[0]),
+        TargetInvocationException { InnerException: { } inner } => Unwrap(inner),
+        _ => exception,
+    };
+}

@@ -1,0 +1,36 @@
+using System.Text.Json;
+using Lepton.Errors;
+using Lepton.Security;
+using Microsoft.AspNetCore.Http;
+
+namespace Lepton.Functions.Http;
+
+public static class RequestExtensions
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Largest JSON body an API call accepts; data goes through upload URLs, not the API.</summary>
+    public const long MaxJsonBodyBytes = 1 << 20;
+
+    public static string? ApiKey(this HttpRequest request) => request.Headers[AccessPolicy.ApiKeyHeader].FirstOrDefault();
+
+    /// <summary>Reads a JSON body; a missing, oversized or malformed body is the caller's error (400/413), never a 500.</summary>
+    public static async Task<T> ReadJsonBodyAsync<T>(this HttpRequest request, CancellationToken ct = default)
+        where T : class
+    {
+        if (request.ContentLength > MaxJsonBodyBytes)
+        {
+            throw LeptonException.TooLarge($"The JSON body may have at most {MaxJsonBodyBytes:N0} bytes.");
+        }
+
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<T>(request.Body, Json, ct)
+                ?? throw LeptonException.BadRequest("The request needs a JSON body.");
+        }
+        catch (JsonException e)
+        {
+            throw LeptonException.BadRequest($"The request body is not valid JSON: {e.Message}");
+        }
+    }
+}

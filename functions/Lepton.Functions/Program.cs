@@ -1,0 +1,13 @@
+using Lepton;
+using Lepton.Functions;
+using Lepton.Functions.Http;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<ProblemDetailsMiddleware>();
+builder.Services.AddLeptonFunctionApp(builder.Configuration);
+builder.Services.AddHostedService<BootstrapHostedService>();
+builder.Build().Run();

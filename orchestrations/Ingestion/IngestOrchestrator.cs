@@ -1,0 +1,50 @@
+using Lepton.Datasets;
+using Lepton.Ingestion;
+using Microsoft.DurableTask;
+
+namespace Lepton.Orchestrations.Ingestion;
+
+/// <summary>
+/// One uploaded file becomes a curated dataset version or a rejection report: analyze, clean, publish.
+/// Deterministic: it only passes references and small metadata between activities and reads no clock or storage itself.
+/// </summary>
+public sealed class IngestOrchestrator
+{
+    private const int Steps = 3;
+
+    /// <summary>Transient storage faults are retried; a file's own problems come back as data, not exceptions.</summary>
+    public static TaskOptions ActivityRetry { get; } =
+        TaskOptions.FromRetryPolicy(new RetryPolicy(maxNumberOfAttempts: 4, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2));
+
+    public async Task<IngestOutcome> RunAsync(TaskOrchestrationContext context, IngestRequest request)
+    {
+        context.SetCustomStatus(new IngestProgress("analyzing", 0, Steps));
+        SourceAnalysis analysis = await context.CallActivityAsync<SourceAnalysis>(nameof(AnalyzeSource), request, ActivityRetry);
+        if (analysis.IsRejected)
+        {
+            return await RejectAsync(context, new RejectRequest(request, analysis.Problems, analysis, null), analysis.DataRows);
+        }
+
+        context.SetCustomStatus(new IngestProgress("cleaning", 1, Steps));
+        CleanedVersion cleaned = await context.CallActivityAsync<CleanedVersion>(nameof(CleanSource), new CleanRequest(request, analysis), ActivityRetry);
+        if (cleaned.Cleaning.IsRejected)
+        {
+            return await RejectAsync(context, new RejectRequest(request, cleaned.Cleaning.Problems, analysis, cleaned.Version), cleaned.Cleaning.RowsIn);
+        }
+
+        context.SetCustomStatus(new IngestProgress("publishing", 2, Steps));
+        DatasetVersionRecord version = await context.CallActivityAsync<DatasetVersionRecord>(
+            nameof(PublishDatasetVersion), new PublishRequest(request, analysis, cleaned), ActivityRetry);
+        context.SetCustomStatus(new IngestProgress("published", Steps, Steps));
+        return new IngestOutcome(request.RunId, IngestRunStatus.Published, request.Dataset, version.Version,
+            cleaned.Cleaning.RowsIn, cleaned.Cleaning.RowsOut, [], null);
+    }
+
+    private static async Task<IngestOutcome> RejectAsync(TaskOrchestrationContext context, RejectRequest rejection, long rowsIn)
+    {
+        context.SetCustomStatus(new IngestProgress("rejecting", Steps - 1, Steps));
+        string report = await context.CallActivityAsync<string>(nameof(RejectSource), rejection, ActivityRetry);
+        context.SetCustomStatus(new IngestProgress("rejected", Steps, Steps));
+        return new IngestOutcome(rejection.Ingest.RunId, IngestRunStatus.Rejected, rejection.Ingest.Dataset, null, rowsIn, 0, rejection.Problems, report);
+    }
+}

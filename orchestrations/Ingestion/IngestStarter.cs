@@ -1,0 +1,107 @@
+using Grpc.Core;
+using Lepton.Datasets;
+using Lepton.Errors;
+using Lepton.Events;
+using Lepton.Ingestion;
+using Lepton.Storage;
+using Lepton.Tenancy;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+
+namespace Lepton.Orchestrations.Ingestion;
+
+public sealed record StartedIngest(string RunId, string Tenant, string Blob, bool Duplicate);
+
+public sealed record WebhookResult(string? ValidationCode, IReadOnlyList<StartedIngest> Runs, int Ignored);
+
+/// <summary>
+/// Turns Event Grid deliveries into ingest runs. One webhook serves every tenant account: the registry maps the
+/// event's storage account to its tenant, and the run id is derived from (account, path, ETag) so redelivery is a no-op.
+/// </summary>
+public sealed partial class IngestStarter(TenantRegistry registry, DatasetCatalog catalog, ILogger<IngestStarter> logger)
+{
+    public async Task<WebhookResult> HandleAsync(DurableTaskClient client, BinaryData body, CancellationToken ct = default)
+    {
+        WebhookDelivery delivery;
+        try
+        {
+            delivery = BlobCreatedEvents.Parse(body);
+        }
+        catch (FormatException e)
+        {
+            throw LeptonException.BadRequest(e.Message);
+        }
+
+        if (delivery.ValidationCode is not null)
+        {
+            return new WebhookResult(delivery.ValidationCode, [], 0);
+        }
+
+        var runs = new List<StartedIngest>();
+        int ignored = delivery.IgnoredEvents;
+        foreach (BlobCreated blob in delivery.BlobsCreated)
+        {
+            StartedIngest? run = await StartAsync(client, blob, ct);
+            if (run is null)
+            {
+                ignored++;
+            }
+            else
+            {
+                runs.Add(run);
+            }
+        }
+
+        return new WebhookResult(null, runs, ignored);
+    }
+
+    private async Task<StartedIngest?> StartAsync(DurableTaskClient client, BlobCreated blob, CancellationToken ct)
+    {
+        if (blob.Container != BlobLayout.IngestContainer || blob.BlobName.EndsWith("/" + BlobLayout.DatasetSpecFileName, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        Tenant? tenant = await registry.FindByAccountAsync(blob.Account, ct);
+        if (tenant is null)
+        {
+            LogUnknownAccount(blob.Account, blob.BlobName);
+            return null;
+        }
+
+        string runId = InstanceIds.ForIngest(blob.Account, blob.Container, blob.BlobName, blob.ETag);
+        bool inFolder = BlobLayout.TryParseIngestBlob(blob.BlobName, out string dataset, out string fileName) && Names.IsValidDataset(dataset);
+        var request = new IngestRequest(tenant.Id, blob.Account, blob.BlobName, blob.ETag, inFolder ? dataset : null, inFolder ? fileName : null, runId);
+        if (inFolder)
+        {
+            await catalog.RecordRunAsync(tenant.Id, dataset, runId, fileName, blob.ETag, ct);
+        }
+
+        if (await client.GetInstanceAsync(runId, getInputsAndOutputs: false, ct) is not null)
+        {
+            return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: true);
+        }
+
+        try
+        {
+            await client.ScheduleNewOrchestrationInstanceAsync(nameof(IngestOrchestrator), request, new StartOrchestrationOptions(runId), ct);
+            LogStarted(runId, tenant.Id, blob.BlobName);
+            return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists)
+        {
+            return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: true);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase))
+        {
+            return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: true);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring blob event from unregistered storage account {Account} ({Blob})")]
+    private partial void LogUnknownAccount(string account, string blob);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Started ingest {RunId} for tenant {Tenant}: {Blob}")]
+    private partial void LogStarted(string runId, string tenant, string blob);
+}

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Microsoft.DurableTask.Client;
+
+namespace Lepton.Orchestrations.Runs;
+
+public sealed record RunProgress(string? Stage, int Done, int Total);
+
+public sealed record RunView(
+    string RunId,
+    string Kind,
+    string Status,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset LastUpdatedAt,
+    RunProgress? Progress,
+    JsonElement? Result,
+    string? Error);
+
+/// <summary>A durable run as a caller sees it, plus the tenant it belongs to (for the access policy, never shown).</summary>
+public sealed record RunLookup(string TenantId, RunView View);
+
+/// <summary>Reads runs from the durable store. Every run's input names its tenant, which is how ownership is checked.</summary>
+public sealed class RunQueries
+{
+    public async Task<RunLookup?> FindAsync(DurableTaskClient client, string runId, CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(runId) || runId.Length > 100)
+        {
+            return null;
+        }
+
+        OrchestrationMetadata? meta = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct);
+        string? tenant = meta is null ? null : ReadString(meta.SerializedInput, "TenantId");
+        if (meta is null || tenant is null)
+        {
+            return null;
+        }
+
+        RunProgress? progress = null;
+        if (meta.SerializedCustomStatus is { Length: > 0 } status)
+        {
+            using JsonDocument doc = JsonDocument.Parse(status);
+            JsonElement s = doc.RootElement;
+            if (s.ValueKind == JsonValueKind.Object)
+            {
+                progress = new RunProgress(
+                    s.TryGetProperty("Stage", out JsonElement stage) ? stage.GetString() : null,
+                    s.TryGetProperty("Done", out JsonElement done) ? done.GetInt32() : 0,
+                    s.TryGetProperty("Total", out JsonElement total) ? total.GetInt32() : 0);
+            }
+        }
+
+        JsonElement? result = meta.SerializedOutput is { Length: > 0 } output ? JsonDocument.Parse(output).RootElement.Clone() : null;
+        string kind = meta.Name.Replace("Orchestrator", "", StringComparison.Ordinal).ToLowerInvariant();
+        var view = new RunView(runId, kind, meta.RuntimeStatus.ToString(), meta.CreatedAt, meta.LastUpdatedAt, progress, result,
+            meta.FailureDetails?.ErrorMessage);
+        return new RunLookup(tenant, view);
+    }
+
+    private static string? ReadString(string? json, string property)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return null;
+        }
+
+        using JsonDocument doc = JsonDocument.Parse(json);
+        return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(property, out JsonElement value)
+            ? value.GetString()
+            : null;
+    }
+}

@@ -1,0 +1,64 @@
+namespace Lepton.Configuration;
+
+/// <summary>Platform settings, bound from the "Lepton" configuration section (env: Lepton__AdminKey, ...).</summary>
+public sealed class LeptonOptions
+{
+    public const string SectionName = "Lepton";
+
+    /// <summary>The platform administrator key; it only manages tenants. Key Vault reference in Azure.</summary>
+    public string AdminKey { get; set; } = "";
+
+    /// <summary>How long an upload URL stays valid.</summary>
+    public TimeSpan UploadUrlLifetime { get; set; } = TimeSpan.FromMinutes(15);
+}
+
+/// <summary>Where the platform's own data and the tenants' storage accounts live ("Lepton:Storage").</summary>
+public sealed class StorageOptions
+{
+    public const string SectionName = "Lepton:Storage";
+
+    /// <summary>Connection string of the platform account (registry tables). Locally Azurite's.</summary>
+    public string PlatformConnection { get; set; } = "UseDevelopmentStorage=true";
+
+    /// <summary>Blob endpoint of a tenant account; {account} is replaced by the account name.</summary>
+    public string TenantBlobEndpointTemplate { get; set; } = "https://{account}.blob.core.windows.net";
+
+    /// <summary>
+    /// The tenant storage accounts the platform may assign, "name" or "name=key" separated by ';'.
+    /// In Azure the accounts come from the Bicep tenants parameter and carry no keys (managed identity);
+    /// locally they are Azurite accounts and carry their keys.
+    /// </summary>
+    public string TenantAccounts { get; set; } = "";
+
+    public IReadOnlyList<TenantAccount> ParseTenantAccounts() =>
+        TenantAccounts.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(entry =>
+            {
+                int eq = entry.IndexOf('=');
+                return eq < 0 ? new TenantAccount(entry, null) : new TenantAccount(entry[..eq], entry[(eq + 1)..]);
+            })
+            .ToList();
+
+    public Uri BlobEndpointFor(string account) =>
+        new(TenantBlobEndpointTemplate.Replace("{account}", account, StringComparison.Ordinal).TrimEnd('/') + "/");
+}
+
+public sealed record TenantAccount(string Name, string? Key);
+
+/// <summary>Limits and rules of preprocessing ("Lepton:Ingestion").</summary>
+public sealed class IngestionOptions
+{
+    public const string SectionName = "Lepton:Ingestion";
+
+    /// <summary>Files larger than this are rejected without being read.</summary>
+    public long MaxFileBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>Rows whose field count differs from the header are dropped; more than this share rejects the file.</summary>
+    public double MaxRaggedRowFraction { get; set; } = 0.01;
+
+    /// <summary>Tukey fence multiplier for clipping numeric outliers: [Q1 - k·IQR, Q3 + k·IQR]. 3 marks "far out" values only.</summary>
+    public double OutlierIqrMultiplier { get; set; } = 3.0;
+
+    /// <summary>Most columns a file may have.</summary>
+    public int MaxColumns { get; set; } = 2000;
+}

@@ -1,0 +1,48 @@
+namespace Lepton.Errors;
+
+/// <summary>What went wrong, in terms a caller can act on; the HTTP layer maps each kind to one status.</summary>
+public enum ErrorKind
+{
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    PayloadTooLarge,
+    Unavailable,
+}
+
+/// <summary>
+/// An expected failure caused by the caller or the platform's state. Its message is written for the caller
+/// and is safe to return; anything else that escapes a function is an internal error and is never echoed.
+/// </summary>
+public sealed class LeptonException(ErrorKind kind, string title, string detail, IReadOnlyDictionary<string, object?>? extensions = null)
+    : Exception(detail)
+{
+    public ErrorKind Kind { get; } = kind;
+
+    public string Title { get; } = title;
+
+    public IReadOnlyDictionary<string, object?> Extensions { get; } = extensions ?? new Dictionary<string, object?>();
+
+    public static LeptonException BadRequest(string detail, IReadOnlyDictionary<string, object?>? extensions = null) =>
+        new(ErrorKind.BadRequest, "The request is not valid.", detail, extensions);
+
+    public static LeptonException Unauthorized(string detail) =>
+        new(ErrorKind.Unauthorized, "Authentication is required.", detail);
+
+    public static LeptonException Forbidden(string detail) =>
+        new(ErrorKind.Forbidden, "The caller may not do this.", detail);
+
+    public static LeptonException NotFound(string detail) =>
+        new(ErrorKind.NotFound, "Not found.", detail);
+
+    public static LeptonException Conflict(string detail) =>
+        new(ErrorKind.Conflict, "Conflict.", detail);
+
+    public static LeptonException TooLarge(string detail) =>
+        new(ErrorKind.PayloadTooLarge, "The request is too large.", detail);
+
+    public static LeptonException Unavailable(string detail) =>
+        new(ErrorKind.Unavailable, "The service cannot do this now.", detail);
+}

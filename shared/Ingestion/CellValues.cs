@@ -1,0 +1,89 @@
+using System.Globalization;
+
+namespace Lepton.Ingestion;
+
+/// <summary>How single cells are read: missing-value tokens, types, and spreadsheet-formula detection.</summary>
+public static class CellValues
+{
+    /// <summary>Tokens that mean "no value" in exported data, compared case-insensitively after trimming.</summary>
+    public static readonly IReadOnlyList<string> MissingTokens =
+        ["", "na", "n/a", "nan", "null", "none", "nil", "?", "-", "--", "#n/a", "missing", "undefined"];
+
+    public static bool IsMissing(ReadOnlySpan<char> trimmed)
+    {
+        if (trimmed.Length > 9)
+        {
+            return false;
+        }
+
+        foreach (string token in MissingTokens)
+        {
+            if (trimmed.Equals(token, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public static bool TryParseNumber(ReadOnlySpan<char> trimmed, out double value) =>
+        double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    public static bool TryParseBoolean(ReadOnlySpan<char> trimmed, out bool value)
+    {
+        if (trimmed.Equals("true", StringComparison.OrdinalIgnoreCase) || trimmed.Equals("yes", StringComparison.OrdinalIgnoreCase) ||
+            trimmed.Equals("t", StringComparison.OrdinalIgnoreCase) || trimmed.Equals("y", StringComparison.OrdinalIgnoreCase))
+        {
+            value = true;
+            return true;
+        }
+
+        if (trimmed.Equals("false", StringComparison.OrdinalIgnoreCase) || trimmed.Equals("no", StringComparison.OrdinalIgnoreCase) ||
+            trimmed.Equals("f", StringComparison.OrdinalIgnoreCase) || trimmed.Equals("n", StringComparison.OrdinalIgnoreCase))
+        {
+            value = false;
+            return true;
+        }
+
+        value = false;
+        return false;
+    }
+
+    private static readonly string[] DateFormats =
+    [
+        "yyyy-MM-dd", "yyyy-MM-ddTHH:mm", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss",
+        "yyyy-MM-ddTHH:mm:ss.FFFFFFF", "yyyy-MM-dd HH:mm:ss.FFFFFFF", "yyyy-MM-ddTHH:mm:ssK", "yyyy-MM-ddTHH:mm:ss.FFFFFFFK",
+        "yyyy/MM/dd", "yyyy/MM/dd HH:mm:ss",
+    ];
+
+    /// <summary>ISO 8601 style dates only: ambiguous day/month orders are not guessed.</summary>
+    public static bool TryParseDateTime(ReadOnlySpan<char> trimmed, out DateTimeOffset value) =>
+        DateTimeOffset.TryParseExact(trimmed, DateFormats, CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
+
+    /// <summary>
+    /// A cell a spreadsheet would run as a formula (CSV injection): it starts with '=', '@', a tab or carriage return,
+    /// or with '+' / '-' without being a number.
+    /// </summary>
+    public static bool IsFormulaInjection(ReadOnlySpan<char> trimmed)
+    {
+        if (trimmed.IsEmpty)
+        {
+            return false;
+        }
+
+        return trimmed[0] switch
+        {
+            '=' or '@' or '\t' or '\r' => true,
+            '+' or '-' => trimmed.Length > 1 && !TryParseNumber(trimmed, out _),
+            _ => false,
+        };
+    }
+
+    public static string FormatNumber(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    public static string FormatBoolean(bool value) => value ? "true" : "false";
+
+    public static string FormatDateTime(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.FFFFFFFZ", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,35 @@
+using System.Text.Json;
+
+namespace Lepton.Ingestion;
+
+/// <summary>The optional ingest/&lt;dataset&gt;/dataset.json: what the owner says about the data.</summary>
+public sealed record DatasetSpec(string? Label = null, string? Task = null, string? Metric = null, bool AutoTrain = false)
+{
+    public static readonly string[] Tasks = ["binary", "multiclass", "regression"];
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { AllowTrailingCommas = true, ReadCommentHandling = JsonCommentHandling.Skip };
+
+    /// <summary>Parses the file; a problem names what is wrong instead of throwing.</summary>
+    public static (DatasetSpec? Spec, IngestProblem? Problem) Parse(string json)
+    {
+        try
+        {
+            DatasetSpec? spec = JsonSerializer.Deserialize<DatasetSpec>(json, Json);
+            if (spec is null)
+            {
+                return (null, new IngestProblem("invalid-dataset-json", "dataset.json is empty.", []));
+            }
+
+            if (spec.Task is not null && !Tasks.Contains(spec.Task))
+            {
+                return (null, new IngestProblem("invalid-dataset-json", $"dataset.json: task '{spec.Task}' is not one of {string.Join(", ", Tasks)}.", []));
+            }
+
+            return (spec, null);
+        }
+        catch (JsonException e)
+        {
+            return (null, new IngestProblem("invalid-dataset-json", $"dataset.json is not valid JSON: {e.Message}", []));
+        }
+    }
+}

@@ -1,0 +1,244 @@
+using System.Text;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using Lepton.Configuration;
+using Lepton.Datasets;
+using Lepton.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Lepton.Ingestion;
+
+/// <summary>
+/// The storage side of ingestion, one method per activity. Every method acts for the tenant named in the request,
+/// through that tenant's own account, and is safe to run again (activities are delivered at least once).
+/// </summary>
+public sealed class IngestPipeline(
+    TenantStorageFactory tenants,
+    DatasetCatalog catalog,
+    IOptions<IngestionOptions> options,
+    TimeProvider time)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public async Task<SourceAnalysis> AnalyzeAsync(IngestRequest request, CancellationToken ct = default)
+    {
+        if (request.Dataset is null || request.FileName is null)
+        {
+            return new SourceAnalysis("", 0, 0, 0, ",", null, [], [],
+            [
+                new IngestProblem("invalid-path",
+                    $"'{request.BlobName}' is not in a dataset folder: upload to ingest/<dataset>/<file>.csv, where <dataset> is {Names.DatasetRule}.", []),
+            ]);
+        }
+
+        TenantStorage storage = await tenants.ForTenantAsync(request.TenantId, ct);
+        BlobClient source = storage.Ingest.GetBlobClient(request.BlobName);
+        (DatasetSpec? spec, IngestProblem? specProblem) = await ReadSpecAsync(storage, request.Dataset, ct);
+        try
+        {
+            BlobProperties props = (await source.GetPropertiesAsync(IfMatch(request), ct)).Value;
+            var analyzer = new SourceAnalyzer(options.Value);
+            if (props.ContentLength > options.Value.MaxFileBytes || props.ContentLength == 0)
+            {
+                return analyzer.Analyze(Stream.Null, props.ContentLength, request.FileName, spec, specProblem);
+            }
+
+            await using Stream stream = await source.OpenReadAsync(new BlobOpenReadOptions(false) { Conditions = IfMatch(request), BufferSize = 4 << 20 }, ct);
+            return await Task.Run(() => analyzer.Analyze(stream, props.ContentLength, request.FileName, spec, specProblem), ct);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return new SourceAnalysis("", 0, 0, 0, ",", null, [], [],
+            [
+                e.Status == 404
+                    ? new IngestProblem("source-missing", $"'{request.BlobName}' was deleted before it could be read.", [])
+                    : new IngestProblem("superseded", $"'{request.BlobName}' was overwritten before it could be read; the newer upload is ingested on its own.", []),
+            ]);
+        }
+    }
+
+    /// <summary>Reserves the version number and writes the cleaned rows to it. Invisible until <see cref="PublishAsync"/> commits.</summary>
+    public async Task<CleanedVersion> CleanAsync(CleanRequest request, CancellationToken ct = default)
+    {
+        IngestRequest ingest = request.Ingest;
+        string dataset = ingest.Dataset!;
+        TenantStorage storage = await tenants.ForTenantAsync(ingest.TenantId, ct);
+        int version = await catalog.AllocateVersionAsync(ingest.TenantId, dataset, ingest.RunId, ct);
+        BlockBlobClient target = storage.Curated.GetBlockBlobClient(BlobLayout.CuratedData(dataset, version));
+        BlobClient source = storage.Ingest.GetBlobClient(ingest.BlobName);
+        await using Stream input = await source.OpenReadAsync(new BlobOpenReadOptions(false) { Conditions = IfMatch(ingest), BufferSize = 4 << 20 }, ct);
+        CleaningResult result;
+        await using (Stream output = await target.OpenWriteAsync(overwrite: true, new BlockBlobOpenWriteOptions
+        {
+            HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" },
+            BufferSize = 4 << 20,
+        }, ct))
+        {
+            result = await Task.Run(() => new DatasetCleaner().Clean(input, output, request.Analysis), ct);
+        }
+
+        return new CleanedVersion(version, result);
+    }
+
+    /// <summary>Writes schema, profile, quality report and lineage next to the data, then commits the version in the catalog.</summary>
+    public async Task<DatasetVersionRecord> PublishAsync(PublishRequest request, CancellationToken ct = default)
+    {
+        (IngestRequest ingest, SourceAnalysis analysis, CleanedVersion cleaned) = (request.Ingest, request.Analysis, request.Cleaned);
+        string dataset = ingest.Dataset!;
+        int version = cleaned.Version;
+        TenantStorage storage = await tenants.ForTenantAsync(ingest.TenantId, ct);
+        DateTimeOffset now = time.GetUtcNow();
+        var quality = new
+        {
+            runId = ingest.RunId,
+            rowsIn = cleaned.Cleaning.RowsIn,
+            rowsOut = cleaned.Cleaning.RowsOut,
+            changes = cleaned.Cleaning.Counts,
+            rules = analysis.Rules,
+            rawProfile = analysis.RawProfile,
+        };
+        var lineage = new
+        {
+            dataset,
+            version,
+            runId = ingest.RunId,
+            createdAt = now,
+            source = new
+            {
+                account = storage.Tenant.StorageAccount,
+                container = BlobLayout.IngestContainer,
+                blob = ingest.BlobName,
+                etag = ingest.ETag,
+                sha256 = analysis.Sha256,
+                bytes = analysis.Bytes,
+            },
+            rowsIn = cleaned.Cleaning.RowsIn,
+            rowsOut = cleaned.Cleaning.RowsOut,
+            rulesApplied = DescribeRules(analysis, options.Value),
+            data = BlobLayout.CuratedData(dataset, version),
+        };
+        await WriteJsonAsync(storage.Curated, BlobLayout.CuratedSchema(dataset, version), analysis.Schema, ct);
+        await WriteJsonAsync(storage.Curated, BlobLayout.CuratedProfile(dataset, version), cleaned.Cleaning.Profile, ct);
+        await WriteJsonAsync(storage.Curated, BlobLayout.CuratedQuality(dataset, version), quality, ct);
+        // Lineage is written last: a version folder without it was never published.
+        await WriteJsonAsync(storage.Curated, BlobLayout.CuratedLineage(dataset, version), lineage, ct);
+        var record = new DatasetVersionRecord(dataset, version, ingest.RunId, now, cleaned.Cleaning.RowsOut, analysis.Rules.Count,
+            ingest.BlobName, ingest.ETag, analysis.Sha256, BlobLayout.CuratedData(dataset, version), analysis.Schema?.Label, analysis.Schema?.Task);
+        await catalog.CommitVersionAsync(ingest.TenantId, record, ct);
+        return record;
+    }
+
+    /// <summary>Writes the report (JSON and plain text) and a copy of the file to the rejected container; removes any unpublished output.</summary>
+    public async Task<string> RejectAsync(RejectRequest request, CancellationToken ct = default)
+    {
+        IngestRequest ingest = request.Ingest;
+        string dataset = ingest.Dataset ?? BlobLayout.InvalidPathDataset;
+        TenantStorage storage = await tenants.ForTenantAsync(ingest.TenantId, ct);
+        if (request.AllocatedVersion is { } allocated)
+        {
+            await storage.Curated.GetBlobClient(BlobLayout.CuratedData(dataset, allocated)).DeleteIfExistsAsync(cancellationToken: ct);
+        }
+
+        var report = new
+        {
+            runId = ingest.RunId,
+            file = ingest.BlobName,
+            etag = ingest.ETag,
+            rejectedAt = time.GetUtcNow(),
+            problems = request.Problems,
+            rowsRead = request.Analysis?.DataRows,
+            sha256 = request.Analysis?.Sha256,
+        };
+        string reportBlob = BlobLayout.RejectedReportText(dataset, ingest.RunId);
+        await WriteJsonAsync(storage.Rejected, BlobLayout.RejectedReportJson(dataset, ingest.RunId), report, ct);
+        await storage.Rejected.GetBlobClient(reportBlob).UploadAsync(
+            BinaryData.FromString(FormatReport(ingest, request.Problems)), overwrite: true, ct);
+        await CopyRejectedSourceAsync(storage, ingest, dataset, ct);
+        if (ingest.Dataset is not null)
+        {
+            await catalog.RecordRejectionAsync(ingest.TenantId, ingest.Dataset, ingest.RunId,
+                string.Join(" ", request.Problems.Select(p => p.Message)), ct);
+        }
+
+        return reportBlob;
+    }
+
+    public static string FormatReport(IngestRequest ingest, IReadOnlyList<IngestProblem> problems)
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"Lepton could not ingest '{ingest.BlobName}' (run {ingest.RunId}).");
+        text.AppendLine("Nothing from this file was published. Fix the problems below and upload the file again.");
+        text.AppendLine();
+        foreach (IngestProblem problem in problems)
+        {
+            text.AppendLine($"- [{problem.Code}] {problem.Message}");
+            foreach (string example in problem.Examples)
+            {
+                text.AppendLine($"    {example}");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private async Task CopyRejectedSourceAsync(TenantStorage storage, IngestRequest ingest, string dataset, CancellationToken ct)
+    {
+        BlobClient source = storage.Ingest.GetBlobClient(ingest.BlobName);
+        try
+        {
+            BlobProperties props = (await source.GetPropertiesAsync(IfMatch(ingest), ct)).Value;
+            if (props.ContentLength > options.Value.MaxFileBytes)
+            {
+                return;
+            }
+
+            await using Stream input = await source.OpenReadAsync(new BlobOpenReadOptions(false) { Conditions = IfMatch(ingest) }, ct);
+            string name = ingest.FileName ?? Path.GetFileName(ingest.BlobName);
+            await storage.Rejected.GetBlobClient(BlobLayout.RejectedCopy(dataset, ingest.RunId, name)).UploadAsync(input, overwrite: true, ct);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            // The source is gone or replaced; the report still says what was wrong with the version that was read.
+        }
+    }
+
+    private static IReadOnlyList<string> DescribeRules(SourceAnalysis analysis, IngestionOptions options) =>
+    [
+        "trim whitespace around every cell",
+        $"treat {string.Join(", ", CellValues.MissingTokens.Where(t => t.Length > 0).Select(t => $"'{t}'"))} and empty cells as missing",
+        "coerce values to the column type; values that do not parse become missing",
+        $"drop rows whose field count differs from the header (up to {options.MaxRaggedRowFraction:P1} of rows)",
+        "drop rows without a label value",
+        "drop exact duplicate rows (after trimming and missing-value normalization)",
+        "impute missing numeric values with the column median, boolean and categorical values with the most frequent value",
+        $"clip numeric values outside [Q1 - {options.OutlierIqrMultiplier}·IQR, Q3 + {options.OutlierIqrMultiplier}·IQR] to the fence (label excluded)",
+    ];
+
+    private static async Task<(DatasetSpec?, IngestProblem?)> ReadSpecAsync(TenantStorage storage, string dataset, CancellationToken ct)
+    {
+        try
+        {
+            BlobDownloadResult spec = (await storage.Ingest.GetBlobClient(BlobLayout.DatasetSpecBlob(dataset)).DownloadContentAsync(ct)).Value;
+            return DatasetSpec.Parse(spec.Content.ToString());
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return (null, null);
+        }
+    }
+
+    private static async Task WriteJsonAsync(BlobContainerClient container, string blobName, object? value, CancellationToken ct)
+    {
+        var content = BinaryData.FromObjectAsJson(value, Json);
+        await container.GetBlobClient(blobName).UploadAsync(content, new BlobUploadOptions
+        {
+            HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+        }, ct);
+    }
+
+    private static BlobRequestConditions IfMatch(IngestRequest request) =>
+        new() { IfMatch = string.IsNullOrEmpty(request.ETag) ? null : new ETag($"\"{request.ETag.Trim('"')}\"") };
+}

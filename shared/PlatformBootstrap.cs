@@ -1,0 +1,15 @@
+using Lepton.Datasets;
+using Lepton.Tenancy;
+
+namespace Lepton;
+
+/// <summary>Creates the registry tables once at start-up, so requests never race to create them.</summary>
+public sealed class PlatformBootstrap(TenantRegistry tenants, ApiKeyStore keys, DatasetCatalog catalog)
+{
+    public async Task EnsureCreatedAsync(CancellationToken ct = default)
+    {
+        await tenants.EnsureTablesAsync(ct);
+        await keys.EnsureTableAsync(ct);
+        await catalog.EnsureTableAsync(ct);
+    }
+}

@@ -1,0 +1,34 @@
+using Lepton.Configuration;
+using Lepton.Datasets;
+using Lepton.Ingestion;
+using Lepton.Security;
+using Lepton.Storage;
+using Lepton.Tenancy;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Lepton;
+
+public static class ServiceCollectionExtensions
+{
+    /// <summary>The hosting-agnostic core: options, storage, registry, security, ingestion.</summary>
+    public static IServiceCollection AddLeptonCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<LeptonOptions>(configuration.GetSection(LeptonOptions.SectionName));
+        services.Configure<StorageOptions>(configuration.GetSection(StorageOptions.SectionName));
+        services.Configure<IngestionOptions>(configuration.GetSection(IngestionOptions.SectionName));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<StorageClients>();
+        services.AddSingleton<TenantRegistry>();
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<TenantStorageFactory>();
+        services.AddSingleton<UploadUrlIssuer>();
+        services.AddSingleton<DatasetCatalog>();
+        services.AddSingleton<DatasetQueries>();
+        services.AddSingleton<AccessPolicy>();
+        services.AddSingleton<IngestPipeline>();
+        services.AddSingleton<PlatformBootstrap>();
+        return services;
+    }
+}

@@ -1,0 +1,62 @@
+namespace Lepton.Storage;
+
+/// <summary>
+/// The one definition of where things live in storage. Tenant accounts hold the tenant's data;
+/// the platform account holds only registry tables. Nothing else in the code builds a container or blob path.
+/// </summary>
+public static class BlobLayout
+{
+    public const string IngestContainer = "ingest";
+    public const string CuratedContainer = "curated";
+    public const string RejectedContainer = "rejected";
+    public const string PredictionsContainer = "predictions";
+
+    public static IReadOnlyList<string> TenantContainers { get; } =
+        [IngestContainer, CuratedContainer, RejectedContainer, PredictionsContainer];
+
+    /// <summary>The optional per-dataset settings file next to the data files.</summary>
+    public const string DatasetSpecFileName = "dataset.json";
+
+    public static string IngestBlob(string dataset, string fileName) => $"{dataset}/{fileName}";
+
+    public static string DatasetSpecBlob(string dataset) => $"{dataset}/{DatasetSpecFileName}";
+
+    public static string CuratedVersionPrefix(string dataset, int version) => $"{dataset}/v{version}/";
+
+    public static string CuratedData(string dataset, int version) => CuratedVersionPrefix(dataset, version) + "data.csv";
+
+    public static string CuratedSchema(string dataset, int version) => CuratedVersionPrefix(dataset, version) + "schema.json";
+
+    public static string CuratedProfile(string dataset, int version) => CuratedVersionPrefix(dataset, version) + "profile.json";
+
+    public static string CuratedQuality(string dataset, int version) => CuratedVersionPrefix(dataset, version) + "quality.json";
+
+    public static string CuratedLineage(string dataset, int version) => CuratedVersionPrefix(dataset, version) + "lineage.json";
+
+    /// <summary>Where reports go for files dropped outside a dataset folder.</summary>
+    public const string InvalidPathDataset = "_invalid-path";
+
+    public static string RejectedPrefix(string dataset, string runId) => $"{dataset}/{runId}/";
+
+    public static string RejectedReportJson(string dataset, string runId) => RejectedPrefix(dataset, runId) + "report.json";
+
+    public static string RejectedReportText(string dataset, string runId) => RejectedPrefix(dataset, runId) + "report.txt";
+
+    public static string RejectedCopy(string dataset, string runId, string fileName) => RejectedPrefix(dataset, runId) + fileName;
+
+    /// <summary>
+    /// Splits an ingest blob name into dataset and file. Only "dataset/file" is a valid drop location.
+    /// </summary>
+    public static bool TryParseIngestBlob(string blobName, out string dataset, out string fileName)
+    {
+        dataset = fileName = "";
+        string[] parts = blobName.Split('/');
+        if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
+        {
+            return false;
+        }
+
+        (dataset, fileName) = (parts[0], parts[1]);
+        return true;
+    }
+}

@@ -1,0 +1,59 @@
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Sas;
+using Lepton.Configuration;
+using Lepton.Errors;
+using Microsoft.Extensions.Options;
+
+namespace Lepton.Storage;
+
+public sealed record UploadUrl(Uri Url, string Container, string BlobName, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// Valet keys: a short-lived SAS that can only create or write one blob in the tenant's ingest container.
+/// Accounts with keys (Azurite) sign with the account key; keyless accounts (Azure, shared-key access disabled)
+/// sign with a user delegation key the managed identity obtains.
+/// </summary>
+public sealed class UploadUrlIssuer(TenantStorageFactory tenants, IOptions<LeptonOptions> options, TimeProvider time)
+{
+    public async Task<UploadUrl> IssueAsync(string tenantId, string? dataset, string? fileName, CancellationToken ct = default)
+    {
+        if (!Names.IsValidDataset(dataset))
+        {
+            throw LeptonException.BadRequest($"'dataset' must be {Names.DatasetRule}.");
+        }
+
+        if (!Names.IsValidFileName(fileName))
+        {
+            throw LeptonException.BadRequest($"'fileName' must be {Names.FileRule}.");
+        }
+
+        TenantStorage storage = await tenants.ForTenantAsync(tenantId, ct);
+        string blobName = BlobLayout.IngestBlob(dataset!, fileName!);
+        BlobClient blob = storage.Ingest.GetBlobClient(blobName);
+        DateTimeOffset now = time.GetUtcNow();
+        DateTimeOffset expires = now + options.Value.UploadUrlLifetime;
+        var sas = new BlobSasBuilder(BlobSasPermissions.Create | BlobSasPermissions.Write, expires)
+        {
+            BlobContainerName = BlobLayout.IngestContainer,
+            BlobName = blobName,
+            Resource = "b",
+            // Allow for clock skew between this host and storage.
+            StartsOn = now.AddMinutes(-5),
+        };
+
+        Uri url;
+        if (blob.CanGenerateSasUri)
+        {
+            url = blob.GenerateSasUri(sas);
+        }
+        else
+        {
+            UserDelegationKey key = await storage.Service.GetUserDelegationKeyAsync(sas.StartsOn, expires, ct);
+            var builder = new BlobUriBuilder(blob.Uri) { Sas = sas.ToSasQueryParameters(key, storage.Service.AccountName) };
+            url = builder.ToUri();
+        }
+
+        return new UploadUrl(url, BlobLayout.IngestContainer, blobName, expires);
+    }
+}

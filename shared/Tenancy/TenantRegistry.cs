@@ -1,0 +1,130 @@
+using Azure;
+using Azure.Data.Tables;
+using Lepton.Errors;
+using Lepton.Storage;
+
+namespace Lepton.Tenancy;
+
+/// <summary>
+/// Tenants and their storage accounts, in the platform account's tables. The registry is the only map
+/// from a tenant to its account and back, so it decides whose data an event or a request may touch.
+/// </summary>
+public sealed class TenantRegistry(StorageClients storage, TimeProvider time)
+{
+    internal const string TenantsTable = "tenants";
+    internal const string AccountsTable = "tenantaccounts";
+    private const string Partition = "tenant";
+
+    private TableClient Tenants => storage.PlatformTable(TenantsTable);
+
+    private TableClient Accounts => storage.PlatformTable(AccountsTable);
+
+    public async Task EnsureTablesAsync(CancellationToken ct = default)
+    {
+        await Tenants.CreateIfNotExistsAsync(ct);
+        await Accounts.CreateIfNotExistsAsync(ct);
+    }
+
+    public async Task<Tenant?> FindAsync(string id, CancellationToken ct = default)
+    {
+        if (!TenantIds.IsValid(id))
+        {
+            return null;
+        }
+
+        NullableResponse<TableEntity> row = await Tenants.GetEntityIfExistsAsync<TableEntity>(Partition, id, cancellationToken: ct);
+        return row.HasValue ? ToTenant(row.Value!) : null;
+    }
+
+    public async Task<Tenant?> FindByAccountAsync(string account, CancellationToken ct = default)
+    {
+        NullableResponse<TableEntity> claim = await Accounts.GetEntityIfExistsAsync<TableEntity>(Partition, account, cancellationToken: ct);
+        return claim.HasValue ? await FindAsync(claim.Value!.GetString("Tenant"), ct) : null;
+    }
+
+    public async Task<IReadOnlyList<Tenant>> ListAsync(CancellationToken ct = default)
+    {
+        var tenants = new List<Tenant>();
+        await foreach (TableEntity row in Tenants.QueryAsync<TableEntity>(e => e.PartitionKey == Partition, cancellationToken: ct))
+        {
+            tenants.Add(ToTenant(row));
+        }
+
+        return tenants;
+    }
+
+    /// <summary>Registers a tenant, links it to a free account of the pool and creates its containers.</summary>
+    public async Task<Tenant> CreateAsync(string id, string name, CancellationToken ct = default)
+    {
+        if (!TenantIds.IsValid(id))
+        {
+            throw LeptonException.BadRequest(TenantIds.IsReserved(id ?? "")
+                ? $"Tenant id '{id}' is reserved."
+                : $"Tenant id '{id}' is not valid: use {TenantIds.Rule}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 200)
+        {
+            throw LeptonException.BadRequest("Tenant name is required (at most 200 characters).");
+        }
+
+        if (await FindAsync(id, ct) is not null)
+        {
+            throw LeptonException.Conflict($"Tenant '{id}' already exists.");
+        }
+
+        string account = await ClaimAccountAsync(id, ct);
+        var tenant = new Tenant(id, name.Trim(), account, time.GetUtcNow(), Disabled: false);
+        try
+        {
+            await Tenants.AddEntityAsync(ToEntity(tenant), ct);
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            await Accounts.DeleteEntityAsync(Partition, account, cancellationToken: ct);
+            throw LeptonException.Conflict($"Tenant '{id}' already exists.");
+        }
+
+        // In Azure the deployment already made the containers; locally the pool accounts start empty.
+        foreach (string container in BlobLayout.TenantContainers)
+        {
+            await storage.TenantContainer(account, container).CreateIfNotExistsAsync(cancellationToken: ct);
+        }
+
+        return tenant;
+    }
+
+    private async Task<string> ClaimAccountAsync(string tenantId, CancellationToken ct)
+    {
+        foreach (string account in storage.TenantAccountPool.Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                // Insert fails if another tenant holds the account: the table row is the lock.
+                await Accounts.AddEntityAsync(new TableEntity(Partition, account) { ["Tenant"] = tenantId }, ct);
+                return account;
+            }
+            catch (RequestFailedException e) when (e.Status == 409)
+            {
+            }
+        }
+
+        throw LeptonException.Unavailable(
+            "No storage account is free for a new tenant. Add accounts to the tenants parameter of the deployment (locally: start the dev host with more --tenant-accounts).");
+    }
+
+    private static TableEntity ToEntity(Tenant t) => new(Partition, t.Id)
+    {
+        ["Name"] = t.Name,
+        ["StorageAccount"] = t.StorageAccount,
+        ["CreatedAt"] = t.CreatedAt,
+        ["Disabled"] = t.Disabled,
+    };
+
+    private static Tenant ToTenant(TableEntity e) => new(
+        e.RowKey,
+        e.GetString("Name") ?? e.RowKey,
+        e.GetString("StorageAccount") ?? "",
+        e.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
+        e.GetBoolean("Disabled") ?? false);
+}
