@@ -49,11 +49,29 @@ public sealed class RunQueries
             }
         }
 
-        JsonElement? result = meta.SerializedOutput is { Length: > 0 } output ? JsonDocument.Parse(output).RootElement.Clone() : null;
+        JsonElement? result = meta.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? ParseJson(meta.SerializedOutput) : null;
         string kind = meta.Name.Replace("Orchestrator", "", StringComparison.Ordinal).ToLowerInvariant();
         var view = new RunView(runId, kind, meta.RuntimeStatus.ToString(), meta.CreatedAt, meta.LastUpdatedAt, progress, result,
-            meta.FailureDetails?.ErrorMessage);
+            meta.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? meta.FailureDetails?.ErrorMessage ?? meta.SerializedOutput : null);
         return new RunLookup(tenant, view);
+    }
+
+    private static JsonElement? ParseJson(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return null;
+        }
+
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(json);
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return JsonSerializer.SerializeToElement(json);
+        }
     }
 
     private static string? ReadString(string? json, string property)

@@ -13,7 +13,7 @@ public static class CsvFormat
 
     public static TextReader OpenText(Stream stream) =>
         new StreamReader(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true),
-            detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16);
+            detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16, leaveOpen: true);
 
     public static SepReader OpenReader(TextReader text, char? separator = null) =>
         (separator is { } sep ? Sep.New(sep).Reader(Configure) : Sep.Reader(Configure)).From(text);

@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Text.Json;
 using Lepton.Errors;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -27,14 +26,13 @@ public static class ProblemMapping
     };
 
     /// <summary>True when the exception is a caller's or the platform's expected error, not a bug.</summary>
-    public static bool IsExpected(Exception exception) => Unwrap(exception) is LeptonException or JsonException or BadHttpRequestException;
+    public static bool IsExpected(Exception exception) => Unwrap(exception) is LeptonException or BadHttpRequestException;
 
     public static IActionResult ToResult(Exception exception, string? instance)
     {
         ProblemDetails problem = Unwrap(exception) switch
         {
             LeptonException e => Create(StatusFor(e.Kind), e.Title, e.Message, instance, e.Extensions),
-            JsonException e => Create(StatusCodes.Status400BadRequest, "The request body is not valid JSON.", e.Message, instance),
             BadHttpRequestException e => Create(e.StatusCode, "The request is not valid.", e.Message, instance),
             _ => Create(StatusCodes.Status500InternalServerError, "An internal error occurred.",
                 "The platform failed to handle this request; it was logged. Try again, or report the time of the failure.", instance),

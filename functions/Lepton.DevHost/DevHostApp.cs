@@ -1,0 +1,225 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Lepton.DevHost.Demo;
+using Lepton.DevHost.Durable;
+using Lepton.DevHost.Functions;
+using Lepton.DevHost.Storage;
+using Lepton.Functions;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Worker;
+
+namespace Lepton.DevHost;
+
+/// <summary>Starts Azurite, the durable engine and the function app's functions on Kestrel; stops all of them on Ctrl-C or SIGTERM.</summary>
+public static class DevHostApp
+{
+    public static async Task<int> RunAsync(DevHostOptions options)
+    {
+        using ILoggerFactory bootLogs = LoggerFactory.Create(b => b
+            .AddSimpleConsole(o => o.SingleLine = true)
+            .SetMinimumLevel(LogLevel.Information)
+            .AddFilter("DurableTask", LogLevel.Warning)
+            .AddFilter("Microsoft.DurableTask", LogLevel.Warning)
+            .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
+            .AddFilter("Microsoft.Hosting", LogLevel.Warning));
+        ILogger log = bootLogs.CreateLogger("Lepton.DevHost");
+        string repoRoot = RepoRoot.Find();
+        string stateDir = Path.GetFullPath(options.StateDirectory ?? Path.Combine(repoRoot, ".lepton"));
+        Directory.CreateDirectory(stateDir);
+
+        IReadOnlyList<FunctionDescriptor> functions;
+        try
+        {
+            functions = FunctionCatalog.Discover(typeof(LeptonFunctionApp).Assembly);
+        }
+        catch (UnsupportedFunctionException e)
+        {
+            Console.Error.WriteLine($"Cannot start: {e.Message}");
+            return 1;
+        }
+
+        using var stopping = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stopping.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; stopping.Cancel(); });
+
+        LocalAccounts accounts = LocalAccounts.LoadOrCreate(stateDir, options.TenantAccounts);
+        AzuritePorts ports = options.FreePorts ? new AzuritePorts(FreePort(), FreePort(), FreePort()) : new AzuritePorts(10000, 10001, 10002);
+        AzuriteProcess? azurite = null;
+        DurableEngine? engine = null;
+        WebApplication? app = null;
+        try
+        {
+            azurite = await AzuriteProcess.StartAsync(repoRoot, stateDir, accounts, ports, options.Persist, log, stopping.Token);
+            string platformConnection = accounts.PlatformConnectionString(ports);
+            WebApplicationBuilder builder = CreateBuilder(options, repoRoot, platformConnection, accounts, ports);
+            var durableOptions = builder.Configuration.GetSection("Lepton:DevHost:Durable").Get<DurableEngineOptions>() ?? new DurableEngineOptions();
+            engine = await DurableEngine.StartAsync(platformConnection, durableOptions, FreePort(), bootLogs, stopping.Token);
+
+            string adminKey = builder.Configuration["Lepton:AdminKey"] is { Length: > 0 } configured ? configured : NewSecret();
+            string functionKey = builder.Configuration["Lepton:DevHost:FunctionKey"] is { Length: > 0 } fk ? fk : NewSecret();
+            builder.Configuration["Lepton:AdminKey"] = adminKey;
+            var baseUrl = new Uri($"http://127.0.0.1:{options.Port}");
+            ConfigureServices(builder, functions, engine, new WebhookTarget(new Uri(baseUrl, $"/api/events/blob-created?code={functionKey}")), () => app!.Services);
+
+            app = builder.Build();
+            app.UseRouting();
+            HttpFunctionEndpoints.Map(app, functions, functionKey);
+            await app.Services.GetRequiredService<Lepton.PlatformBootstrap>().EnsureCreatedAsync(stopping.Token);
+            await app.StartAsync(stopping.Token);
+
+            await WriteStateAsync(stateDir, baseUrl, adminKey, functionKey, ports, accounts);
+            Console.WriteLine($"Platform admin key: {adminKey}");
+            Console.WriteLine($"State (keys, storage endpoints): {Path.Combine(stateDir, "devhost.json")}");
+            Console.WriteLine($"Lepton dev host ready on {baseUrl.ToString().TrimEnd('/')}");
+
+            if (options.Demo)
+            {
+                int demoResult = await DemoRunner.RunAsync(baseUrl, adminKey, Path.Combine(repoRoot, "samples"), Console.Out, stopping.Token);
+                if (options.ExitAfterDemo)
+                {
+                    return demoResult;
+                }
+            }
+
+            await Task.Delay(Timeout.Infinite, stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            return 0;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return 0;
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or SocketException)
+        {
+            Console.Error.WriteLine($"Cannot start: {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+            Console.WriteLine("Lepton dev host stopping");
+            if (app is not null)
+            {
+                await app.StopAsync(TimeSpan.FromSeconds(10));
+                await app.DisposeAsync();
+            }
+
+            if (engine is not null)
+            {
+                await engine.DisposeAsync();
+            }
+
+            if (azurite is not null)
+            {
+                await azurite.DisposeAsync();
+            }
+
+            Console.WriteLine("Lepton dev host stopped");
+        }
+    }
+
+    private static WebApplicationBuilder CreateBuilder(DevHostOptions options, string repoRoot, string platformConnection, LocalAccounts accounts, AzuritePorts ports)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = options.Remaining,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        // The same settings file func start reads; environment variables and arguments still win.
+        string localSettings = Path.Combine(repoRoot, "functions", "Lepton.Functions", "local.settings.json");
+        if (File.Exists(localSettings))
+        {
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(localSettings));
+            if (doc.RootElement.TryGetProperty("Values", out JsonElement values))
+            {
+                var pairs = values.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String)
+                    .Select(p => KeyValuePair.Create(p.Name.Replace("__", ":", StringComparison.Ordinal), p.Value.GetString()));
+                builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = pairs });
+            }
+        }
+
+        // Storage always points at the Azurite this host started.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Lepton:Storage:PlatformConnection"] = platformConnection,
+            ["Lepton:Storage:TenantAccounts"] = accounts.TenantAccountsSetting,
+            ["Lepton:Storage:TenantBlobEndpointTemplate"] = $"http://127.0.0.1:{ports.Blob}/{{account}}",
+        });
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, options.Port));
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.DurableTask", LogLevel.Warning);
+        builder.Logging.AddFilter("DurableTask", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Extensions.Http", LogLevel.Warning);
+        return builder;
+    }
+
+    private static void ConfigureServices(WebApplicationBuilder builder, IReadOnlyList<FunctionDescriptor> functions, DurableEngine engine, WebhookTarget webhook, Func<IServiceProvider> rootServices)
+    {
+        builder.Services.AddLeptonFunctionApp(builder.Configuration);
+        builder.Services.AddMvcCore();
+        builder.Services.AddHttpClient();
+        builder.Services.AddSingleton(webhook);
+        builder.Services.AddHostedService<IngestWatcher>();
+        builder.Services.AddDurableTaskClient(b =>
+        {
+            b.UseGrpc(engine.Channel);
+            b.RegisterDirectly();
+        });
+        builder.Services.AddDurableTaskWorker(b =>
+        {
+            b.UseGrpc(engine.Channel);
+            b.AddTasks(registry => FunctionTasks.Register(registry, functions, rootServices));
+        });
+    }
+
+    private static async Task WriteStateAsync(string stateDir, Uri baseUrl, string adminKey, string functionKey, AzuritePorts ports, LocalAccounts accounts)
+    {
+        var state = new
+        {
+            url = baseUrl,
+            adminKey,
+            functionKey,
+            pid = Environment.ProcessId,
+            azurite = new { blob = $"http://127.0.0.1:{ports.Blob}", queue = $"http://127.0.0.1:{ports.Queue}", table = $"http://127.0.0.1:{ports.Table}" },
+            accounts = accounts.All.Select(a => new { name = a.Name, key = a.Key }),
+        };
+        await File.WriteAllTextAsync(Path.Combine(stateDir, "devhost.json"), JsonSerializer.Serialize(state, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private static string NewSecret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Finds the repository (package.json next to Lepton.Functions.sln) from the working directory or the binaries.</summary>
+public static class RepoRoot
+{
+    public static string Find()
+    {
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Lepton.Functions.sln")) && File.Exists(Path.Combine(dir.FullName, "package.json")))
+                {
+                    return dir.FullName;
+                }
+            }
+        }
+
+        throw new InvalidOperationException("Run the dev host from inside the Lepton repository (the folder with Lepton.Functions.sln and package.json).");
+    }
+}

@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+using System.Text;
+using Lepton.Functions.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Abstractions;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+
+namespace Lepton.DevHost.Functions;
+
+/// <summary>
+/// Serves the function app's HTTP functions under /api/{route} as the Functions host does, including its
+/// function-key check for AuthorizationLevel.Function routes ("code" query or "x-functions-key" header).
+/// </summary>
+public static partial class HttpFunctionEndpoints
+{
+    public const string RoutePrefix = "api";
+
+    public static void Map(WebApplication app, IEnumerable<FunctionDescriptor> functions, string functionKey)
+    {
+        foreach (FunctionDescriptor function in functions.Where(f => f.Kind == FunctionKind.Http))
+        {
+            app.MapMethods($"/{RoutePrefix}/{function.Route}", function.HttpMethods!, context => HandleAsync(context, function, functionKey))
+                .WithName(function.Name);
+        }
+    }
+
+    private static async Task HandleAsync(HttpContext context, FunctionDescriptor function, string functionKey)
+    {
+        ILogger logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lepton.DevHost.Http");
+        IActionResult result;
+        if (function.AuthLevel != AuthorizationLevel.Anonymous && !HasFunctionKey(context.Request, functionKey))
+        {
+            result = ProblemMapping.ToResult(Errors.LeptonException.Unauthorized("This endpoint needs the function key ('code' query parameter or 'x-functions-key' header)."), context.Request.Path);
+        }
+        else
+        {
+            try
+            {
+                object?[] arguments = function.Parameters.Select(p => Bind(p, context)).ToArray();
+                result = (IActionResult)(await FunctionInvoker.InvokeAsync(function, context.RequestServices, arguments))!;
+            }
+            catch (Exception e) when (!context.RequestAborted.IsCancellationRequested || ProblemMapping.IsExpected(e))
+            {
+                if (!ProblemMapping.IsExpected(e))
+                {
+                    LogUnhandled(logger, e, function.Name);
+                }
+
+                result = ProblemMapping.ToResult(e, context.Request.Path);
+            }
+        }
+
+        await result.ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), new ActionDescriptor()));
+    }
+
+    private static object? Bind(ParameterBinding parameter, HttpContext context) => parameter.Source switch
+    {
+        ParameterSource.HttpRequest => context.Request,
+        ParameterSource.RouteValue => context.Request.RouteValues[parameter.Name]?.ToString(),
+        ParameterSource.DurableClient => context.RequestServices.GetRequiredService<DurableTaskClient>(),
+        ParameterSource.CancellationToken => context.RequestAborted,
+        _ => throw new InvalidOperationException($"Parameter source {parameter.Source} does not apply to HTTP functions."),
+    };
+
+    private static bool HasFunctionKey(HttpRequest request, string functionKey)
+    {
+        string? presented = request.Query["code"].FirstOrDefault() ?? request.Headers["x-functions-key"].FirstOrDefault();
+        return presented is not null && CryptographicOperations.FixedTimeEquals(
+            SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(functionKey)));
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Function {Function} failed")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string function);
+}

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace Lepton.DevHost.Storage;
+
+/// <summary>
+/// Azurite from the repository's package.json, as a child process. In memory by default, in a folder with --persist.
+/// A pid file lets the next start stop an emulator that a killed dev host left behind.
+/// </summary>
+public sealed partial class AzuriteProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _pidFile;
+
+    private AzuriteProcess(Process process, string pidFile, AzuritePorts ports)
+    {
+        _process = process;
+        _pidFile = pidFile;
+        Ports = ports;
+    }
+
+    public AzuritePorts Ports { get; }
+
+    public static async Task<AzuriteProcess> StartAsync(string repoRoot, string stateDirectory, LocalAccounts accounts, AzuritePorts ports, bool persist, ILogger logger, CancellationToken ct)
+    {
+        string script = Path.Combine(repoRoot, "node_modules", "azurite", "dist", "src", "azurite.js");
+        if (!File.Exists(script))
+        {
+            await RunNpmInstallAsync(repoRoot, logger, ct);
+        }
+
+        string pidFile = Path.Combine(stateDirectory, "azurite.pid");
+        StopLeftover(pidFile, logger);
+        var start = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = repoRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[]
+        {
+            script, "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
+            "--blobPort", ports.Blob.ToString(), "--queuePort", ports.Queue.ToString(), "--tablePort", ports.Table.ToString(),
+            "--skipApiVersionCheck", "--loose", "--silent", "--disableProductStyleUrl",
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        if (persist)
+        {
+            string location = Path.Combine(stateDirectory, "azurite");
+            Directory.CreateDirectory(location);
+            start.ArgumentList.Add("--location");
+            start.ArgumentList.Add(location);
+        }
+        else
+        {
+            start.ArgumentList.Add("--inMemoryPersistence");
+        }
+
+        start.Environment["AZURITE_ACCOUNTS"] = accounts.AzuriteAccountsVariable;
+        Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node for Azurite.");
+        process.OutputDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) { LogOutput(logger, line); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) { LogOutput(logger, line); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await File.WriteAllTextAsync(pidFile, process.Id.ToString(), ct);
+        var azurite = new AzuriteProcess(process, pidFile, ports);
+        try
+        {
+            await WaitForPortsAsync(process, ports, ct);
+        }
+        catch
+        {
+            await azurite.DisposeAsync();
+            throw;
+        }
+
+        return azurite;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+        {
+        }
+
+        File.Delete(_pidFile);
+        _process.Dispose();
+    }
+
+    private static async Task WaitForPortsAsync(Process process, AzuritePorts ports, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        foreach (int port in new[] { ports.Blob, ports.Queue, ports.Table })
+        {
+            while (true)
+            {
+                if (process.HasExited)
+                {
+                    throw new InvalidOperationException($"Azurite exited with code {process.ExitCode} during start-up (is port {port} in use?).");
+                }
+
+                try
+                {
+                    using var client = new TcpClient();
+                    await client.ConnectAsync("127.0.0.1", port, ct);
+                    break;
+                }
+                catch (SocketException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(100, ct);
+                }
+            }
+        }
+    }
+
+    private static void StopLeftover(string pidFile, ILogger logger)
+    {
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile), out int pid))
+        {
+            return;
+        }
+
+        try
+        {
+            using Process old = Process.GetProcessById(pid);
+            string commandLine = File.Exists($"/proc/{pid}/cmdline") ? File.ReadAllText($"/proc/{pid}/cmdline") : "";
+            if (commandLine.Contains("azurite", StringComparison.OrdinalIgnoreCase))
+            {
+                LogLeftover(logger, pid);
+                old.Kill(entireProcessTree: true);
+                old.WaitForExit(10_000);
+            }
+        }
+        catch (ArgumentException)
+        {
+            // No such process any more.
+        }
+
+        File.Delete(pidFile);
+    }
+
+    private static async Task RunNpmInstallAsync(string repoRoot, ILogger logger, CancellationToken ct)
+    {
+        LogInstalling(logger, repoRoot);
+        bool locked = File.Exists(Path.Combine(repoRoot, "package-lock.json"));
+        var start = new ProcessStartInfo("npm") { WorkingDirectory = repoRoot, UseShellExecute = false };
+        foreach (string arg in new[] { locked ? "ci" : "install", "--no-audit", "--no-fund" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using Process npm = Process.Start(start) ?? throw new InvalidOperationException("Could not start npm to install Azurite.");
+        await npm.WaitForExitAsync(ct);
+        if (npm.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"'npm {start.ArgumentList[0]}' failed with exit code {npm.ExitCode}; Azurite is needed to run locally.");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "azurite: {Line}")]
+    private static partial void LogOutput(ILogger logger, string line);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping Azurite (pid {Pid}) left behind by an earlier dev host")]
+    private static partial void LogLeftover(ILogger logger, int pid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Installing Azurite with npm in {Folder}")]
+    private static partial void LogInstalling(ILogger logger, string folder);
+}

@@ -1,0 +1,102 @@
+using System.Net.Http.Json;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Lepton.Events;
+using Lepton.Storage;
+using Lepton.Tenancy;
+
+namespace Lepton.DevHost.Storage;
+
+/// <summary>
+/// Azurite emits no Event Grid events, so this watches every registered tenant's ingest container and posts the
+/// BlobCreated events Event Grid would send, over HTTP, to the same webhook function. At start it reports every blob
+/// once (at-least-once, like Event Grid); the webhook's deterministic run ids make repeats no-ops.
+/// </summary>
+public sealed partial class IngestWatcher(
+    TenantRegistry registry,
+    StorageClients storage,
+    IHttpClientFactory httpClients,
+    WebhookTarget target,
+    ILogger<IngestWatcher> logger) : BackgroundService
+{
+    private readonly Dictionary<(string Account, string Blob), string> _seen = [];
+
+    public static TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        HttpClient http = httpClients.CreateClient(nameof(IngestWatcher));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                foreach (Tenant tenant in await registry.ListAsync(stoppingToken))
+                {
+                    await ScanAsync(http, tenant.StorageAccount, stoppingToken);
+                }
+            }
+            catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
+            {
+                LogScanFailed(e.Message);
+            }
+
+            await Task.Delay(PollInterval, stoppingToken);
+        }
+    }
+
+    private async Task ScanAsync(HttpClient http, string account, CancellationToken ct)
+    {
+        BlobContainerClient ingest = storage.TenantContainer(account, BlobLayout.IngestContainer);
+        await foreach (BlobItem blob in ingest.GetBlobsAsync(cancellationToken: ct))
+        {
+            string etag = blob.Properties.ETag?.ToString() ?? "";
+            if (_seen.TryGetValue((account, blob.Name), out string? known) && known == etag)
+            {
+                continue;
+            }
+
+            Uri url = ingest.GetBlobClient(blob.Name).Uri;
+            var delivery = new[]
+            {
+                new
+                {
+                    id = Guid.NewGuid().ToString(),
+                    topic = $"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/lepton-local/providers/Microsoft.Storage/storageAccounts/{account}",
+                    subject = $"/blobServices/default/containers/{BlobLayout.IngestContainer}/blobs/{blob.Name}",
+                    eventType = BlobCreatedEvents.BlobCreatedType,
+                    eventTime = blob.Properties.LastModified ?? DateTimeOffset.UtcNow,
+                    dataVersion = "",
+                    metadataVersion = "1",
+                    data = new
+                    {
+                        api = "PutBlob",
+                        eTag = etag.Trim('"'),
+                        contentType = blob.Properties.ContentType ?? "application/octet-stream",
+                        contentLength = blob.Properties.ContentLength ?? 0,
+                        blobType = "BlockBlob",
+                        url = url.ToString(),
+                        sequencer = "0",
+                    },
+                },
+            };
+            using HttpResponseMessage response = await http.PostAsJsonAsync(target.Url, delivery, ct);
+            if (response.IsSuccessStatusCode)
+            {
+                _seen[(account, blob.Name)] = etag;
+            }
+            else
+            {
+                LogDeliveryFailed(blob.Name, (int)response.StatusCode);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Scanning ingest containers failed: {Reason}")]
+    private partial void LogScanFailed(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The webhook answered {Status} for {Blob}; retrying on the next scan")]
+    private partial void LogDeliveryFailed(string blob, int status);
+}
+
+/// <summary>The webhook URL, with its function key, that the watcher posts to.</summary>
+public sealed record WebhookTarget(Uri Url);
