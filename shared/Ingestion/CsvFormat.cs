@@ -18,9 +18,27 @@ public static class CsvFormat
     public static SepReader OpenReader(TextReader text, char? separator = null) =>
         (separator is { } sep ? Sep.New(sep).Reader(Configure) : Sep.Reader(Configure)).From(text);
 
-    private static SepReaderOptions Configure(SepReaderOptions o) => o with { DisableColCountCheck = true, Unescape = true };
+    // The header is read as an ordinary row so that bad headers (duplicates, blanks) can be reported rather than thrown.
+    private static SepReaderOptions Configure(SepReaderOptions o) => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true };
 
-    /// <summary>Header names as the dataset will carry them: trimmed, without a UTF-8 byte-order mark.</summary>
-    public static string[] HeaderNames(SepReader reader) =>
-        reader.Header.ColNames.Select((name, i) => (i == 0 ? name.TrimStart('\uFEFF') : name).Trim()).ToArray();
+    /// <summary>
+    /// Reads the first row as the header: names trimmed, without a UTF-8 byte-order mark. Null for a file without any row.
+    /// </summary>
+    public static string[]? ReadHeader(SepReader reader)
+    {
+        if (!reader.MoveNext())
+        {
+            return null;
+        }
+
+        SepReader.Row row = reader.Current;
+        var names = new string[row.ColCount];
+        for (int i = 0; i < names.Length; i++)
+        {
+            string name = row[i].ToString();
+            names[i] = (i == 0 ? name.TrimStart('\uFEFF') : name).Trim();
+        }
+
+        return names;
+    }
 }

@@ -32,6 +32,7 @@ public sealed class DatasetCleaner
 
         using TextReader text = CsvFormat.OpenText(source);
         using SepReader reader = CsvFormat.OpenReader(text, separator);
+        _ = CsvFormat.ReadHeader(reader);
         using var writerText = new StreamWriter(output, new UTF8Encoding(false), bufferSize: 1 << 16, leaveOpen: true);
         using (SepWriter writer = Sep.New(separator).Writer(o => o with { Escape = true }).To(writerText))
         {

@@ -55,14 +55,15 @@ public sealed class SourceAnalyzer(IngestionOptions options)
         using TextReader text = CsvFormat.OpenText(hashed);
         using SepReader reader = CsvFormat.OpenReader(text);
         string separator = reader.Spec.Sep.Separator.ToString();
-        string[] names = CsvFormat.HeaderNames(reader);
-        if (reader.Header.IsEmpty || names.All(n => n.Length == 0))
+        string[]? header = CsvFormat.ReadHeader(reader);
+        if (header is null || header.All(n => n.Length == 0))
         {
             hashed.DrainToEnd();
             problems.Add(new IngestProblem("empty", "The file has no header row and no data.", []));
             return Rejected(hashed.BytesRead, problems, hashed.Sha256Hex());
         }
 
+        string[] names = header;
         CheckHeader(names, problems);
         if (problems.Count > 0)
         {

@@ -57,10 +57,12 @@ public static class FunctionCatalog
     public const string Supported =
         "HttpTrigger (HttpRequest, returning IActionResult), OrchestrationTrigger (TaskOrchestrationContext), ActivityTrigger, DurableClient (DurableTaskClient), route values and CancellationToken";
 
-    public static IReadOnlyList<FunctionDescriptor> Discover(Assembly assembly)
+    public static IReadOnlyList<FunctionDescriptor> Discover(Assembly assembly) => Discover(assembly.GetExportedTypes());
+
+    public static IReadOnlyList<FunctionDescriptor> Discover(IEnumerable<Type> types)
     {
         var functions = new List<FunctionDescriptor>();
-        foreach (Type type in assembly.GetExportedTypes())
+        foreach (Type type in types)
         {
             foreach (MethodInfo method in type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
             {

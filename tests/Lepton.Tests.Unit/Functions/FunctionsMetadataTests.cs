@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Lepton.DevHost.Functions;
+using Lepton.Functions;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Extensions.Abstractions;
+
+namespace Lepton.Tests.Unit.Functions;
+
+public class FunctionsMetadataTests
+{
+    /// <summary>Every function the platform exposes, with its trigger (and route for HTTP). Adding a function means adding it here.</summary>
+    private static readonly SortedDictionary<string, string> Expected = new(StringComparer.Ordinal)
+    {
+        ["GetHealth"] = "httpTrigger health",
+        ["CreateTenant"] = "httpTrigger tenants",
+        ["CreateUpload"] = "httpTrigger tenants/{tenant}/uploads",
+        ["ListDatasets"] = "httpTrigger tenants/{tenant}/datasets",
+        ["GetDataset"] = "httpTrigger tenants/{tenant}/datasets/{dataset}",
+        ["GetRun"] = "httpTrigger runs/{runId}",
+        ["ReceiveBlobCreated"] = "httpTrigger events/blob-created",
+        ["IngestOrchestrator"] = "orchestrationTrigger",
+        ["AnalyzeSource"] = "activityTrigger",
+        ["CleanSource"] = "activityTrigger",
+        ["PublishDatasetVersion"] = "activityTrigger",
+        ["RejectSource"] = "activityTrigger",
+    };
+
+    [Fact]
+    public void FunctionsMetadata_Build_ListsEveryFunctionWithItsTrigger()
+    {
+        // Arrange: the file the Functions build writes next to the function app, which the Azure host reads.
+        string path = Path.Combine(Path.GetDirectoryName(typeof(LeptonFunctionApp).Assembly.Location)!, "functions.metadata");
+        using JsonDocument metadata = JsonDocument.Parse(File.ReadAllText(path));
+
+        // Act
+        var actual = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (JsonElement function in metadata.RootElement.EnumerateArray())
+        {
+            JsonElement trigger = function.GetProperty("bindings").EnumerateArray()
+                .Single(b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
+            string route = trigger.TryGetProperty("route", out JsonElement r) ? " " + r.GetString() : "";
+            actual[function.GetProperty("name").GetString()!] = trigger.GetProperty("type").GetString() + route;
+        }
+
+        // Assert
+        Assert.Equal(Expected, actual);
+    }
+
+    [Fact]
+    public void Discover_FunctionApp_FindsTheSameFunctionsAsTheMetadata()
+    {
+        IReadOnlyList<FunctionDescriptor> functions = FunctionCatalog.Discover(typeof(LeptonFunctionApp).Assembly);
+
+        Assert.Equal(Expected.Keys, functions.Select(f => f.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(AuthorizationLevel.Function, functions.Single(f => f.Name == "ReceiveBlobCreated").AuthLevel);
+    }
+
+    [Fact]
+    public void Discover_UnsupportedBinding_NamesFunctionAndBinding()
+    {
+        var e = Assert.Throws<UnsupportedFunctionException>(() => FunctionCatalog.Discover([typeof(FunctionWithQueueBinding)]));
+
+        Assert.Contains("'ReadQueue'", e.Message);
+        Assert.Contains("'QueueLikeTrigger'", e.Message);
+    }
+
+    public sealed class QueueLikeTriggerAttribute : TriggerBindingAttribute;
+
+    public static class FunctionWithQueueBinding
+    {
+        [Function("ReadQueue")]
+        public static void Run([QueueLikeTrigger] string message) => _ = message;
+    }
+}

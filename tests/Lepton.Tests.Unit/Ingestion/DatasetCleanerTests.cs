@@ -1,0 +1,140 @@
+using System.Text;
+using Lepton.Configuration;
+using Lepton.Ingestion;
+
+namespace Lepton.Tests.Unit.Ingestion;
+
+public class DatasetCleanerTests
+{
+    private static readonly IngestionOptions Options = new() { MaxRaggedRowFraction = 0.5 };
+
+    private static (CleaningResult Result, string[] Output) Clean(DatasetSpec? spec, params string[] lines)
+    {
+        SourceAnalysis analysis = new SourceAnalyzer(Options).Analyze(Csv.Lines(lines), 100, "data.csv", spec);
+        Assert.False(analysis.IsRejected, string.Join("; ", analysis.Problems.Select(p => p.Message)));
+        using var output = new MemoryStream();
+        CleaningResult result = new DatasetCleaner().Clean(Csv.Lines(lines), output, analysis);
+        string[] written = Encoding.UTF8.GetString(output.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.TrimEnd('\r')).ToArray();
+        return (result, written);
+    }
+
+    [Fact]
+    public void Clean_CellsWithSpaces_TrimsAndCounts()
+    {
+        (CleaningResult result, string[] output) = Clean(null, "a,b", " 1 ,x ", "2,y");
+
+        Assert.Equal(["a,b", "1,x", "2,y"], output);
+        Assert.Equal(2, result.Counts.CellsTrimmed);
+    }
+
+    [Fact]
+    public void Clean_ExactDuplicateRows_KeepsFirstOnly()
+    {
+        (CleaningResult result, string[] output) = Clean(null, "a,b", "1,x", "1,x", " 1 , x", "2,y");
+
+        Assert.Equal(3, output.Length);
+        Assert.Equal(2, result.Counts.DuplicateRowsDropped);
+        Assert.Equal(4, result.RowsIn);
+        Assert.Equal(2, result.RowsOut);
+    }
+
+    [Fact]
+    public void Clean_MissingNumeric_ImputesMedian()
+    {
+        (CleaningResult result, string[] output) = Clean(null, "a,b", "1,x", "NA,y", "3,z", "10,w");
+
+        Assert.Equal("3,y", output[2]);
+        Assert.Equal(1, result.Counts.ValuesImputed);
+        Assert.Equal(1, result.Counts.MissingTokensNormalized);
+        Assert.Equal(1, result.Counts.Columns["a"].ValuesImputed);
+    }
+
+    [Fact]
+    public void Clean_MissingCategorical_ImputesMostFrequent()
+    {
+        (_, string[] output) = Clean(null, "a,b", "1,red", "2,red", "3,blue", "4,");
+
+        Assert.Equal("4,red", output[4]);
+    }
+
+    [Fact]
+    public void Clean_FarOutlier_ClipsToUpperFence()
+    {
+        // Arrange: Q1 = 2, Q3 = 4, IQR = 2, upper fence with k = 3 is 10.
+        string[] rows = ["a", "1", "2", "2", "3", "3", "4", "4", "5", "1000"];
+
+        // Act
+        (CleaningResult result, string[] output) = Clean(null, rows);
+
+        // Assert
+        Assert.Equal(1, result.Counts.OutliersClipped);
+        Assert.Equal("10", output[^1]);
+    }
+
+    [Fact]
+    public void Clean_LabelOutlier_IsNeverClipped()
+    {
+        (CleaningResult result, string[] output) = Clean(new DatasetSpec(Label: "y"), "x,y", "1,1", "2,2", "2,2", "3,3", "3,3", "4,4", "4,4", "5,5", "6,1000");
+
+        Assert.Equal(0, result.Counts.OutliersClipped);
+        Assert.Equal("6,1000", output[^1]);
+    }
+
+    [Fact]
+    public void Clean_RowWithoutLabel_IsDropped()
+    {
+        (CleaningResult result, string[] output) = Clean(new DatasetSpec(Label: "y"), "x,y", "1,true", "2,", "3,false");
+
+        Assert.Equal(1, result.Counts.MissingLabelRowsDropped);
+        Assert.DoesNotContain("2,", output);
+    }
+
+    [Fact]
+    public void Clean_RaggedRow_IsDropped()
+    {
+        (CleaningResult result, string[] output) = Clean(null, "a,b", "1,x", "2,y,extra", "3,z");
+
+        Assert.Equal(1, result.Counts.RaggedRowsDropped);
+        Assert.Equal(["a,b", "1,x", "3,z"], output);
+    }
+
+    [Fact]
+    public void Clean_InvalidNumber_BecomesMissingAndIsImputed()
+    {
+        string[] rows = new[] { "a" }.Concat(Enumerable.Range(1, 39).Select(i => i.ToString())).Append("oops").ToArray();
+
+        (CleaningResult result, string[] output) = Clean(null, rows);
+
+        Assert.Equal(1, result.Counts.InvalidValuesCoerced);
+        Assert.Equal("20", output[^1]);
+    }
+
+    [Fact]
+    public void Clean_Booleans_AreNormalized()
+    {
+        (_, string[] output) = Clean(null, "a", "Yes", "n", "TRUE");
+
+        Assert.Equal(["a", "true", "false"], output);
+    }
+
+    [Fact]
+    public void Clean_Output_IsProfiled()
+    {
+        (CleaningResult result, _) = Clean(null, "a,b", "1,x", "3,y");
+
+        ColumnProfile a = result.Profile.Single(p => p.Name == "a");
+        Assert.Equal(2, a.Count);
+        Assert.Equal(2.0, a.Mean);
+        Assert.Equal(1.0, a.Min);
+        Assert.Equal(3.0, a.Max);
+    }
+
+    [Fact]
+    public void Clean_QuotedCellWithSeparator_IsEscapedInOutput()
+    {
+        (_, string[] output) = Clean(null, "a,b", "1,\"x, y\"", "2,z");
+
+        Assert.Equal("1,\"x, y\"", output[1]);
+    }
+}

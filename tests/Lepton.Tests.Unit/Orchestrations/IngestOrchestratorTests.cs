@@ -1,0 +1,97 @@
+using Lepton.Datasets;
+using Lepton.Ingestion;
+using Lepton.Orchestrations.Ingestion;
+using Microsoft.DurableTask;
+using Moq;
+
+namespace Lepton.Tests.Unit.Orchestrations;
+
+public class IngestOrchestratorTests
+{
+    private static readonly IngestRequest Request = new("acme", "tenantstore01", "sales/jan.csv", "0x1", "sales", "jan.csv", "ingest-1");
+
+    private static SourceAnalysis Analysis(params IngestProblem[] problems) =>
+        new("hash", 10, 2, 0, ",", problems.Length == 0 ? new DatasetSchema([new ColumnSchema("a", ColumnKind.Numeric, false)], null, null) : null, [], [], problems);
+
+    private static CleaningResult Cleaning(params IngestProblem[] problems) =>
+        new(2, problems.Length == 0 ? 2 : 0, new CleaningCounts(0, 0, 0, 0, 0, 0, 0, 0, new Dictionary<string, ColumnCleaningCounts>()), [], problems);
+
+    [Fact]
+    public async Task RunAsync_ValidFile_AnalyzesCleansAndPublishes()
+    {
+        // Arrange
+        var context = new Mock<TaskOrchestrationContext>();
+        context.Setup(c => c.CallActivityAsync<SourceAnalysis>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis());
+        context.Setup(c => c.CallActivityAsync<CleanedVersion>(nameof(CleanSource), It.IsAny<CleanRequest>(), It.IsAny<TaskOptions>()))
+            .ReturnsAsync(new CleanedVersion(3, Cleaning()));
+        context.Setup(c => c.CallActivityAsync<DatasetVersionRecord>(nameof(PublishDatasetVersion), It.Is<PublishRequest>(p => p.Cleaned.Version == 3), It.IsAny<TaskOptions>()))
+            .ReturnsAsync(new DatasetVersionRecord("sales", 3, "ingest-1", default, 2, 1, "sales/jan.csv", "0x1", "hash", "sales/v3/data.csv", null, null));
+
+        // Act
+        IngestOutcome outcome = await new IngestOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert
+        Assert.Equal((IngestRunStatus.Published, 3, 2L), (outcome.Status, outcome.Version!.Value, outcome.RowsOut));
+        context.Verify(c => c.CallActivityAsync<string>(nameof(RejectSource), It.IsAny<object?>(), It.IsAny<TaskOptions>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task RunAsync_RejectedByAnalysis_WritesReportAndSkipsCleaning()
+    {
+        // Arrange
+        var problem = new IngestProblem("empty", "The file is empty.", []);
+        var context = new Mock<TaskOrchestrationContext>();
+        context.Setup(c => c.CallActivityAsync<SourceAnalysis>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis(problem));
+        context.Setup(c => c.CallActivityAsync<string>(nameof(RejectSource), It.Is<RejectRequest>(r => r.Problems.Single() == problem && r.AllocatedVersion == null), It.IsAny<TaskOptions>()))
+            .ReturnsAsync("sales/ingest-1/report.txt");
+
+        // Act
+        IngestOutcome outcome = await new IngestOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert
+        Assert.Equal(IngestRunStatus.Rejected, outcome.Status);
+        Assert.Equal("sales/ingest-1/report.txt", outcome.ReportBlob);
+        context.Verify(c => c.CallActivityAsync<CleanedVersion>(nameof(CleanSource), It.IsAny<object?>(), It.IsAny<TaskOptions>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task RunAsync_NothingSurvivesCleaning_RejectsAndReleasesVersion()
+    {
+        // Arrange
+        var problem = new IngestProblem("no-rows-left", "No row survived cleaning.", []);
+        var context = new Mock<TaskOrchestrationContext>();
+        context.Setup(c => c.CallActivityAsync<SourceAnalysis>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis());
+        context.Setup(c => c.CallActivityAsync<CleanedVersion>(nameof(CleanSource), It.IsAny<CleanRequest>(), It.IsAny<TaskOptions>()))
+            .ReturnsAsync(new CleanedVersion(4, Cleaning(problem)));
+        context.Setup(c => c.CallActivityAsync<string>(nameof(RejectSource), It.Is<RejectRequest>(r => r.AllocatedVersion == 4), It.IsAny<TaskOptions>()))
+            .ReturnsAsync("report");
+
+        // Act
+        IngestOutcome outcome = await new IngestOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert
+        Assert.Equal(IngestRunStatus.Rejected, outcome.Status);
+        context.Verify(c => c.CallActivityAsync<DatasetVersionRecord>(nameof(PublishDatasetVersion), It.IsAny<object?>(), It.IsAny<TaskOptions>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task RunAsync_EachStep_ReportsProgress()
+    {
+        // Arrange
+        var statuses = new List<IngestProgress>();
+        var context = new Mock<TaskOrchestrationContext>();
+        context.Setup(c => c.SetCustomStatus(It.IsAny<object?>())).Callback<object?>(s => statuses.Add((IngestProgress)s!));
+        context.Setup(c => c.CallActivityAsync<SourceAnalysis>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis());
+        context.Setup(c => c.CallActivityAsync<CleanedVersion>(nameof(CleanSource), It.IsAny<CleanRequest>(), It.IsAny<TaskOptions>()))
+            .ReturnsAsync(new CleanedVersion(1, Cleaning()));
+        context.Setup(c => c.CallActivityAsync<DatasetVersionRecord>(nameof(PublishDatasetVersion), It.IsAny<PublishRequest>(), It.IsAny<TaskOptions>()))
+            .ReturnsAsync(new DatasetVersionRecord("sales", 1, "ingest-1", default, 2, 1, "", "", "", "", null, null));
+
+        // Act
+        await new IngestOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert
+        Assert.Equal(["analyzing", "cleaning", "publishing", "published"], statuses.Select(s => s.Stage));
+        Assert.Equal(3, statuses[^1].Done);
+    }
+}

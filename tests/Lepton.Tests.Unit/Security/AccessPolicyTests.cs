@@ -1,0 +1,65 @@
+using Lepton.Errors;
+using Lepton.Security;
+using Lepton.Tenancy;
+
+namespace Lepton.Tests.Unit.Security;
+
+public class AccessPolicyTests
+{
+    private static Caller Key(string tenant, params string[] roles) => new(false, tenant, roles, "k1");
+
+    [Theory]
+    [InlineData(LeptonAction.IssueUploadUrl, Roles.Admin)]
+    [InlineData(LeptonAction.IssueUploadUrl, Roles.Contributor)]
+    [InlineData(LeptonAction.ReadDatasets, Roles.Consumer)]
+    [InlineData(LeptonAction.ReadRuns, Roles.Consumer)]
+    public void Authorize_OwnTenantWithRole_Allows(LeptonAction action, string role) =>
+        AccessPolicy.Authorize(Key("acme", role), action, "acme");
+
+    [Fact]
+    public void Authorize_OtherTenant_IsNotFound()
+    {
+        var e = Assert.Throws<LeptonException>(() => AccessPolicy.Authorize(Key("acme", Roles.Admin), LeptonAction.ReadDatasets, "globex"));
+
+        Assert.Equal(ErrorKind.NotFound, e.Kind);
+        Assert.DoesNotContain("globex", e.Message);
+    }
+
+    [Fact]
+    public void Authorize_ConsumerUploading_IsForbidden()
+    {
+        var e = Assert.Throws<LeptonException>(() => AccessPolicy.Authorize(Key("acme", Roles.Consumer), LeptonAction.IssueUploadUrl, "acme"));
+
+        Assert.Equal(ErrorKind.Forbidden, e.Kind);
+    }
+
+    [Fact]
+    public void Authorize_TenantKeyManagingTenants_IsForbidden() =>
+        Assert.Equal(ErrorKind.Forbidden, Assert.Throws<LeptonException>(() => AccessPolicy.Authorize(Key("acme", Roles.Admin), LeptonAction.ManageTenants, null)).Kind);
+
+    [Fact]
+    public void Authorize_PlatformAdminReadingTenantData_IsForbidden() =>
+        Assert.Equal(ErrorKind.Forbidden, Assert.Throws<LeptonException>(() => AccessPolicy.Authorize(Caller.PlatformAdmin, LeptonAction.ReadDatasets, "acme")).Kind);
+
+    [Fact]
+    public void Authorize_RunOfUnknownTenant_IsNotFound() =>
+        Assert.Equal(ErrorKind.NotFound, Assert.Throws<LeptonException>(() => AccessPolicy.Authorize(Key("acme", Roles.Admin), LeptonAction.ReadRuns, null)).Kind);
+}
+
+public class TenantIdsTests
+{
+    [Theory]
+    [InlineData("acme")]
+    [InlineData("hospital-a")]
+    [InlineData("a1b")]
+    public void IsValid_GoodId_True(string id) => Assert.True(TenantIds.IsValid(id));
+
+    [Theory]
+    [InlineData("ab")]
+    [InlineData("-acme")]
+    [InlineData("acme-")]
+    [InlineData("Acme")]
+    [InlineData("admin")]
+    [InlineData("a_very_long_tenant_name_indeed")]
+    public void IsValid_BadOrReservedId_False(string id) => Assert.False(TenantIds.IsValid(id));
+}
