@@ -31,7 +31,7 @@ public static partial class HttpFunctionEndpoints
         IActionResult result;
         if (function.AuthLevel != AuthorizationLevel.Anonymous && !HasFunctionKey(context.Request, functionKey))
         {
-            result = ProblemMapping.ToResult(Errors.LeptonException.Unauthorized("This endpoint needs the function key ('code' query parameter or 'x-functions-key' header)."), context.Request.Path);
+            result = ProblemMapping.ToResult(Errors.LeptonException.Unauthorized("This endpoint needs the function key ('code' query parameter or 'x-functions-key' header)."));
         }
         else
         {
@@ -47,7 +47,7 @@ public static partial class HttpFunctionEndpoints
                     LogUnhandled(logger, e, function.Name);
                 }
 
-                result = ProblemMapping.ToResult(e, context.Request.Path);
+                result = ProblemMapping.ToResult(e);
             }
         }
 

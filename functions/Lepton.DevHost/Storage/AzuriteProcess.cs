@@ -30,7 +30,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         }
 
         string pidFile = Path.Combine(stateDirectory, "azurite.pid");
-        StopLeftover(pidFile, logger);
+        await StopLeftoverAsync(pidFile, logger);
         var start = new ProcessStartInfo("node")
         {
             WorkingDirectory = repoRoot,
@@ -83,21 +83,45 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await StopGracefullyAsync(_process);
+        File.Delete(_pidFile);
+        _process.Dispose();
+    }
+
+    /// <summary>
+    /// SIGTERM first: Azurite keeps its metadata in memory and writes it to disk on a timer and at shutdown, so a hard kill
+    /// could lose the last seconds of a persisted emulator. SIGKILL only if it does not stop in time.
+    /// </summary>
+    private static async Task StopGracefullyAsync(Process process)
+    {
         try
         {
-            if (!_process.HasExited)
+            if (process.HasExited)
             {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                return;
+            }
+
+            _ = kill(process.Id, SigTerm);
+            try
+            {
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+            }
+            catch (TimeoutException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
             }
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException)
         {
+            // Already gone.
         }
-
-        File.Delete(_pidFile);
-        _process.Dispose();
     }
+
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
 
     private static async Task WaitForPortsAsync(Process process, AzuritePorts ports, CancellationToken ct)
     {
@@ -125,7 +149,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         }
     }
 
-    private static void StopLeftover(string pidFile, ILogger logger)
+    private static async Task StopLeftoverAsync(string pidFile, ILogger logger)
     {
         if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile), out int pid))
         {
@@ -139,8 +163,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
             if (commandLine.Contains("azurite", StringComparison.OrdinalIgnoreCase))
             {
                 LogLeftover(logger, pid);
-                old.Kill(entireProcessTree: true);
-                old.WaitForExit(10_000);
+                await StopGracefullyAsync(old);
             }
         }
         catch (ArgumentException)

@@ -13,14 +13,14 @@ public sealed partial class ProblemDetailsMiddleware(ILogger<ProblemDetailsMiddl
         {
             await next(context);
         }
-        catch (Exception e) when (context.GetHttpContext() is { } http)
+        catch (Exception e) when (context.GetHttpContext() is not null)
         {
             if (!ProblemMapping.IsExpected(e))
             {
                 LogUnhandled(e, context.FunctionDefinition.Name);
             }
 
-            context.GetInvocationResult().Value = ProblemMapping.ToResult(e, http.Request.Path);
+            context.GetInvocationResult().Value = ProblemMapping.ToResult(e);
         }
     }
 

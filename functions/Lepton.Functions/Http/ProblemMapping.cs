@@ -28,21 +28,21 @@ public static class ProblemMapping
     /// <summary>True when the exception is a caller's or the platform's expected error, not a bug.</summary>
     public static bool IsExpected(Exception exception) => Unwrap(exception) is LeptonException or BadHttpRequestException;
 
-    public static IActionResult ToResult(Exception exception, string? instance)
+    public static IActionResult ToResult(Exception exception)
     {
         ProblemDetails problem = Unwrap(exception) switch
         {
-            LeptonException e => Create(StatusFor(e.Kind), e.Title, e.Message, instance, e.Extensions),
-            BadHttpRequestException e => Create(e.StatusCode, "The request is not valid.", e.Message, instance),
+            LeptonException e => Create(StatusFor(e.Kind), e.Title, e.Message, e.Extensions),
+            BadHttpRequestException e => Create(e.StatusCode, "The request is not valid.", e.Message),
             _ => Create(StatusCodes.Status500InternalServerError, "An internal error occurred.",
-                "The platform failed to handle this request; it was logged. Try again, or report the time of the failure.", instance),
+                "The platform failed to handle this request; it was logged. Try again, or report the time of the failure."),
         };
         return new ObjectResult(problem) { StatusCode = problem.Status, ContentTypes = { ContentType } };
     }
 
-    private static ProblemDetails Create(int status, string title, string detail, string? instance, IReadOnlyDictionary<string, object?>? extensions = null)
+    private static ProblemDetails Create(int status, string title, string detail, IReadOnlyDictionary<string, object?>? extensions = null)
     {
-        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Instance = instance, Type = $"https://httpstatuses.io/{status}" };
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = $"https://httpstatuses.io/{status}" };
         foreach ((string key, object? value) in extensions ?? new Dictionary<string, object?>())
         {
             problem.Extensions[key] = value;

@@ -1,0 +1,61 @@
+namespace Lepton.Tests.Integration.Infrastructure;
+
+/// <summary>One dev host (in-memory Azurite) shared by the tests of the "dev host" collection; removed with its state afterwards.</summary>
+public sealed class DevHostFixture : IAsyncLifetime
+{
+    /// <summary>Small enough that the over-size test needs only a couple of megabytes.</summary>
+    public const long MaxFileBytes = 2_000_000;
+
+    public DevHostProcess Host { get; } = new(
+        Path.Combine(Path.GetTempPath(), "lepton-it-" + Guid.NewGuid().ToString("N")[..8]),
+        persist: false,
+        new Dictionary<string, string> { ["Lepton__Ingestion__MaxFileBytes"] = MaxFileBytes.ToString() });
+
+    public LeptonClient Client { get; private set; } = null!;
+
+    public Task InitializeAsync()
+    {
+        Client = new LeptonClient(Host.BaseUrl);
+        return Host.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client.Dispose();
+        await Host.DisposeAsync();
+        Directory.Delete(Host.StateDirectory, recursive: true);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class DevHostCollection : ICollectionFixture<DevHostFixture>
+{
+    public const string Name = "dev host";
+}
+
+/// <summary>Test data: the repository's samples and generated files.</summary>
+public static class TestData
+{
+    public static byte[] Sample(string name) => File.ReadAllBytes(Path.Combine(DevHostProcess.RepoRoot, "samples", name));
+
+    public static byte[] BreastCancerSpec => Sample("breast-cancer.dataset.json");
+
+    /// <summary>A numeric CSV with a unique id per row, so no row is a duplicate.</summary>
+    public static byte[] GeneratedNumeric(int rows, int seed = 42)
+    {
+        var random = new Random(seed);
+        var text = new System.Text.StringBuilder("id,a,b,c,d,e,f,g,label\n");
+        for (int i = 0; i < rows; i++)
+        {
+            text.Append(i).Append(',');
+            for (int c = 0; c < 7; c++)
+            {
+                text.Append((random.NextDouble() * 100).ToString("F3", System.Globalization.CultureInfo.InvariantCulture)).Append(',');
+            }
+
+            text.Append(random.Next(2) == 0 ? "true" : "false").Append('\n');
+        }
+
+        return System.Text.Encoding.UTF8.GetBytes(text.ToString());
+    }
+}

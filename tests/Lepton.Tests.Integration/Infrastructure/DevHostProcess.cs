@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+
+namespace Lepton.Tests.Integration.Infrastructure;
+
+/// <summary>
+/// The dev host as a user runs it: a separate process (dotnet Lepton.DevHost.dll) that starts its own Azurite on free ports,
+/// the durable engine and the functions. Stopped (or killed) and cleaned up by the test.
+/// </summary>
+public sealed class DevHostProcess : IAsyncDisposable
+{
+    public const string AdminKey = "integration-admin-key-0123456789";
+    public const string FunctionKey = "integration-function-key-0123456789";
+
+    private readonly StringBuilder _output = new();
+    private readonly Dictionary<string, string> _environment;
+    private readonly string[] _arguments;
+    private Process? _process;
+
+    public DevHostProcess(string stateDirectory, bool persist, IDictionary<string, string>? environment = null)
+    {
+        StateDirectory = stateDirectory;
+        Port = FreePort();
+        BaseUrl = new Uri($"http://127.0.0.1:{Port}");
+        _arguments = ["--port", Port.ToString(), "--free-ports", "--tenant-accounts", "24", "--state-dir", stateDirectory, .. persist ? new[] { "--persist" } : []];
+        _environment = new Dictionary<string, string>(environment ?? new Dictionary<string, string>())
+        {
+            ["Lepton__AdminKey"] = AdminKey,
+            ["Lepton__DevHost__FunctionKey"] = FunctionKey,
+        };
+    }
+
+    public string StateDirectory { get; }
+
+    public int Port { get; }
+
+    public Uri BaseUrl { get; }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static string RepoRoot
+    {
+        get
+        {
+            for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Lepton.Functions.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            throw new InvalidOperationException("Repository root not found.");
+        }
+    }
+
+    public async Task StartAsync(TimeSpan? timeout = null)
+    {
+        string configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+        string dll = Path.Combine(RepoRoot, "functions", "Lepton.DevHost", "bin", configuration, "net10.0", "Lepton.DevHost.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = RepoRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (string argument in _arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach ((string key, string value) in _environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => OnLine(e.Data, ready);
+        _process.ErrorDataReceived += (_, e) => OnLine(e.Data, ready);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        Task exited = _process.WaitForExitAsync();
+        Task first = await Task.WhenAny(ready.Task, exited, Task.Delay(timeout ?? TimeSpan.FromSeconds(120)));
+        if (first != ready.Task)
+        {
+            throw new InvalidOperationException($"The dev host did not become ready. Output:\n{Output}");
+        }
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, as when a machine dies.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: false);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>SIGTERM: the dev host's clean shutdown, which must stop Azurite too.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        if (_process is null || _process.HasExited)
+        {
+            return _process?.ExitCode ?? 0;
+        }
+
+        using (Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return _process.ExitCode;
+    }
+
+    /// <summary>A client for one of this host's Azurite accounts (devhost.json holds their keys and endpoints).</summary>
+    public BlobServiceClient BlobService(string account)
+    {
+        using JsonDocument state = JsonDocument.Parse(File.ReadAllText(Path.Combine(StateDirectory, "devhost.json")));
+        string endpoint = state.RootElement.GetProperty("azurite").GetProperty("blob").GetString()!;
+        string key = state.RootElement.GetProperty("accounts").EnumerateArray()
+            .Single(a => a.GetProperty("name").GetString() == account).GetProperty("key").GetString()!;
+        return new BlobServiceClient(new Uri($"{endpoint}/{account}"), new StorageSharedKeyCredential(account, key));
+    }
+
+    public int? AzuritePid => File.Exists(Path.Combine(StateDirectory, "azurite.pid"))
+        ? int.Parse(File.ReadAllText(Path.Combine(StateDirectory, "azurite.pid")))
+        : null;
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await TerminateAsync();
+        }
+        catch (TimeoutException)
+        {
+            _process?.Kill(entireProcessTree: true);
+        }
+
+        _process?.Dispose();
+    }
+
+    private void OnLine(string? line, TaskCompletionSource ready)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+
+        if (line.StartsWith("Lepton dev host ready on ", StringComparison.Ordinal))
+        {
+            ready.TrySetResult();
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Lepton.Tests.Integration.Infrastructure;
+
+namespace Lepton.Tests.Integration;
+
+[Collection(DevHostCollection.Name)]
+public class IngestionFlowTests(DevHostFixture fixture)
+{
+    private readonly LeptonClient _client = fixture.Client;
+
+    [Fact]
+    public async Task Upload_ValidCsvThroughSasUrl_PublishesCuratedVersionWithProfile()
+    {
+        // Arrange
+        (string key, string account) = await _client.CreateTenantAsync("flow-valid");
+
+        // Act
+        await _client.UploadAsync(key, "flow-valid", "breast-cancer", "dataset.json", TestData.BreastCancerSpec);
+        await _client.UploadAsync(key, "flow-valid", "breast-cancer", "hospital_a.csv", TestData.Sample("breast_cancer_hospital_a.csv"));
+        JsonNode dataset = await _client.WaitForRunsAsync(key, "flow-valid", "breast-cancer");
+
+        // Assert: the API reports the version, schema, profile and quality report
+        Assert.Equal(1, dataset["latestVersion"]!.GetValue<int>());
+        JsonNode selected = dataset["selected"]!;
+        Assert.Equal(260, selected["version"]!["rows"]!.GetValue<int>());
+        Assert.Equal(31, selected["version"]!["columns"]!.GetValue<int>());
+        Assert.Equal("malignant", selected["schema"]!["label"]!.GetValue<string>());
+        Assert.Equal("binary", selected["schema"]!["task"]!.GetValue<string>());
+        JsonNode radius = selected["profile"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == "mean_radius")!;
+        Assert.Equal(260, radius["count"]!.GetValue<int>());
+        Assert.InRange(radius["mean"]!.GetValue<double>(), 13.0, 15.0);
+        JsonNode label = selected["profile"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == "malignant")!;
+        Assert.Equal("Boolean", label["kind"]!.GetValue<string>());
+        Assert.Equal(260, selected["quality"]!["rowsIn"]!.GetValue<int>());
+        Assert.Equal(64, selected["lineage"]!["source"]!["sha256"]!.GetValue<string>().Length);
+
+        // Assert: the curated blobs exist in the tenant's own account with the right number of rows
+        BlobContainerClient curated = fixture.Host.BlobService(account).GetBlobContainerClient("curated");
+        string data = (await curated.GetBlobClient("breast-cancer/v1/data.csv").DownloadContentAsync()).Value.Content.ToString();
+        Assert.Equal(261, data.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        foreach (string document in new[] { "schema.json", "profile.json", "quality.json", "lineage.json" })
+        {
+            Assert.True((await curated.GetBlobClient($"breast-cancer/v1/{document}").ExistsAsync()).Value, document);
+        }
+    }
+
+    [Fact]
+    public async Task BlobCreatedEvent_DeliveredThreeTimes_CreatesOneVersion()
+    {
+        // Arrange: a file ingested once
+        (string key, string account) = await _client.CreateTenantAsync("flow-dedup");
+        await _client.UploadAsync(key, "flow-dedup", "numbers", "n.csv", TestData.GeneratedNumeric(50));
+        await _client.WaitForRunsAsync(key, "flow-dedup", "numbers");
+        BlobClient blob = fixture.Host.BlobService(account).GetBlobContainerClient("ingest").GetBlobClient("numbers/n.csv");
+        BlobProperties props = (await blob.GetPropertiesAsync()).Value;
+        string delivery = $$"""
+            [{ "id": "{{Guid.NewGuid()}}", "topic": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/{{account}}",
+               "subject": "/blobServices/default/containers/ingest/blobs/numbers/n.csv", "eventType": "Microsoft.Storage.BlobCreated",
+               "eventTime": "2026-01-01T00:00:00Z", "dataVersion": "", "metadataVersion": "1",
+               "data": { "api": "PutBlob", "eTag": "{{props.ETag.ToString().Trim('"')}}", "contentLength": {{props.ContentLength}},
+                         "blobType": "BlockBlob", "url": "{{blob.Uri}}" } }]
+            """;
+
+        // Act: Event Grid redelivers the same event three times
+        var answers = new List<JsonNode>();
+        for (int i = 0; i < 3; i++)
+        {
+            using HttpResponseMessage response = await _client.SendAsync(HttpMethod.Post, $"/api/events/blob-created?code={DevHostProcess.FunctionKey}", null, rawBody: delivery);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            answers.Add(JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
+        }
+
+        await Task.Delay(1000);
+        JsonNode dataset = await _client.WaitForRunsAsync(key, "flow-dedup", "numbers");
+
+        // Assert
+        Assert.All(answers, a => Assert.True(a["runs"]![0]!["duplicate"]!.GetValue<bool>()));
+        Assert.Single(dataset["versions"]!.AsArray());
+        Assert.Single(dataset["runs"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Upload_ChangedFileUnderSameName_CreatesSecondVersion()
+    {
+        (string key, _) = await _client.CreateTenantAsync("flow-reupload");
+        await _client.UploadAsync(key, "flow-reupload", "numbers", "n.csv", TestData.GeneratedNumeric(30, seed: 1));
+        await _client.WaitForRunsAsync(key, "flow-reupload", "numbers");
+
+        await _client.UploadAsync(key, "flow-reupload", "numbers", "n.csv", TestData.GeneratedNumeric(40, seed: 2));
+        JsonNode dataset = await _client.WaitForRunsAsync(key, "flow-reupload", "numbers", runs: 2);
+
+        JsonArray versions = dataset["versions"]!.AsArray();
+        Assert.Equal([1, 2], versions.Select(v => v!["version"]!.GetValue<int>()));
+        Assert.Equal([30, 40], versions.Select(v => v!["rows"]!.GetValue<int>()));
+    }
+
+    public static TheoryData<string, string, byte[]> BadFiles => new()
+    {
+        { "not-csv", "report.xlsx", [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00] },
+        { "not-csv", "binary.csv", [0x50, 0x4B, 0x03, 0x04, 0x00, 0x00, 0xFF, 0x00] },
+        { "empty", "empty.csv", [] },
+        { "header-only", "header.csv", Encoding.UTF8.GetBytes("a,b,c\n") },
+        { "ragged-rows", "ragged.csv", Encoding.UTF8.GetBytes("a,b\n1,2\n1,2,3\n4\n5,6,7,8\n") },
+        { "undecodable", "latin1.csv", [.. Encoding.ASCII.GetBytes("name,city\nJos"), 0xE9, .. Encoding.ASCII.GetBytes(",Paris\n")] },
+        { "formula-injection", "formula.csv", Encoding.UTF8.GetBytes("name,amount\nalice,10\nbob,=HYPERLINK(\"http://x\")\n") },
+        { "too-large", "large.csv", TestData.GeneratedNumeric(40_000) },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadFiles))]
+    public async Task Upload_BadFile_IsRejectedWithReportAndNoCuratedOutput(string code, string fileName, byte[] content)
+    {
+        // Arrange
+        string tenant = "bad-" + code.Replace("-", "", StringComparison.Ordinal)[..Math.Min(8, code.Length - 1)] + fileName.Length;
+        (string key, string account) = await _client.CreateTenantAsync(tenant);
+
+        // Act
+        await _client.UploadAsync(key, tenant, "inbox", fileName, content);
+        JsonNode dataset = await _client.WaitForRunsAsync(key, tenant, "inbox");
+
+        // Assert: the API reports the rejection and no version
+        Assert.Empty(dataset["versions"]!.AsArray());
+        JsonNode rejection = Assert.Single(dataset["rejections"]!.AsArray())!;
+        BlobServiceClient storage = fixture.Host.BlobService(account);
+        string runId = rejection["runId"]!.GetValue<string>();
+        string report = (await storage.GetBlobContainerClient("rejected").GetBlobClient($"inbox/{runId}/report.txt").DownloadContentAsync()).Value.Content.ToString();
+        Assert.Contains($"[{code}]", report);
+        Assert.Contains("Nothing from this file was published", report);
+        Assert.True((await storage.GetBlobContainerClient("rejected").GetBlobClient($"inbox/{runId}/report.json").ExistsAsync()).Value);
+
+        // Assert: nothing partial in the curated container
+        await foreach (BlobItem blob in storage.GetBlobContainerClient("curated").GetBlobsAsync(BlobTraits.None, BlobStates.None, "inbox/", default))
+        {
+            Assert.Fail($"Unexpected curated blob {blob.Name}");
+        }
+    }
+}
