@@ -55,6 +55,12 @@ public static class DevHostApp
         {
             azurite = await AzuriteProcess.StartAsync(repoRoot, stateDir, accounts, ports, options.Persist, log, stopping.Token);
             string platformConnection = accounts.PlatformConnectionString(ports);
+            if (options.StorageOnly)
+            {
+                await FuncStartSupport.RunStorageOnlyAsync(options, repoRoot, platformConnection, accounts, ports, stopping.Token);
+                return 0;
+            }
+
             WebApplicationBuilder builder = CreateBuilder(options, repoRoot, platformConnection, accounts, ports);
             var durableOptions = builder.Configuration.GetSection("Lepton:DevHost:Durable").Get<DurableEngineOptions>() ?? new DurableEngineOptions();
             engine = await DurableEngine.StartAsync(platformConnection, durableOptions, FreePort(), bootLogs, stopping.Token);
@@ -121,6 +127,13 @@ public static class DevHostApp
         }
     }
 
+    internal static Dictionary<string, string?> StorageSettings(string platformConnection, LocalAccounts accounts, AzuritePorts ports) => new()
+    {
+        ["Lepton:Storage:PlatformConnection"] = platformConnection,
+        ["Lepton:Storage:TenantAccounts"] = accounts.TenantAccountsSetting,
+        ["Lepton:Storage:TenantBlobEndpointTemplate"] = $"http://127.0.0.1:{ports.Blob}/{{account}}",
+    };
+
     private static WebApplicationBuilder CreateBuilder(DevHostOptions options, string repoRoot, string platformConnection, LocalAccounts accounts, AzuritePorts ports)
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -143,12 +156,7 @@ public static class DevHostApp
         }
 
         // Storage always points at the Azurite this host started.
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Lepton:Storage:PlatformConnection"] = platformConnection,
-            ["Lepton:Storage:TenantAccounts"] = accounts.TenantAccountsSetting,
-            ["Lepton:Storage:TenantBlobEndpointTemplate"] = $"http://127.0.0.1:{ports.Blob}/{{account}}",
-        });
+        builder.Configuration.AddInMemoryCollection(StorageSettings(platformConnection, accounts, ports));
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, options.Port));
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
@@ -196,7 +204,7 @@ public static class DevHostApp
 
     private static string NewSecret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -9,6 +9,7 @@ public sealed record DevHostOptions(
     int TenantAccounts,
     bool Demo,
     bool ExitAfterDemo,
+    bool StorageOnly,
     string[] Remaining)
 {
     public const string Usage = """
@@ -22,6 +23,7 @@ public sealed record DevHostOptions(
           --tenant-accounts N   tenant storage accounts to offer (default 8)
           --demo                after start-up, run the two-hospital demo against this host
           --exit-after-demo     stop when the demo ends (for scripts)
+          --storage-only        only Azurite and blob events, posted to a function host on --port (for func start)
           --help                show this text
         Configuration: Lepton__AdminKey (platform admin key; generated if unset), Lepton__DevHost__FunctionKey.
         """;
@@ -29,7 +31,7 @@ public sealed record DevHostOptions(
     public static DevHostOptions Parse(string[] args)
     {
         int port = 7071, tenants = 8;
-        bool persist = false, freePorts = false, demo = false, exitAfterDemo = false;
+        bool persist = false, freePorts = false, demo = false, exitAfterDemo = false, storageOnly = false;
         string? state = null;
         var remaining = new List<string>();
         for (int i = 0; i < args.Length; i++)
@@ -51,6 +53,9 @@ public sealed record DevHostOptions(
                 case "--tenant-accounts":
                     tenants = ParseInt(args, ref i, "--tenant-accounts");
                     break;
+                case "--storage-only":
+                    storageOnly = true;
+                    break;
                 case "--demo":
                     demo = true;
                     break;
@@ -63,7 +68,7 @@ public sealed record DevHostOptions(
             }
         }
 
-        return new DevHostOptions(port, persist, freePorts, state, tenants, demo, exitAfterDemo, remaining.ToArray());
+        return new DevHostOptions(port, persist, freePorts, state, tenants, demo, exitAfterDemo, storageOnly, remaining.ToArray());
     }
 
     private static int ParseInt(string[] args, ref int i, string name) =>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using csFastFloat;
 
 namespace Lepton.Ingestion;
 
@@ -11,7 +12,13 @@ public static class CellValues
 
     public static bool IsMissing(ReadOnlySpan<char> trimmed)
     {
-        if (trimmed.Length > 9)
+        if (trimmed.IsEmpty)
+        {
+            return true;
+        }
+
+        // Hot path: every token starts with one of these characters, so most values are settled by their first one.
+        if (trimmed.Length > 9 || (trimmed[0] | 0x20) is not ('n' or 'm' or 'u') && trimmed[0] is not ('?' or '-' or '#'))
         {
             return false;
         }
@@ -27,8 +34,20 @@ public static class CellValues
         return false;
     }
 
-    public static bool TryParseNumber(ReadOnlySpan<char> trimmed, out double value) =>
-        double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+    /// <summary>
+    /// Invariant-culture decimal or exponent notation; infinities and NaN are not numbers here. fast_float (csFastFloat)
+    /// parses several times faster than double.TryParse and rounds identically; the whole cell must be consumed.
+    /// </summary>
+    public static bool TryParseNumber(ReadOnlySpan<char> trimmed, out double value)
+    {
+        if (trimmed.IsEmpty || !(char.IsAsciiDigit(trimmed[0]) || trimmed[0] is '-' or '+' or '.'))
+        {
+            value = 0;
+            return false;
+        }
+
+        return FastDoubleParser.TryParseDouble(trimmed, out int consumed, out value) && consumed == trimmed.Length && double.IsFinite(value);
+    }
 
     public static bool TryParseBoolean(ReadOnlySpan<char> trimmed, out bool value)
     {

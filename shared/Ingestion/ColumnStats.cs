@@ -16,6 +16,8 @@ public sealed class ColumnStats
     private readonly Random _random;
     private long _numericSeen;
     private long _dateMisses;
+    private double _weight;
+    private long _nextReplacement;
     private double _mean;
     private double _m2;
 
@@ -99,8 +101,17 @@ public sealed class ColumnStats
         Missing++;
     }
 
+    /// <summary>
+    /// Exact counts until the table holds <see cref="DistinctCap"/> values; after that the distinct count is a lower bound,
+    /// top values describe the values seen until then, and no more lookups are spent on the column.
+    /// </summary>
     private void CountDistinct(ReadOnlySpan<char> value)
     {
+        if (DistinctOverflow)
+        {
+            return;
+        }
+
         if (_distinctLookup.TryGetValue(value, out long seen))
         {
             _distinctLookup[value] = seen + 1;
@@ -131,19 +142,25 @@ public sealed class ColumnStats
             Max = number;
         }
 
+        // Reservoir sampling, Li's Algorithm L: instead of a random draw per value, draw how many values to skip.
         if (_numericSeen <= ReservoirSize)
         {
             _reservoir[_numericSeen - 1] = number;
-        }
-        else
-        {
-            long slot = _random.NextInt64(_numericSeen);
-            if (slot < ReservoirSize)
+            if (_numericSeen == ReservoirSize)
             {
-                _reservoir[slot] = number;
+                _weight = Math.Exp(Math.Log(_random.NextDouble()) / ReservoirSize);
+                _nextReplacement = _numericSeen + Skip();
             }
         }
+        else if (_numericSeen == _nextReplacement)
+        {
+            _reservoir[_random.Next(ReservoirSize)] = number;
+            _weight *= Math.Exp(Math.Log(_random.NextDouble()) / ReservoirSize);
+            _nextReplacement += Skip();
+        }
     }
+
+    private long Skip() => (long)Math.Floor(Math.Log(1 - _random.NextDouble()) / Math.Log(1 - _weight)) + 1;
 
     /// <summary>Quantile of the numeric values (exact up to the reservoir size, estimated beyond).</summary>
     public double? Quantile(double q)

@@ -23,11 +23,13 @@ public sealed class DatasetCleaner
         var clipped = new long[n];
         long rowsIn = 0, rowsOut = 0, raggedDropped = 0, duplicates = 0, missingLabel = 0, trimmedCells = 0, missingTokens = 0;
 
-        var values = new string?[n];
+        // Per row, a cell's output is either its own trimmed text (kept as a range into the row, never copied)
+        // or a replacement string; nothing is allocated per cell except normalized timestamps.
+        var replacements = new string?[n];
         var numbers = new double[n];
         var missing = new bool[n];
-        var hasher = new XxHash3(seed: 0);
-        var seen = new RowHashSet();
+        char[] rowKey = new char[1024];
+        var seen = new RowHashSet(analysis.DataRows);
         char separator = analysis.Separator[0];
 
         using TextReader text = CsvFormat.OpenText(source);
@@ -46,7 +48,7 @@ public sealed class DatasetCleaner
                     continue;
                 }
 
-                hasher.Reset();
+                int keyLength = 0;
                 bool labelMissing = false;
                 for (int i = 0; i < n; i++)
                 {
@@ -57,13 +59,13 @@ public sealed class DatasetCleaner
                         trimmedCells++;
                     }
 
-                    missing[i] = !TryNormalize(rules[i].Kind, cell, out values[i], out numbers[i], out bool invalid, out bool token);
-                    if (token)
+                    CellOutcome outcome = Normalize(rules[i].Kind, cell, out replacements[i], out numbers[i]);
+                    missing[i] = outcome != CellOutcome.Present;
+                    if (outcome == CellOutcome.MissingToken)
                     {
                         missingTokens++;
                     }
-
-                    if (invalid)
+                    else if (outcome == CellOutcome.Invalid)
                     {
                         coerced[i]++;
                     }
@@ -73,8 +75,16 @@ public sealed class DatasetCleaner
                         labelMissing = true;
                     }
 
-                    hasher.Append(MemoryMarshal.AsBytes((values[i] ?? "").AsSpan()));
-                    hasher.Append(missing[i] ? [0x1F, 0] : [0x1E, 0]);
+                    // The duplicate key: normalized values with a marker after each that also tells missing from empty text.
+                    ReadOnlySpan<char> value = missing[i] ? default : replacements[i] ?? cell;
+                    if (keyLength + value.Length + 1 > rowKey.Length)
+                    {
+                        Array.Resize(ref rowKey, Math.Max(rowKey.Length * 2, keyLength + value.Length + 1));
+                    }
+
+                    value.CopyTo(rowKey.AsSpan(keyLength));
+                    keyLength += value.Length;
+                    rowKey[keyLength++] = missing[i] ? '\u001F' : '\u001E';
                 }
 
                 if (labelMissing)
@@ -83,7 +93,7 @@ public sealed class DatasetCleaner
                     continue;
                 }
 
-                if (!seen.Add(hasher.GetCurrentHashAsUInt64()))
+                if (!seen.Add(XxHash3.HashToUInt64(MemoryMarshal.AsBytes(rowKey.AsSpan(0, keyLength)))))
                 {
                     duplicates++;
                     continue;
@@ -93,21 +103,25 @@ public sealed class DatasetCleaner
                 for (int i = 0; i < n; i++)
                 {
                     CleaningRule rule = rules[i];
-                    string value = values[i] ?? "";
                     if (missing[i])
                     {
                         if (rule.ImputeValue is { } fill)
                         {
                             imputed[i]++;
-                            value = fill;
-                            outStats[i].Add(value);
+                            outStats[i].Add(fill);
+                            outRow[i].Set(fill);
                         }
                         else
                         {
                             outStats[i].AddMissing();
+                            outRow[i].Set(ReadOnlySpan<char>.Empty);
                         }
+
+                        continue;
                     }
-                    else if (rule.Kind == ColumnKind.Numeric)
+
+                    ReadOnlySpan<char> value = replacements[i] ?? row[i].Span.Trim();
+                    if (rule.Kind == ColumnKind.Numeric)
                     {
                         double number = numbers[i];
                         if (number < rule.LowerFence || number > rule.UpperFence)
@@ -143,36 +157,41 @@ public sealed class DatasetCleaner
         return new CleaningResult(rowsIn, rowsOut, counts, profile, problems);
     }
 
-    /// <summary>Brings one trimmed cell to its column's canonical text; false when the value is missing.</summary>
-    internal static bool TryNormalize(ColumnKind kind, ReadOnlySpan<char> cell, out string? value, out double number, out bool invalid, out bool missingToken)
+    internal enum CellOutcome
+    {
+        Present,
+        MissingToken,
+        Empty,
+        Invalid,
+    }
+
+    /// <summary>
+    /// Classifies one trimmed cell for its column's kind. A present cell keeps its own text unless
+    /// <paramref name="replacement"/> gives the canonical form (booleans, timestamps).
+    /// </summary>
+    internal static CellOutcome Normalize(ColumnKind kind, ReadOnlySpan<char> cell, out string? replacement, out double number)
     {
         number = 0;
-        invalid = false;
-        missingToken = false;
-        value = null;
+        replacement = null;
         if (CellValues.IsMissing(cell))
         {
-            missingToken = !cell.IsEmpty;
-            return false;
+            return cell.IsEmpty ? CellOutcome.Empty : CellOutcome.MissingToken;
         }
 
         switch (kind)
         {
             case ColumnKind.Numeric when CellValues.TryParseNumber(cell, out number):
-                value = cell.ToString();
-                return true;
+                return CellOutcome.Present;
             case ColumnKind.Boolean when CellValues.TryParseBoolean(cell, out bool flag):
-                value = CellValues.FormatBoolean(flag);
-                return true;
+                replacement = CellValues.FormatBoolean(flag);
+                return CellOutcome.Present;
             case ColumnKind.DateTime when CellValues.TryParseDateTime(cell, out DateTimeOffset time):
-                value = CellValues.FormatDateTime(time);
-                return true;
+                replacement = CellValues.FormatDateTime(time);
+                return CellOutcome.Present;
             case ColumnKind.Categorical or ColumnKind.Text:
-                value = cell.ToString();
-                return true;
+                return CellOutcome.Present;
             default:
-                invalid = true;
-                return false;
+                return CellOutcome.Invalid;
         }
     }
 }

@@ -7,9 +7,16 @@ namespace Lepton.Ingestion;
 /// </summary>
 public sealed class RowHashSet
 {
-    private ulong[] _slots = new ulong[1 << 16];
+    private ulong[] _slots;
     private int _count;
     private bool _containsZero;
+
+    /// <summary>Sized for <paramref name="expected"/> rows up front, so the table never has to grow (and briefly double) while in use.</summary>
+    public RowHashSet(long expected = 0)
+    {
+        long wanted = Math.Max(1 << 16, expected * 4 / 3 + 1);
+        _slots = new ulong[(int)Math.Min(1 << 30, System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)wanted))];
+    }
 
     public int Count => _count + (_containsZero ? 1 : 0);
 
