@@ -17,7 +17,10 @@ public sealed class StorageOptions
 {
     public const string SectionName = "Lepton:Storage";
 
-    /// <summary>Connection string of the platform account (registry tables). Locally Azurite's.</summary>
+    /// <summary>
+    /// The platform account's registry tables: a connection string (Azurite) or the table endpoint URI
+    /// (Azure, reached with the managed identity; no keys in settings).
+    /// </summary>
     public string PlatformConnection { get; set; } = "UseDevelopmentStorage=true";
 
     /// <summary>Blob endpoint of a tenant account; {account} is replaced by the account name.</summary>

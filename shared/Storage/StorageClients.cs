@@ -23,7 +23,10 @@ public sealed class StorageClients
     {
         _options = options.Value;
         _accounts = _options.ParseTenantAccounts().ToDictionary(a => a.Name, StringComparer.Ordinal);
-        _platformTables = new TableServiceClient(_options.PlatformConnection);
+        // A connection string locally (Azurite); in Azure the table endpoint URI, reached with the managed identity.
+        _platformTables = Uri.TryCreate(_options.PlatformConnection, UriKind.Absolute, out Uri? endpoint) && endpoint.Scheme is "https" or "http"
+            ? new TableServiceClient(endpoint, _credential.Value)
+            : new TableServiceClient(_options.PlatformConnection);
     }
 
     public IReadOnlyCollection<string> TenantAccountPool => _accounts.Keys;

@@ -1,0 +1,35 @@
+// Key Vault in RBAC mode with purge protection; holds the platform admin key the function app reads by reference.
+param location string
+param tags object
+param name string
+
+@secure()
+@description('The platform admin key (Lepton:AdminKey). It only manages tenants.')
+param adminKey string
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 90
+    enablePurgeProtection: true
+  }
+}
+
+resource adminKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'lepton-admin-key'
+  properties: {
+    value: adminKey
+    contentType: 'text/plain'
+  }
+}
+
+output name string = vault.name
+output id string = vault.id
+output adminKeySecretUri string = adminKeySecret.properties.secretUri

@@ -1,0 +1,144 @@
+// One tenant's own storage account, its containers, and the Event Grid wiring that turns uploads into ingest runs.
+// Role assignments here are scoped to this account (or one container), never wider.
+param location string
+param tags object
+param tenantId string
+param name string
+param functionAppName string
+param functionPrincipalId string
+param trainingPrincipalId string
+param platformStorageName string
+param deadLetterContainerName string
+param enableEventSubscription bool
+
+// Built-in role ids: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles
+var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe' // Storage Blob Data Contributor
+var storageBlobDataReader = '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1' // Storage Blob Data Reader
+
+resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'lepton-tenant': tenantId })
+  kind: 'StorageV2'
+  sku: { name: 'Standard_ZRS' }
+  properties: {
+    allowSharedKeyAccess: false
+    allowBlobPublicAccess: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    defaultToOAuthAuthentication: true
+    accessTier: 'Hot'
+  }
+}
+
+resource blobs 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    isVersioningEnabled: true
+    deleteRetentionPolicy: { enabled: true, days: 14 }
+    containerDeleteRetentionPolicy: { enabled: true, days: 14 }
+  }
+}
+
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for container in ['ingest', 'curated', 'rejected', 'predictions']: {
+  parent: blobs
+  name: container
+  properties: { publicAccess: 'None' }
+}]
+
+// The function app reads uploads, writes curated/rejected/predictions and signs user-delegation upload URLs.
+resource functionBlobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(account.id, functionPrincipalId, storageBlobDataContributor)
+  scope: account
+  properties: {
+    principalId: functionPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+  }
+}
+
+// GPU training reads curated data; it never writes to a tenant's account.
+resource trainingBlobReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(account.id, trainingPrincipalId, storageBlobDataReader)
+  scope: account
+  properties: {
+    principalId: trainingPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataReader)
+  }
+}
+
+resource topic 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = {
+  name: '${name}-events'
+  location: location
+  tags: tags
+  identity: { type: 'SystemAssigned' }
+  properties: {
+    source: account.id
+    topicType: 'Microsoft.Storage.StorageAccounts'
+  }
+}
+
+resource platformStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: platformStorageName
+}
+
+resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  name: '${platformStorageName}/default/${deadLetterContainerName}'
+}
+
+// The topic's identity may write dead letters into that one container of the platform account.
+resource topicDeadLetterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(deadLetterContainer.id, topic.id, storageBlobDataContributor)
+  scope: deadLetterContainer
+  properties: {
+    principalId: topic.identity.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {
+  name: functionAppName
+}
+
+// One webhook serves every tenant: the function maps the event's account to its tenant. The subscription can only be
+// created once the function code answers Event Grid's validation handshake (see docs/deploy.md).
+resource ingestSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2024-06-01-preview' = if (enableEventSubscription) {
+  parent: topic
+  name: 'ingest-blob-created'
+  dependsOn: [topicDeadLetterWriter]
+  properties: {
+    destination: {
+      endpointType: 'WebHook'
+      properties: {
+        endpointUrl: 'https://${functionApp.properties.defaultHostName}/api/events/blob-created?code=${listKeys('${functionApp.id}/host/default', '2024-04-01').functionKeys.default}'
+        maxEventsPerBatch: 1
+        preferredBatchSizeInKilobytes: 64
+      }
+    }
+    filter: {
+      includedEventTypes: ['Microsoft.Storage.BlobCreated']
+      subjectBeginsWith: '/blobServices/default/containers/ingest/'
+    }
+    eventDeliverySchema: 'EventGridSchema'
+    retryPolicy: {
+      maxDeliveryAttempts: 30
+      eventTimeToLiveInMinutes: 1440
+    }
+    deadLetterWithResourceIdentity: {
+      identity: { type: 'SystemAssigned' }
+      deadLetterDestination: {
+        endpointType: 'StorageBlob'
+        properties: {
+          resourceId: platformStorage.id
+          blobContainerName: deadLetterContainerName
+        }
+      }
+    }
+  }
+}
+
+output name string = account.name
+output id string = account.id
