@@ -1,3 +1,4 @@
+using Lepton.Audit;
 using Lepton.Configuration;
 using Lepton.Datasets;
 using Lepton.Ingestion;
@@ -18,6 +19,7 @@ public static class ServiceCollectionExtensions
         services.Configure<LeptonOptions>(configuration.GetSection(LeptonOptions.SectionName));
         services.Configure<StorageOptions>(configuration.GetSection(StorageOptions.SectionName));
         services.Configure<IngestionOptions>(configuration.GetSection(IngestionOptions.SectionName));
+        services.Configure<RateLimitOptions>(configuration.GetSection(RateLimitOptions.SectionName));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<StorageClients>();
         services.AddSingleton<TenantRegistry>();
@@ -26,6 +28,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<UploadUrlIssuer>();
         services.AddSingleton<DatasetCatalog>();
         services.AddSingleton<DatasetQueries>();
+        services.AddSingleton<GrantStore>();
+        services.AddSingleton<AuditLog>();
         services.AddSingleton<AccessPolicy>();
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<PlatformBootstrap>();

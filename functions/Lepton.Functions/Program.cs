@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.UseMiddleware<ProblemDetailsMiddleware>();
+builder.UseMiddleware<AuthorizationMiddleware>();
 builder.Services.AddLeptonFunctionApp(builder.Configuration);
 builder.Services.AddHostedService<BootstrapHostedService>();
 builder.Build().Run();

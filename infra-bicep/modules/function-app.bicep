@@ -46,6 +46,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
         { name: 'Lepton__AdminKey', value: '@Microsoft.KeyVault(SecretUri=${adminKeySecretUri})' }
         { name: 'Lepton__Storage__PlatformConnection', value: platformTableEndpoint }
+        { name: 'Lepton__Storage__PlatformBlobEndpoint', value: platformBlobEndpoint }
         { name: 'Lepton__Storage__TenantBlobEndpointTemplate', value: 'https://{account}.blob.${environment().suffixes.storage}' }
         { name: 'Lepton__Storage__TenantAccounts', value: join(tenantStorageAccountNames, ';') }
       ]

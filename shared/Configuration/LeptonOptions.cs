@@ -23,6 +23,9 @@ public sealed class StorageOptions
     /// </summary>
     public string PlatformConnection { get; set; } = "UseDevelopmentStorage=true";
 
+    /// <summary>The platform account's blob endpoint when <see cref="PlatformConnection"/> is an endpoint URI (Azure).</summary>
+    public string PlatformBlobEndpoint { get; set; } = "";
+
     /// <summary>Blob endpoint of a tenant account; {account} is replaced by the account name.</summary>
     public string TenantBlobEndpointTemplate { get; set; } = "https://{account}.blob.core.windows.net";
 

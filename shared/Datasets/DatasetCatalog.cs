@@ -112,15 +112,15 @@ public sealed class DatasetCatalog(StorageClients storage, TimeProvider time)
         }
     }
 
-    /// <summary>Makes a version visible and marks its run published, atomically.</summary>
-    public async Task CommitVersionAsync(string tenant, DatasetVersionRecord v, CancellationToken ct = default)
+    /// <summary>Makes a version visible and marks its run published, atomically. False when an earlier attempt already did.</summary>
+    public async Task<bool> CommitVersionAsync(string tenant, DatasetVersionRecord v, CancellationToken ct = default)
     {
         while (true)
         {
             TableEntity run = await GetOrCreateRunAsync(tenant, v.Dataset, v.RunId, ct);
             if (run.GetString("Status") == IngestRunStatus.Published)
             {
-                return;
+                return false;
             }
 
             Response<TableEntity> head = await Table.GetEntityAsync<TableEntity>(tenant, HeadKey(v.Dataset), cancellationToken: ct);
@@ -151,7 +151,7 @@ public sealed class DatasetCatalog(StorageClients storage, TimeProvider time)
                     new TableTransactionAction(TableTransactionActionType.UpdateReplace, h, h.ETag),
                     new TableTransactionAction(TableTransactionActionType.UpdateReplace, run, run.ETag),
                 ], ct);
-                return;
+                return true;
             }
             catch (TableTransactionFailedException e) when (e.Status is 409 or 412)
             {

@@ -10,6 +10,7 @@ public enum ErrorKind
     Conflict,
     PayloadTooLarge,
     Unavailable,
+    TooManyRequests,
 }
 
 /// <summary>
@@ -42,6 +43,13 @@ public sealed class LeptonException(ErrorKind kind, string title, string detail,
 
     public static LeptonException TooLarge(string detail) =>
         new(ErrorKind.PayloadTooLarge, "The request is too large.", detail);
+
+    /// <summary>Rate limited; <c>retryAfterSeconds</c> travels in the extensions and becomes the Retry-After header.</summary>
+    public static LeptonException TooManyRequests(int retryAfterSeconds) =>
+        new(ErrorKind.TooManyRequests, "Too many requests.", $"This API key sent too many requests; retry after {retryAfterSeconds} s.",
+            new Dictionary<string, object?> { [RetryAfterKey] = retryAfterSeconds });
+
+    public const string RetryAfterKey = "retryAfter";
 
     public static LeptonException Unavailable(string detail) =>
         new(ErrorKind.Unavailable, "The service cannot do this now.", detail);

@@ -4,6 +4,7 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using Lepton.Audit;
 using Lepton.Configuration;
 using Lepton.Datasets;
 using Lepton.Storage;
@@ -18,6 +19,7 @@ namespace Lepton.Ingestion;
 public sealed class IngestPipeline(
     TenantStorageFactory tenants,
     DatasetCatalog catalog,
+    AuditLog audit,
     IOptions<IngestionOptions> options,
     TimeProvider time)
 {
@@ -127,7 +129,12 @@ public sealed class IngestPipeline(
         await WriteJsonAsync(storage.Curated, BlobLayout.CuratedLineage(dataset, version), lineage, ct);
         var record = new DatasetVersionRecord(dataset, version, ingest.RunId, now, cleaned.Cleaning.RowsOut, analysis.Rules.Count,
             ingest.BlobName, ingest.ETag, analysis.Sha256, BlobLayout.CuratedData(dataset, version), analysis.Schema?.Label, analysis.Schema?.Task);
-        await catalog.CommitVersionAsync(ingest.TenantId, record, ct);
+        if (await catalog.CommitVersionAsync(ingest.TenantId, record, ct))
+        {
+            await audit.AppendAsync(ingest.TenantId, $"system:{ingest.RunId}", "dataset.published", $"{ingest.TenantId}/datasets/{dataset}/v{version}",
+                $"{cleaned.Cleaning.RowsOut} rows from {ingest.BlobName}", ct: ct);
+        }
+
         return record;
     }
 

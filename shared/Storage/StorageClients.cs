@@ -17,6 +17,7 @@ public sealed class StorageClients
     private readonly StorageOptions _options;
     private readonly Dictionary<string, TenantAccount> _accounts;
     private readonly TableServiceClient _platformTables;
+    private readonly BlobServiceClient _platformBlobs;
     private readonly Lazy<TokenCredential> _credential = new(() => new DefaultAzureCredential());
 
     public StorageClients(IOptions<StorageOptions> options)
@@ -27,6 +28,9 @@ public sealed class StorageClients
         _platformTables = Uri.TryCreate(_options.PlatformConnection, UriKind.Absolute, out Uri? endpoint) && endpoint.Scheme is "https" or "http"
             ? new TableServiceClient(endpoint, _credential.Value)
             : new TableServiceClient(_options.PlatformConnection);
+        _platformBlobs = _options.PlatformBlobEndpoint is { Length: > 0 } blobEndpoint
+            ? new BlobServiceClient(new Uri(blobEndpoint), _credential.Value)
+            : new BlobServiceClient(_options.PlatformConnection);
     }
 
     public IReadOnlyCollection<string> TenantAccountPool => _accounts.Keys;
@@ -34,6 +38,9 @@ public sealed class StorageClients
     public TableClient PlatformTable(string name) => _platformTables.GetTableClient(name);
 
     public TableServiceClient PlatformTables => _platformTables;
+
+    /// <summary>Platform blobs: the audit log and model artifacts. Never tenant data.</summary>
+    public BlobServiceClient PlatformBlobs => _platformBlobs;
 
     /// <summary>The blob service of one tenant storage account from the configured pool.</summary>
     public BlobServiceClient TenantBlobService(string account)

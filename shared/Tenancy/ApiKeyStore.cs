@@ -2,40 +2,68 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
+using Lepton.Audit;
+using Lepton.Errors;
 using Lepton.Storage;
 
 namespace Lepton.Tenancy;
 
-public sealed record ApiKeyRecord(string KeyId, string TenantId, IReadOnlyList<string> Roles, DateTimeOffset CreatedAt, bool Revoked);
+public sealed record ApiKeyRecord(
+    string KeyId,
+    string TenantId,
+    IReadOnlyList<string> Roles,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ExpiresAt,
+    DateTimeOffset? LastUsedAt,
+    bool Revoked)
+{
+    public bool IsUsableAt(DateTimeOffset now) => !Revoked && (ExpiresAt is null || ExpiresAt > now);
+}
 
 /// <summary>
 /// Tenant API keys. A key is "lep_{id}_{secret}"; only the SHA-256 of the whole key is stored, found by its id.
 /// The plain key exists once, in the response that issues it.
 /// </summary>
-public sealed class ApiKeyStore(StorageClients storage, TimeProvider time)
+public sealed class ApiKeyStore(StorageClients storage, AuditLog audit, TimeProvider time)
 {
     internal const string TableName = "apikeys";
     private const string Prefix = "lep_";
     private const string Row = "key";
 
+    /// <summary>Last-used times are written at most this often per key, so authentication does not write on every request.</summary>
+    private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
     private TableClient Keys => storage.PlatformTable(TableName);
 
     public Task EnsureTableAsync(CancellationToken ct = default) => Keys.CreateIfNotExistsAsync(ct);
 
-    public async Task<(ApiKeyRecord Record, string PlainKey)> IssueAsync(string tenantId, IReadOnlyList<string> roles, CancellationToken ct = default)
+    public async Task<(ApiKeyRecord Record, string PlainKey)> IssueAsync(string tenantId, IReadOnlyList<string>? roles, DateTimeOffset? expiresAt, string actor, CancellationToken ct = default)
     {
+        if (roles is null || roles.Count == 0 || roles.Any(r => !Tenancy.Roles.All.Contains(r)))
+        {
+            throw LeptonException.BadRequest($"'roles' must name one or more of: {string.Join(", ", Tenancy.Roles.All)}.");
+        }
+
+        DateTimeOffset now = time.GetUtcNow();
+        if (expiresAt is { } expiry && expiry <= now)
+        {
+            throw LeptonException.BadRequest("'expiresAt' must be in the future.");
+        }
+
         string keyId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         string secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         string plain = $"{Prefix}{keyId}_{secret}";
-        var record = new ApiKeyRecord(keyId, tenantId, roles, time.GetUtcNow(), Revoked: false);
+        var record = new ApiKeyRecord(keyId, tenantId, roles.Distinct().ToList(), now, expiresAt, null, Revoked: false);
         await Keys.AddEntityAsync(new TableEntity(keyId, Row)
         {
             ["Tenant"] = tenantId,
             ["Hash"] = Hash(plain),
-            ["Roles"] = string.Join(',', roles),
+            ["Roles"] = string.Join(',', record.Roles),
             ["CreatedAt"] = record.CreatedAt,
+            ["ExpiresAt"] = expiresAt,
             ["Revoked"] = false,
         }, ct);
+        await audit.AppendAsync(tenantId, actor, "key.issued", $"tenants/{tenantId}/keys/{keyId}", $"roles {string.Join(',', record.Roles)}", ct: ct);
         return (record, plain);
     }
 
@@ -56,17 +84,61 @@ public sealed class ApiKeyStore(StorageClients storage, TimeProvider time)
         TableEntity e = row.Value!;
         byte[] stored = Convert.FromHexString(e.GetString("Hash") ?? "");
         byte[] actual = Convert.FromHexString(Hash(presented));
-        if (!CryptographicOperations.FixedTimeEquals(stored, actual))
+        return CryptographicOperations.FixedTimeEquals(stored, actual) ? ToRecord(e) : null;
+    }
+
+    /// <summary>Notes that the key was used, at most once a minute.</summary>
+    public async Task TouchAsync(ApiKeyRecord key, CancellationToken ct = default)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        if (key.LastUsedAt is { } last && now - last < LastUsedResolution)
         {
-            return null;
+            return;
         }
 
-        return new ApiKeyRecord(keyId, e.GetString("Tenant") ?? "",
-            (e.GetString("Roles") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries),
-            e.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue, e.GetBoolean("Revoked") ?? false);
+        await Keys.UpdateEntityAsync(new TableEntity(key.KeyId, Row) { ["LastUsedAt"] = now }, ETag.All, TableUpdateMode.Merge, ct);
+    }
+
+    public async Task<IReadOnlyList<ApiKeyRecord>> ListAsync(string tenantId, CancellationToken ct = default)
+    {
+        var keys = new List<ApiKeyRecord>();
+        await foreach (TableEntity e in Keys.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"Tenant eq {tenantId}"), cancellationToken: ct))
+        {
+            keys.Add(ToRecord(e));
+        }
+
+        return keys.OrderBy(k => k.CreatedAt).ToList();
+    }
+
+    /// <summary>Revokes a key of the tenant; effective for the next request. Another tenant's key id answers 404.</summary>
+    public async Task<ApiKeyRecord> RevokeAsync(string tenantId, string keyId, string actor, CancellationToken ct = default)
+    {
+        NullableResponse<TableEntity> row = keyId.Length == 16 && keyId.All(char.IsAsciiHexDigitLower)
+            ? await Keys.GetEntityIfExistsAsync<TableEntity>(keyId, Row, cancellationToken: ct)
+            : null!;
+        if (row is null || !row.HasValue || row.Value!.GetString("Tenant") != tenantId)
+        {
+            throw LeptonException.NotFound($"API key '{keyId}' was not found.");
+        }
+
+        TableEntity e = row.Value;
+        e["Revoked"] = true;
+        e["RevokedAt"] = time.GetUtcNow();
+        await Keys.UpdateEntityAsync(e, e.ETag, TableUpdateMode.Merge, ct);
+        await audit.AppendAsync(tenantId, actor, "key.revoked", $"tenants/{tenantId}/keys/{keyId}", "done", ct: ct);
+        return ToRecord(e);
     }
 
     public static string Hash(string plain) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(plain)));
+
+    private static ApiKeyRecord ToRecord(TableEntity e) => new(
+        e.PartitionKey,
+        e.GetString("Tenant") ?? "",
+        (e.GetString("Roles") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries),
+        e.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
+        e.GetDateTimeOffset("ExpiresAt"),
+        e.GetDateTimeOffset("LastUsedAt"),
+        e.GetBoolean("Revoked") ?? false);
 
     private static bool TryParseId(string presented, out string keyId)
     {

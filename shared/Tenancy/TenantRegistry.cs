@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using Lepton.Audit;
 using Lepton.Errors;
 using Lepton.Storage;
 
@@ -9,7 +10,7 @@ namespace Lepton.Tenancy;
 /// Tenants and their storage accounts, in the platform account's tables. The registry is the only map
 /// from a tenant to its account and back, so it decides whose data an event or a request may touch.
 /// </summary>
-public sealed class TenantRegistry(StorageClients storage, TimeProvider time)
+public sealed class TenantRegistry(StorageClients storage, AuditLog audit, TimeProvider time)
 {
     internal const string TenantsTable = "tenants";
     internal const string AccountsTable = "tenantaccounts";
@@ -54,7 +55,7 @@ public sealed class TenantRegistry(StorageClients storage, TimeProvider time)
     }
 
     /// <summary>Registers a tenant, links it to a free account of the pool and creates its containers.</summary>
-    public async Task<Tenant> CreateAsync(string id, string name, CancellationToken ct = default)
+    public async Task<Tenant> CreateAsync(string id, string name, string actor, CancellationToken ct = default)
     {
         if (!TenantIds.IsValid(id))
         {
@@ -91,7 +92,17 @@ public sealed class TenantRegistry(StorageClients storage, TimeProvider time)
             await storage.TenantContainer(account, container).CreateIfNotExistsAsync(cancellationToken: ct);
         }
 
+        await audit.AppendAsync(id, actor, "tenant.created", $"tenants/{id}", $"storage account {account}", ct: ct);
         return tenant;
+    }
+
+    /// <summary>Disables or re-enables a tenant; its keys stop (or resume) working with the next request.</summary>
+    public async Task<Tenant> SetDisabledAsync(string id, bool disabled, string actor, CancellationToken ct = default)
+    {
+        Tenant tenant = await FindAsync(id, ct) ?? throw LeptonException.NotFound($"Tenant '{id}' was not found.");
+        await Tenants.UpdateEntityAsync(new TableEntity(Partition, id) { ["Disabled"] = disabled }, ETag.All, TableUpdateMode.Merge, ct);
+        await audit.AppendAsync(id, actor, disabled ? "tenant.disabled" : "tenant.enabled", $"tenants/{id}", "done", ct: ct);
+        return tenant with { Disabled = disabled };
     }
 
     private async Task<string> ClaimAccountAsync(string tenantId, CancellationToken ct)

@@ -37,6 +37,7 @@ public static partial class HttpFunctionEndpoints
         {
             try
             {
+                await FunctionAuthorization.AuthorizeAsync(function.Method, context);
                 object?[] arguments = function.Parameters.Select(p => Bind(p, context)).ToArray();
                 result = (IActionResult)(await FunctionInvoker.InvokeAsync(function, context.RequestServices, arguments))!;
             }

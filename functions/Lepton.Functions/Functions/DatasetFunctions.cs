@@ -1,6 +1,5 @@
 using Lepton.Datasets;
 using Lepton.Errors;
-using Lepton.Functions.Http;
 using Lepton.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -8,23 +7,23 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace Lepton.Functions.Functions;
 
-public sealed class DatasetFunctions(AccessPolicy access, DatasetQueries datasets)
+public sealed class DatasetFunctions(DatasetQueries datasets)
 {
     [Function(nameof(ListDatasets))]
+    [RequiresAction(LeptonAction.ReadDatasets)]
     public async Task<IActionResult> ListDatasets(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/datasets")] HttpRequest request, string tenant, CancellationToken ct)
     {
-        await access.RequireAsync(request.ApiKey(), LeptonAction.ReadDatasets, tenant, ct);
         return new OkObjectResult(new { datasets = await datasets.ListAsync(tenant, ct) });
     }
 
     /// <summary>Versions, runs and rejections; schema, profile, quality and lineage of the latest version or of ?version=N.</summary>
     [Function(nameof(GetDataset))]
+    [RequiresAction(LeptonAction.ReadDatasets)]
     public async Task<IActionResult> GetDataset(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/datasets/{dataset}")] HttpRequest request,
         string tenant, string dataset, CancellationToken ct)
     {
-        await access.RequireAsync(request.ApiKey(), LeptonAction.ReadDatasets, tenant, ct);
         string? versionText = request.Query["version"].FirstOrDefault();
         int? version = versionText is null ? null
             : int.TryParse(versionText, out int v) && v > 0 ? v : throw LeptonException.BadRequest("'version' must be a positive whole number.");

@@ -8,17 +8,18 @@ using Microsoft.DurableTask.Client;
 
 namespace Lepton.Functions.Functions;
 
-public sealed class RunFunctions(AccessPolicy access, RunQueries runs)
+public sealed class RunFunctions(RunQueries runs)
 {
     /// <summary>Status, progress and result of a run the caller's tenant owns; any other run is 404.</summary>
     [Function(nameof(GetRun))]
+    [RequiresAction(LeptonAction.ReadRuns)]
     public async Task<IActionResult> GetRun(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runs/{runId}")] HttpRequest request,
         string runId, [DurableClient] DurableTaskClient client, CancellationToken ct)
     {
-        Caller caller = await access.AuthenticateAsync(request.ApiKey(), ct);
+        // The route names no tenant: the run's own tenant is checked once it is loaded.
         RunLookup? run = await runs.FindAsync(client, runId, ct);
-        AccessPolicy.Authorize(caller, LeptonAction.ReadRuns, run?.TenantId);
+        AccessPolicy.Authorize(request.Caller(), LeptonAction.ReadRuns, run?.TenantId);
         return new OkObjectResult(run!.View);
     }
 }

@@ -10,31 +10,50 @@ namespace Lepton.Functions.Functions;
 
 public sealed record CreateTenantBody(string? Id, string? Name);
 
+public sealed record UpdateTenantBody(bool? Disabled);
+
 public sealed record CreateUploadBody(string? Dataset, string? FileName);
 
-public sealed class TenantFunctions(AccessPolicy access, TenantRegistry tenants, ApiKeyStore keys, UploadUrlIssuer uploads)
+public sealed class TenantFunctions(TenantRegistry tenants, ApiKeyStore keys, UploadUrlIssuer uploads)
 {
     /// <summary>Platform admin creates a tenant: links a storage account, creates its containers, returns its first admin key once.</summary>
     [Function(nameof(CreateTenant))]
+    [RequiresAction(LeptonAction.ManageTenants)]
     public async Task<IActionResult> CreateTenant(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants")] HttpRequest request, CancellationToken ct)
     {
-        await access.RequireAsync(request.ApiKey(), LeptonAction.ManageTenants, null, ct);
         CreateTenantBody body = await request.ReadJsonBodyAsync<CreateTenantBody>(ct);
-        Tenant tenant = await tenants.CreateAsync(body.Id ?? "", body.Name ?? "", ct);
-        (ApiKeyRecord key, string plainKey) = await keys.IssueAsync(tenant.Id, Roles.All, ct);
+        Tenant tenant = await tenants.CreateAsync(body.Id ?? "", body.Name ?? "", request.Caller().Actor, ct);
+        (ApiKeyRecord key, string plainKey) = await keys.IssueAsync(tenant.Id, Roles.All, null, request.Caller().Actor, ct);
         return new ObjectResult(new { tenant, storageAccount = tenant.StorageAccount, apiKey = plainKey, keyId = key.KeyId, roles = key.Roles })
         {
             StatusCode = StatusCodes.Status201Created,
         };
     }
 
+    [Function(nameof(GetTenant))]
+    [RequiresAction(LeptonAction.ReadTenant)]
+    public async Task<IActionResult> GetTenant(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}")] HttpRequest request, string tenant, CancellationToken ct) =>
+        new OkObjectResult(await tenants.FindAsync(tenant, ct) ?? throw Errors.LeptonException.NotFound("No such resource."));
+
+    /// <summary>Platform admin disables (or re-enables) a tenant; its keys stop working with the next request.</summary>
+    [Function(nameof(UpdateTenant))]
+    [RequiresAction(LeptonAction.ManageTenants)]
+    public async Task<IActionResult> UpdateTenant(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "tenants/{tenant}")] HttpRequest request, string tenant, CancellationToken ct)
+    {
+        UpdateTenantBody body = await request.ReadJsonBodyAsync<UpdateTenantBody>(ct);
+        bool disabled = body.Disabled ?? throw Errors.LeptonException.BadRequest("'disabled' (true or false) is required.");
+        return new OkObjectResult(await tenants.SetDisabledAsync(tenant, disabled, request.Caller().Actor, ct));
+    }
+
     /// <summary>A short-lived, write-only URL for one file in the tenant's ingest container (valet key).</summary>
     [Function(nameof(CreateUpload))]
+    [RequiresAction(LeptonAction.IssueUploadUrl)]
     public async Task<IActionResult> CreateUpload(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/uploads")] HttpRequest request, string tenant, CancellationToken ct)
     {
-        await access.RequireAsync(request.ApiKey(), LeptonAction.IssueUploadUrl, tenant, ct);
         CreateUploadBody body = await request.ReadJsonBodyAsync<CreateUploadBody>(ct);
         UploadUrl upload = await uploads.IssueAsync(tenant, body.Dataset, body.FileName, ct);
         return new ObjectResult(new

@@ -22,6 +22,7 @@ public static class ProblemMapping
         ErrorKind.Conflict => StatusCodes.Status409Conflict,
         ErrorKind.PayloadTooLarge => StatusCodes.Status413PayloadTooLarge,
         ErrorKind.Unavailable => StatusCodes.Status503ServiceUnavailable,
+        ErrorKind.TooManyRequests => StatusCodes.Status429TooManyRequests,
         _ => StatusCodes.Status500InternalServerError,
     };
 
@@ -37,7 +38,24 @@ public static class ProblemMapping
             _ => Create(StatusCodes.Status500InternalServerError, "An internal error occurred.",
                 "The platform failed to handle this request; it was logged. Try again, or report the time of the failure."),
         };
-        return new ObjectResult(problem) { StatusCode = problem.Status, ContentTypes = { ContentType } };
+        string? retryAfter = problem.Extensions.TryGetValue(LeptonException.RetryAfterKey, out object? seconds) ? seconds?.ToString() : null;
+        return new ProblemResult(problem, retryAfter);
+    }
+
+    /// <summary>problem+json, with Retry-After when the problem says when to retry.</summary>
+    private sealed class ProblemResult(ProblemDetails problem, string? retryAfter) : ObjectResult(problem)
+    {
+        public override Task ExecuteResultAsync(ActionContext context)
+        {
+            StatusCode = problem.Status;
+            ContentTypes.Add(ContentType);
+            if (retryAfter is not null)
+            {
+                context.HttpContext.Response.Headers.RetryAfter = retryAfter;
+            }
+
+            return base.ExecuteResultAsync(context);
+        }
     }
 
     private static ProblemDetails Create(int status, string title, string detail, IReadOnlyDictionary<string, object?>? extensions = null)

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Lepton.Errors;
-using Lepton.Security;
 using Microsoft.AspNetCore.Http;
 
 namespace Lepton.Functions.Http;
@@ -11,8 +10,6 @@ public static class RequestExtensions
 
     /// <summary>Largest JSON body an API call accepts; data goes through upload URLs, not the API.</summary>
     public const long MaxJsonBodyBytes = 1 << 20;
-
-    public static string? ApiKey(this HttpRequest request) => request.Headers[AccessPolicy.ApiKeyHeader].FirstOrDefault();
 
     /// <summary>Reads a JSON body; a missing, oversized or malformed body is the caller's error (400/413), never a 500.</summary>
     public static async Task<T> ReadJsonBodyAsync<T>(this HttpRequest request, CancellationToken ct = default)

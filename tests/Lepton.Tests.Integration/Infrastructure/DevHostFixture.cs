@@ -9,7 +9,16 @@ public sealed class DevHostFixture : IAsyncLifetime
     public DevHostProcess Host { get; } = new(
         Path.Combine(Path.GetTempPath(), "lepton-it-" + Guid.NewGuid().ToString("N")[..8]),
         persist: false,
-        new Dictionary<string, string> { ["Lepton__Ingestion__MaxFileBytes"] = MaxFileBytes.ToString() });
+        new Dictionary<string, string>
+        {
+            ["Lepton__Ingestion__MaxFileBytes"] = MaxFileBytes.ToString(),
+            // Low enough that the rate-limit test trips it quickly, high enough for every other test's traffic.
+            ["Lepton__RateLimit__PermitsPerSecond"] = RatePerSecond.ToString(),
+            ["Lepton__RateLimit__Burst"] = RateBurst.ToString(),
+        });
+
+    public const int RatePerSecond = 20;
+    public const int RateBurst = 60;
 
     public LeptonClient Client { get; private set; } = null!;
 

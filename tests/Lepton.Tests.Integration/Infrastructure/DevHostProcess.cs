@@ -5,6 +5,9 @@ using System.Text;
 using System.Text.Json;
 using Azure.Storage;
 using Azure.Storage.Blobs;
+using Lepton;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lepton.Tests.Integration.Infrastructure;
 
@@ -27,7 +30,7 @@ public sealed class DevHostProcess : IAsyncDisposable
         StateDirectory = stateDirectory;
         Port = FreePort();
         BaseUrl = new Uri($"http://127.0.0.1:{Port}");
-        _arguments = ["--port", Port.ToString(), "--free-ports", "--tenant-accounts", "24", "--state-dir", stateDirectory, .. persist ? new[] { "--persist" } : []];
+        _arguments = ["--port", Port.ToString(), "--free-ports", "--tenant-accounts", "48", "--state-dir", stateDirectory, .. persist ? new[] { "--persist" } : []];
         _environment = new Dictionary<string, string>(environment ?? new Dictionary<string, string>())
         {
             ["Lepton__AdminKey"] = AdminKey,
@@ -139,6 +142,34 @@ public sealed class DevHostProcess : IAsyncDisposable
         string key = state.RootElement.GetProperty("accounts").EnumerateArray()
             .Single(a => a.GetProperty("name").GetString() == account).GetProperty("key").GetString()!;
         return new BlobServiceClient(new Uri($"{endpoint}/{account}"), new StorageSharedKeyCredential(account, key));
+    }
+
+    /// <summary>The emulator's accounts and endpoints as the dev host wrote them to devhost.json.</summary>
+    public (string BlobEndpoint, string TableEndpoint, IReadOnlyDictionary<string, string> Keys) Storage()
+    {
+        using JsonDocument state = JsonDocument.Parse(File.ReadAllText(Path.Combine(StateDirectory, "devhost.json")));
+        JsonElement azurite = state.RootElement.GetProperty("azurite");
+        var keys = state.RootElement.GetProperty("accounts").EnumerateArray()
+            .ToDictionary(a => a.GetProperty("name").GetString()!, a => a.GetProperty("key").GetString()!);
+        return (azurite.GetProperty("blob").GetString()!, azurite.GetProperty("table").GetString()!, keys);
+    }
+
+    /// <summary>
+    /// The platform's core services (registry, policy, audit) wired to this host's Azurite, as another instance of the
+    /// function app would be: for checks that no HTTP route exposes, such as a platform activity using granted data.
+    /// </summary>
+    public ServiceProvider CoreServices()
+    {
+        (string blob, string table, IReadOnlyDictionary<string, string> keys) = Storage();
+        string platform = keys["devstoreaccount1"];
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Lepton:Storage:PlatformConnection"] =
+                $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={platform};BlobEndpoint={blob}/devstoreaccount1;TableEndpoint={table}/devstoreaccount1;",
+            ["Lepton:Storage:TenantAccounts"] = string.Join(';', keys.Where(k => k.Key != "devstoreaccount1").Select(k => $"{k.Key}={k.Value}")),
+            ["Lepton:Storage:TenantBlobEndpointTemplate"] = blob + "/{account}",
+        }).Build();
+        return new ServiceCollection().AddLeptonCore(configuration).BuildServiceProvider();
     }
 
     public int? AzuritePid => File.Exists(Path.Combine(StateDirectory, "azurite.pid"))

@@ -41,6 +41,25 @@ public class AccessPolicyTests
     public void Authorize_PlatformAdminReadingTenantData_IsForbidden() =>
         Assert.Equal(ErrorKind.Forbidden, Assert.Throws<LeptonException>(() => AccessPolicy.Authorize(Caller.PlatformAdmin, LeptonAction.ReadDatasets, "acme")).Kind);
 
+    [Theory]
+    [InlineData(LeptonAction.ManageKeys, Roles.Contributor)]
+    [InlineData(LeptonAction.ManageGrants, Roles.Consumer)]
+    [InlineData(LeptonAction.ReadAudit, Roles.Contributor)]
+    public void Authorize_AdminOnlyActionWithoutAdminRole_IsForbidden(LeptonAction action, string role) =>
+        Assert.Equal(ErrorKind.Forbidden, Assert.Throws<LeptonException>(() => AccessPolicy.Authorize(Key("acme", role), action, "acme")).Kind);
+
+    [Fact]
+    public void Authorize_PlatformAdminReadingTenant_Allows() =>
+        AccessPolicy.Authorize(Caller.PlatformAdmin, LeptonAction.ReadTenant, "acme");
+
+    [Fact]
+    public void Authorize_TenantAdminManagingOtherTenant_IsNotFound() =>
+        Assert.Equal(ErrorKind.NotFound, Assert.Throws<LeptonException>(() => AccessPolicy.Authorize(Key("acme", Roles.Admin), LeptonAction.ManageTenants, "globex")).Kind);
+
+    [Fact]
+    public void RolesFor_EveryTenantAction_NamesAtLeastOneRole() =>
+        Assert.All(Enum.GetValues<LeptonAction>().Where(a => a != LeptonAction.ManageTenants), a => Assert.NotEmpty(AccessPolicy.RolesFor(a)));
+
     [Fact]
     public void Authorize_RunOfUnknownTenant_IsNotFound() =>
         Assert.Equal(ErrorKind.NotFound, Assert.Throws<LeptonException>(() => AccessPolicy.Authorize(Key("acme", Roles.Admin), LeptonAction.ReadRuns, null)).Kind);

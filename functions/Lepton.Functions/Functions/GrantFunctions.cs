@@ -1,0 +1,38 @@
+using Lepton.Functions.Http;
+using Lepton.Security;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Lepton.Functions.Functions;
+
+public sealed record CreateGrantBody(string? Grantee, IReadOnlyList<string>? Purposes, DateTimeOffset? ExpiresAt);
+
+/// <summary>The owner's admin grants another tenant a purpose on a dataset, lists grants, revokes them.</summary>
+public sealed class GrantFunctions(GrantStore grants)
+{
+    [Function(nameof(CreateGrant))]
+    [RequiresAction(LeptonAction.ManageGrants)]
+    public async Task<IActionResult> CreateGrant(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/datasets/{dataset}/grants")] HttpRequest request,
+        string tenant, string dataset, CancellationToken ct)
+    {
+        CreateGrantBody body = await request.ReadJsonBodyAsync<CreateGrantBody>(ct);
+        Grant grant = await grants.CreateAsync(tenant, dataset, body.Grantee, body.Purposes, body.ExpiresAt, request.Caller().Actor, ct);
+        return new ObjectResult(grant) { StatusCode = StatusCodes.Status201Created };
+    }
+
+    [Function(nameof(ListGrants))]
+    [RequiresAction(LeptonAction.ManageGrants)]
+    public async Task<IActionResult> ListGrants(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/datasets/{dataset}/grants")] HttpRequest request,
+        string tenant, string dataset, CancellationToken ct) =>
+        new OkObjectResult(new { grants = await grants.ListAsync(tenant, dataset, ct) });
+
+    [Function(nameof(RevokeGrant))]
+    [RequiresAction(LeptonAction.ManageGrants)]
+    public async Task<IActionResult> RevokeGrant(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "tenants/{tenant}/datasets/{dataset}/grants/{grantId}")] HttpRequest request,
+        string tenant, string dataset, string grantId, CancellationToken ct) =>
+        new OkObjectResult(await grants.RevokeAsync(tenant, dataset, grantId, request.Caller().Actor, ct));
+}

@@ -1,0 +1,34 @@
+using System.Reflection;
+using Lepton.Security;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lepton.Functions.Http;
+
+/// <summary>
+/// Authorizes an HTTP function before it runs, from its [RequiresAction] and the {tenant} route value, through the one
+/// <see cref="AccessPolicy"/>. Called by the worker middleware in Azure and by the dev host, so no function checks anything itself.
+/// Functions without the attribute (health, the Event Grid webhook) are not API-key routes.
+/// </summary>
+public static class FunctionAuthorization
+{
+    private const string CallerItem = "lepton.caller";
+
+    public static async Task AuthorizeAsync(MethodInfo function, HttpContext http)
+    {
+        if (function.GetCustomAttribute<RequiresActionAttribute>() is not { } requirement)
+        {
+            return;
+        }
+
+        AccessPolicy policy = http.RequestServices.GetRequiredService<AccessPolicy>();
+        string? tenant = http.GetRouteValue("tenant") as string;
+        string? key = http.Request.Headers[AccessPolicy.ApiKeyHeader].FirstOrDefault();
+        http.Items[CallerItem] = await policy.AuthorizeRequestAsync(key, requirement.Action, tenant, http.RequestAborted);
+    }
+
+    /// <summary>The authorized caller of this request.</summary>
+    public static Caller Caller(this HttpRequest request) =>
+        request.HttpContext.Items[CallerItem] as Caller ?? throw new InvalidOperationException("The function has no [RequiresAction]: no caller was authorized.");
+}

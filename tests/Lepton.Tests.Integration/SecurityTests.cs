@@ -1,0 +1,296 @@
+using System.Net;
+using System.Reflection;
+using System.Text;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Lepton.Audit;
+using Lepton.Errors;
+using Lepton.Functions;
+using Lepton.Security;
+using Lepton.Tenancy;
+using Lepton.Tests.Integration.Infrastructure;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lepton.Tests.Integration;
+
+[Collection(DevHostCollection.Name)]
+public class SecurityTests(DevHostFixture fixture)
+{
+    private readonly LeptonClient _client = fixture.Client;
+
+    /// <summary>Every API-key route of the function app, from its own [Function] methods: a route added later is covered here unchanged.</summary>
+    public static IEnumerable<(string Name, string Method, string Route, LeptonAction Action)> Routes() =>
+        typeof(LeptonFunctionApp).Assembly.GetExportedTypes()
+            .SelectMany(t => t.GetMethods())
+            .Select(m => (Method: m, Function: m.GetCustomAttribute<FunctionAttribute>(), Requires: m.GetCustomAttribute<RequiresActionAttribute>(),
+                Trigger: m.GetParameters().Select(p => p.GetCustomAttribute<HttpTriggerAttribute>()).FirstOrDefault(a => a is not null)))
+            .Where(x => x.Function is not null && x.Trigger is not null && x.Requires is not null)
+            .Select(x => (x.Function!.Name, x.Trigger!.Methods![0].ToUpperInvariant(), x.Trigger.Route!, x.Requires!.Action));
+
+    [Fact]
+    public void Routes_EveryHttpFunction_IsAnApiKeyRouteOrKnownOpen()
+    {
+        string[] open = typeof(LeptonFunctionApp).Assembly.GetExportedTypes().SelectMany(t => t.GetMethods())
+            .Where(m => m.GetCustomAttribute<FunctionAttribute>() is not null && m.GetCustomAttribute<RequiresActionAttribute>() is null
+                && m.GetParameters().Any(p => p.GetCustomAttribute<HttpTriggerAttribute>() is not null))
+            .Select(m => m.GetCustomAttribute<FunctionAttribute>()!.Name).Order().ToArray();
+
+        // Health is public; the webhook is protected by the function key (see ApiContractTests).
+        Assert.Equal(["GetHealth", "ReceiveBlobCreated"], open);
+        Assert.True(Routes().Count() >= 15);
+    }
+
+    [Fact]
+    public async Task AuthorizationMatrix_EveryRouteAndCaller_AnswersExpectedStatusWithoutLeaking()
+    {
+        // Arrange: an owner with one key per role, a revoked and an expired key, data, a run and a grant; another tenant.
+        const string owner = "mx-owner", other = "mx-other", dataset = "mx-data";
+        (string ownerAdmin, _) = await _client.CreateTenantAsync(owner);
+        (string otherAdmin, _) = await _client.CreateTenantAsync(other);
+        var roleKeys = new Dictionary<string, string>();
+        foreach (string role in Roles.All)
+        {
+            roleKeys[role] = (await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{owner}/keys", ownerAdmin, new { roles = new[] { role } }, HttpStatusCode.Created))["apiKey"]!.GetValue<string>();
+        }
+
+        JsonNode revoked = await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{owner}/keys", ownerAdmin, new { roles = Roles.All }, HttpStatusCode.Created);
+        await _client.JsonAsync(HttpMethod.Delete, $"/api/tenants/{owner}/keys/{revoked["keyId"]}", ownerAdmin);
+        string expired = (await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{owner}/keys", ownerAdmin,
+            new { roles = Roles.All, expiresAt = DateTimeOffset.UtcNow.AddSeconds(2) }, HttpStatusCode.Created))["apiKey"]!.GetValue<string>();
+        await _client.UploadAsync(ownerAdmin, owner, dataset, "d.csv", TestData.GeneratedNumeric(20));
+        string runId = (await _client.WaitForRunsAsync(ownerAdmin, owner, dataset))["runs"]![0]!["runId"]!.GetValue<string>();
+        string grantId = (await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{owner}/datasets/{dataset}/grants", ownerAdmin,
+            new { grantee = other, purposes = new[] { "train" } }, HttpStatusCode.Created))["grantId"]!.GetValue<string>();
+        string spareKeyId = (await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{owner}/keys", ownerAdmin, new { roles = new[] { "consumer" } }, HttpStatusCode.Created))["keyId"]!.GetValue<string>();
+        var values = new Dictionary<string, string> { ["tenant"] = owner, ["dataset"] = dataset, ["runId"] = runId, ["keyId"] = spareKeyId, ["grantId"] = grantId };
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+
+        var failures = new List<string>();
+        int checkedCases = 0;
+        foreach ((string name, string method, string route, LeptonAction action) in Routes())
+        {
+            string path = "/api/" + System.Text.RegularExpressions.Regex.Replace(route, @"\{(\w+)\}", m => values.GetValueOrDefault(m.Groups[1].Value, "x"));
+            bool tenantRoute = route.Contains("{tenant}", StringComparison.Ordinal);
+            string? wrongRole = Roles.All.FirstOrDefault(r => !AccessPolicy.RolesFor(action).Contains(r));
+            string rightKey = action == LeptonAction.ManageTenants ? DevHostProcess.AdminKey : roleKeys[AccessPolicy.RolesFor(action)[0]];
+            var cases = new List<(string Caller, string? Key, Func<HttpStatusCode, bool> Expected, string Description)>
+            {
+                ("no key", null, s => s == HttpStatusCode.Unauthorized, "401"),
+                ("malformed key", "not-a-key", s => s == HttpStatusCode.Unauthorized, "401"),
+                ("revoked key", revoked["apiKey"]!.GetValue<string>(), s => s == HttpStatusCode.Unauthorized, "401"),
+                ("expired key", expired, s => s == HttpStatusCode.Unauthorized, "401"),
+                ("other tenant's admin", otherAdmin, s => s == (tenantRoute || action == LeptonAction.ReadRuns ? HttpStatusCode.NotFound : HttpStatusCode.Forbidden), "404 (403 for tenant management)"),
+                ("right role", rightKey, s => (int)s < 300 || s == HttpStatusCode.BadRequest, "2xx or 400 for the empty body"),
+            };
+            if (action == LeptonAction.ManageTenants)
+            {
+                cases.Add(("tenant admin", ownerAdmin, s => s == HttpStatusCode.Forbidden, "403"));
+            }
+            else if (wrongRole is not null)
+            {
+                cases.Add(($"same tenant, role {wrongRole}", roleKeys[wrongRole], s => s == HttpStatusCode.Forbidden, "403"));
+            }
+
+            foreach ((string caller, string? key, Func<HttpStatusCode, bool> expected, string description) in cases)
+            {
+                using HttpResponseMessage response = await _client.SendAsync(new HttpMethod(method), path, key, rawBody: method is "POST" or "PATCH" ? "{}" : null);
+                string body = await response.Content.ReadAsStringAsync();
+                checkedCases++;
+                if (!expected(response.StatusCode))
+                {
+                    failures.Add($"{name} {method} {path} as {caller}: expected {description}, got {(int)response.StatusCode} {body}");
+                }
+
+                if (caller == "other tenant's admin" && (body.Contains(owner, StringComparison.Ordinal) || body.Contains(dataset, StringComparison.Ordinal)))
+                {
+                    failures.Add($"{name} as {caller} leaks the owner's names: {body}");
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.True(checkedCases >= Routes().Count() * 6, $"only {checkedCases} cases ran");
+    }
+
+    [Fact]
+    public async Task Keys_IssueListRevoke_RevocationIsImmediateAndOnlyHashesAreStored()
+    {
+        (string admin, _) = await _client.CreateTenantAsync("keys-life");
+        JsonNode issued = await _client.JsonAsync(HttpMethod.Post, "/api/tenants/keys-life/keys", admin, new { roles = new[] { "consumer" } }, HttpStatusCode.Created);
+        string key = issued["apiKey"]!.GetValue<string>();
+
+        await _client.JsonAsync(HttpMethod.Get, "/api/tenants/keys-life/datasets", key);
+        JsonNode list = await _client.JsonAsync(HttpMethod.Get, "/api/tenants/keys-life/keys", admin);
+        await _client.JsonAsync(HttpMethod.Delete, $"/api/tenants/keys-life/keys/{issued["keyId"]}", admin);
+        using HttpResponseMessage afterRevoke = await _client.SendAsync(HttpMethod.Get, "/api/tenants/keys-life/datasets", key);
+
+        JsonNode listed = list["keys"]!.AsArray().Single(k => k!["keyId"]!.GetValue<string>() == issued["keyId"]!.GetValue<string>())!;
+        Assert.Equal(["consumer"], listed["roles"]!.AsArray().Select(r => r!.GetValue<string>()));
+        Assert.NotNull(listed["lastUsedAt"]);
+        Assert.DoesNotContain("hash", list.ToJsonString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HttpStatusCode.Unauthorized, afterRevoke.StatusCode);
+
+        // No table or blob of the platform account holds the plain key or its secret part.
+        (string blob, string table, IReadOnlyDictionary<string, string> keys) = fixture.Host.Storage();
+        string connection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={keys["devstoreaccount1"]};BlobEndpoint={blob}/devstoreaccount1;TableEndpoint={table}/devstoreaccount1;";
+        string secret = key[(key.LastIndexOf('_') + 1)..];
+        var tables = new TableServiceClient(connection);
+        await foreach (Azure.Data.Tables.Models.TableItem t in tables.QueryAsync())
+        {
+            await foreach (TableEntity entity in tables.GetTableClient(t.Name).QueryAsync<TableEntity>())
+            {
+                Assert.DoesNotContain(entity, p => p.Value?.ToString()?.Contains(secret, StringComparison.Ordinal) == true);
+            }
+        }
+
+        var blobs = new BlobServiceClient(connection);
+        await foreach (Azure.Storage.Blobs.Models.BlobContainerItem c in blobs.GetBlobContainersAsync())
+        {
+            await foreach (Azure.Storage.Blobs.Models.BlobItem b in blobs.GetBlobContainerClient(c.Name).GetBlobsAsync())
+            {
+                string content = (await blobs.GetBlobContainerClient(c.Name).GetBlobClient(b.Name).DownloadContentAsync()).Value.Content.ToString();
+                Assert.DoesNotContain(secret, content);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task DisableTenant_KeysStopAtOnce_EnableRestores()
+    {
+        (string admin, _) = await _client.CreateTenantAsync("to-disable");
+
+        await _client.JsonAsync(HttpMethod.Patch, "/api/tenants/to-disable", DevHostProcess.AdminKey, new { disabled = true });
+        using HttpResponseMessage whileDisabled = await _client.SendAsync(HttpMethod.Get, "/api/tenants/to-disable/datasets", admin);
+        await _client.JsonAsync(HttpMethod.Patch, "/api/tenants/to-disable", DevHostProcess.AdminKey, new { disabled = false });
+        using HttpResponseMessage afterEnable = await _client.SendAsync(HttpMethod.Get, "/api/tenants/to-disable/datasets", admin);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, whileDisabled.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, afterEnable.StatusCode);
+    }
+
+    [Fact]
+    public async Task Grants_UseAllowedThenRevokedOrExpired_AuditedAndDeniedAtOnce()
+    {
+        // Arrange: an owner's dataset, and a platform instance that acts for the grantee
+        (string ownerKey, _) = await _client.CreateTenantAsync("grant-owner");
+        (string granteeKey, _) = await _client.CreateTenantAsync("grant-user");
+        await _client.UploadAsync(ownerKey, "grant-owner", "shared", "s.csv", TestData.GeneratedNumeric(20));
+        await _client.WaitForRunsAsync(ownerKey, "grant-owner", "shared");
+        await using ServiceProvider platform = fixture.Host.CoreServices();
+        AccessPolicy policy = platform.GetRequiredService<AccessPolicy>();
+
+        // Act + Assert: no grant → denied
+        await Assert.ThrowsAsync<LeptonException>(() => policy.AuthorizeDataUseAsync("grant-user", "grant-owner", "shared", Purposes.Train));
+
+        // a grant for training allows training, not evaluation
+        JsonNode grant = await _client.JsonAsync(HttpMethod.Post, "/api/tenants/grant-owner/datasets/shared/grants", ownerKey,
+            new { grantee = "grant-user", purposes = new[] { "train" } }, HttpStatusCode.Created);
+        Grant? used = await policy.AuthorizeDataUseAsync("grant-user", "grant-owner", "shared", Purposes.Train);
+        Assert.Equal(grant["grantId"]!.GetValue<string>(), used!.GrantId);
+        await Assert.ThrowsAsync<LeptonException>(() => policy.AuthorizeDataUseAsync("grant-user", "grant-owner", "shared", Purposes.Evaluate));
+
+        // revocation takes effect at once
+        await _client.JsonAsync(HttpMethod.Delete, $"/api/tenants/grant-owner/datasets/shared/grants/{grant["grantId"]}", ownerKey);
+        await Assert.ThrowsAsync<LeptonException>(() => policy.AuthorizeDataUseAsync("grant-user", "grant-owner", "shared", Purposes.Train));
+
+        // expiry too
+        await _client.JsonAsync(HttpMethod.Post, "/api/tenants/grant-owner/datasets/shared/grants", ownerKey,
+            new { grantee = "grant-user", purposes = new[] { "evaluate" }, expiresAt = DateTimeOffset.UtcNow.AddSeconds(2) }, HttpStatusCode.Created);
+        Assert.NotNull(await policy.AuthorizeDataUseAsync("grant-user", "grant-owner", "shared", Purposes.Evaluate));
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await Assert.ThrowsAsync<LeptonException>(() => policy.AuthorizeDataUseAsync("grant-user", "grant-owner", "shared", Purposes.Evaluate));
+
+        // both audit logs recorded every decision, and the chains verify
+        JsonNode ownerAudit = await _client.JsonAsync(HttpMethod.Get, "/api/tenants/grant-owner/audit?max=500", ownerKey);
+        string[] uses = ownerAudit["entries"]!.AsArray().Where(e => e!["action"]!.GetValue<string>() == "data.use")
+            .Select(e => $"{e!["purpose"]}:{e["outcome"]!.GetValue<string>().Split(' ')[0]}").ToArray();
+        Assert.Equal(["train:denied", "train:allowed", "evaluate:denied", "train:denied", "evaluate:allowed", "evaluate:denied"], uses);
+        Assert.Contains(ownerAudit["entries"]!.AsArray(), e => e!["action"]!.GetValue<string>() == "grant.revoked");
+        JsonNode granteeAudit = await _client.JsonAsync(HttpMethod.Get, "/api/tenants/grant-user/audit?max=500", granteeKey);
+        Assert.Equal(6, granteeAudit["entries"]!.AsArray().Count(e => e!["action"]!.GetValue<string>() == "data.use"));
+        Assert.True((await _client.JsonAsync(HttpMethod.Get, "/api/tenants/grant-owner/audit/verify", ownerKey))["valid"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Audit_FiftyConcurrentAppendsFromTwoInstances_FormOneValidChain()
+    {
+        (string key, _) = await _client.CreateTenantAsync("audit-race");
+        await using ServiceProvider first = fixture.Host.CoreServices();
+        await using ServiceProvider second = fixture.Host.CoreServices();
+        AuditLog[] logs = [first.GetRequiredService<AuditLog>(), second.GetRequiredService<AuditLog>()];
+
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(i => logs[i % 2].AppendAsync("audit-race", "test", "race.append", $"item/{i}", "ok")));
+        JsonNode verification = await _client.JsonAsync(HttpMethod.Get, "/api/tenants/audit-race/audit/verify", key);
+        JsonNode page = await _client.JsonAsync(HttpMethod.Get, "/api/tenants/audit-race/audit?max=500", key);
+
+        JsonArray entries = page["entries"]!.AsArray();
+        Assert.True(verification["valid"]!.GetValue<bool>(), verification.ToJsonString());
+        Assert.Equal(50, entries.Count(e => e!["action"]!.GetValue<string>() == "race.append"));
+        Assert.Equal(Enumerable.Range(1, entries.Count).Select(i => (long)i), entries.Select(e => e!["seq"]!.GetValue<long>()));
+        Assert.Equal(50, entries.Where(e => e!["action"]!.GetValue<string>() == "race.append").Select(e => e!["resource"]!.GetValue<string>()).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("edit")]
+    [InlineData("delete")]
+    public async Task Audit_StoredEntryTampered_VerifyNamesThatEntry(string tampering)
+    {
+        // Arrange: a chain of 10 entries after the tenant's own
+        string tenant = $"audit-{tampering}";
+        (string key, _) = await _client.CreateTenantAsync(tenant);
+        await using ServiceProvider platform = fixture.Host.CoreServices();
+        AuditLog log = platform.GetRequiredService<AuditLog>();
+        for (int i = 0; i < 10; i++)
+        {
+            await log.AppendAsync(tenant, "test", "test.entry", $"item/{i}", "ok");
+        }
+
+        // Act: rewrite the stored blob with entry 5 edited or removed
+        BlobClient blob = platform.GetRequiredService<Lepton.Storage.StorageClients>().PlatformBlobs
+            .GetBlobContainerClient(AuditLog.Container).GetBlobClient(AuditLog.BlobName(tenant));
+        List<string> lines = (await blob.DownloadContentAsync()).Value.Content.ToString().TrimEnd('\n').Split('\n').ToList();
+        if (tampering == "edit")
+        {
+            lines[4] = lines[4].Replace("\"outcome\":\"ok\"", "\"outcome\":\"denied\"", StringComparison.Ordinal);
+        }
+        else
+        {
+            lines.RemoveAt(4);
+        }
+
+        await blob.DeleteAsync();
+        await blob.UploadAsync(BinaryData.FromString(string.Join("\n", lines) + "\n"));
+        JsonNode verification = await _client.JsonAsync(HttpMethod.Get, $"/api/tenants/{tenant}/audit/verify", key);
+
+        // Assert
+        Assert.False(verification["valid"]!.GetValue<bool>());
+        Assert.Equal(5, verification["firstBrokenSeq"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task RateLimit_BurstBeyondLimit_Answers429WithRetryAfter()
+    {
+        (string key, _) = await _client.CreateTenantAsync("rate-limited");
+
+        HttpResponseMessage? limited = null;
+        for (int i = 0; i < DevHostFixture.RateBurst * 3 && limited is null; i++)
+        {
+            HttpResponseMessage response = await _client.SendAsync(HttpMethod.Get, "/api/tenants/rate-limited/datasets", key);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                limited = response;
+            }
+            else
+            {
+                response.Dispose();
+            }
+        }
+
+        Assert.NotNull(limited);
+        Assert.True(limited.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        limited.Dispose();
+    }
+}
