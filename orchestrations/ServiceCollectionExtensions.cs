@@ -1,5 +1,6 @@
 using Lepton.Orchestrations.Ingestion;
 using Lepton.Orchestrations.Runs;
+using Lepton.Orchestrations.Training;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Lepton.Orchestrations;
@@ -15,6 +16,12 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<RejectSource>();
         services.AddSingleton<IngestStarter>();
         services.AddSingleton<RunQueries>();
+        services.AddSingleton<PrepareTraining>();
+        services.AddSingleton<EvaluateCandidateFold>();
+        services.AddSingleton<TrainFinalModel>();
+        services.AddSingleton<RegisterModelVersion>();
+        services.AddSingleton<TrainingStarter>();
+        services.AddSingleton<StartTrainingRun>();
         return services;
     }
 }

@@ -6,7 +6,7 @@ using Lepton.Tenancy;
 namespace Lepton;
 
 /// <summary>Creates the registry tables once at start-up, so requests never race to create them.</summary>
-public sealed class PlatformBootstrap(TenantRegistry tenants, ApiKeyStore keys, DatasetCatalog catalog, GrantStore grants, AuditLog audit)
+public sealed class PlatformBootstrap(TenantRegistry tenants, ApiKeyStore keys, DatasetCatalog catalog, GrantStore grants, AuditLog audit, Training.ModelRegistry models)
 {
     public async Task EnsureCreatedAsync(CancellationToken ct = default)
     {
@@ -15,5 +15,6 @@ public sealed class PlatformBootstrap(TenantRegistry tenants, ApiKeyStore keys, 
         await catalog.EnsureTableAsync(ct);
         await grants.EnsureTableAsync(ct);
         await audit.EnsureContainerAsync(ct);
+        await models.EnsureCreatedAsync(ct);
     }
 }

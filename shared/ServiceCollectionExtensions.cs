@@ -32,6 +32,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AccessPolicy>();
         services.AddSingleton<IngestPipeline>();
+        services.AddSingleton<Training.ModelRegistry>();
+        services.AddSingleton<Training.TrainingService>();
         services.AddSingleton<PlatformBootstrap>();
         return services;
     }

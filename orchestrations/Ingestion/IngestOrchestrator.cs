@@ -1,5 +1,7 @@
 using Lepton.Datasets;
 using Lepton.Ingestion;
+using Lepton.Orchestrations.Training;
+using Lepton.Training;
 using Microsoft.DurableTask;
 
 namespace Lepton.Orchestrations.Ingestion;
@@ -36,9 +38,21 @@ public sealed class IngestOrchestrator
         DatasetVersionRecord version = await context.CallActivityAsync<DatasetVersionRecord>(
             nameof(PublishDatasetVersion), new PublishRequest(request, analysis, cleaned), ActivityRetry);
         context.SetCustomStatus(new IngestProgress("published", Steps, Steps));
-        return new IngestOutcome(request.RunId, IngestRunStatus.Published, request.Dataset, version.Version,
-            cleaned.Cleaning.RowsIn, cleaned.Cleaning.RowsOut, [], null);
+        if (analysis.Spec is { AutoTrain: true } spec && request.Dataset is { } dataset)
+        {
+            // dataset.json asked for a model: start a training run on this version, with an id derived from this run.
+            // It is started through the client rather than as a sub-orchestration (see docs/design.md).
+            var training = new TrainRequest(request.TenantId, spec.Model ?? dataset, [$"{dataset}@{version.Version}"], spec.Label, spec.Task, spec.Metric, 5, null,
+                $"train-{request.RunId}");
+            string trainingRunId = await context.CallActivityAsync<string>(nameof(StartTrainingRun), training, ActivityRetry);
+            return Published(request, version, cleaned) with { TrainingRunId = trainingRunId };
+        }
+
+        return Published(request, version, cleaned);
     }
+
+    private static IngestOutcome Published(IngestRequest request, DatasetVersionRecord version, CleanedVersion cleaned) =>
+        new(request.RunId, IngestRunStatus.Published, request.Dataset, version.Version, cleaned.Cleaning.RowsIn, cleaned.Cleaning.RowsOut, [], null);
 
     private static async Task<IngestOutcome> RejectAsync(TaskOrchestrationContext context, RejectRequest rejection, long rowsIn)
     {

@@ -57,6 +57,15 @@ public sealed class DatasetQueries(DatasetCatalog catalog, TenantStorageFactory 
         return new DatasetDetail(dataset, versions.Count == 0 ? 0 : versions[^1].Version, versions, detail, runs, rejections);
     }
 
+    /// <summary>The schema of a published version.</summary>
+    public async Task<Ingestion.DatasetSchema> ReadSchemaAsync(string tenant, string dataset, int version, CancellationToken ct = default)
+    {
+        TenantStorage storage = await tenants.ForTenantAsync(tenant, ct);
+        JsonElement schema = await ReadJsonAsync(storage, BlobLayout.CuratedSchema(dataset, version), ct)
+            ?? throw LeptonException.NotFound($"Dataset '{dataset}' v{version} has no schema.");
+        return schema.Deserialize<Ingestion.DatasetSchema>(Ingestion.IngestPipeline.Json)!;
+    }
+
     private static async Task<JsonElement?> ReadJsonAsync(TenantStorage storage, string blobName, CancellationToken ct)
     {
         try

@@ -36,7 +36,8 @@ public sealed class DatasetCleaner
         using SepReader reader = CsvFormat.OpenReader(text, separator);
         _ = CsvFormat.ReadHeader(reader);
         using var writerText = new StreamWriter(output, new UTF8Encoding(false), bufferSize: 1 << 16, leaveOpen: true);
-        using (SepWriter writer = Sep.New(separator).Writer(o => o with { Escape = true }).To(writerText))
+        // Curated data is always comma-separated, whatever the source used.
+        using (SepWriter writer = Sep.New(',').Writer(o => o with { Escape = true }).To(writerText))
         {
             writer.Header.Add(rules.Select(r => r.Column).ToArray());
             foreach (SepReader.Row row in reader)

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Lepton.Ingestion;
 
 /// <summary>The optional ingest/&lt;dataset&gt;/dataset.json: what the owner says about the data.</summary>
-public sealed record DatasetSpec(string? Label = null, string? Task = null, string? Metric = null, bool AutoTrain = false)
+public sealed record DatasetSpec(string? Label = null, string? Task = null, string? Metric = null, bool AutoTrain = false, string? Model = null)
 {
     public static readonly string[] Tasks = ["binary", "multiclass", "regression"];
 

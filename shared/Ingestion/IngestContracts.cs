@@ -12,7 +12,11 @@ public sealed record IngestOutcome(
     long RowsIn,
     long RowsOut,
     IReadOnlyList<IngestProblem> Problems,
-    string? ReportBlob);
+    string? ReportBlob)
+{
+    /// <summary>The training run dataset.json's autoTrain started, if any.</summary>
+    public string? TrainingRunId { get; init; }
+}
 
 public sealed record CleanRequest(IngestRequest Ingest, SourceAnalysis Analysis);
 

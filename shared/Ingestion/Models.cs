@@ -52,6 +52,9 @@ public sealed record SourceAnalysis(
     IReadOnlyList<IngestProblem> Problems)
 {
     public bool IsRejected => Problems.Count > 0;
+
+    /// <summary>The dataset.json in force when the file was read (label, task, autoTrain).</summary>
+    public DatasetSpec? Spec { get; init; }
 }
 
 /// <summary>What cleaning changed, counted; per column where it applies.</summary>

@@ -156,7 +156,7 @@ public sealed class SourceAnalyzer(IngestionOptions options)
         var schema = new DatasetSchema(columns, labelIndex >= 0 ? names[labelIndex] : null, task);
         var rules = names.Select((name, i) => Rule(name, kinds[i], stats[i], i == labelIndex)).ToList();
         var profile = stats.Select((s, i) => s.ToProfile(kinds[i])).ToList();
-        return new SourceAnalysis(hashed.Sha256Hex(), hashed.BytesRead, rows, ragged, separator, schema, profile, rules, []);
+        return new SourceAnalysis(hashed.Sha256Hex(), hashed.BytesRead, rows, ragged, separator, schema, profile, rules, []) { Spec = spec };
     }
 
     private CleaningRule Rule(string name, ColumnKind kind, ColumnStats stats, bool isLabel)

@@ -21,6 +21,8 @@ public enum LeptonAction
     IssueUploadUrl,
     ReadDatasets,
     ReadRuns,
+    Train,
+    ReadModels,
 }
 
 /// <summary>Declares the action an HTTP function performs; the host authorizes it before the function runs.</summary>
@@ -68,6 +70,8 @@ public sealed class AccessPolicy : IDisposable
         [LeptonAction.IssueUploadUrl] = [Roles.Admin, Roles.Contributor],
         [LeptonAction.ReadDatasets] = [Roles.Admin, Roles.Contributor, Roles.Consumer],
         [LeptonAction.ReadRuns] = [Roles.Admin, Roles.Contributor, Roles.Consumer],
+        [LeptonAction.Train] = [Roles.Admin, Roles.Contributor],
+        [LeptonAction.ReadModels] = [Roles.Admin, Roles.Contributor, Roles.Consumer],
     };
 
     private readonly ApiKeyStore _keys;

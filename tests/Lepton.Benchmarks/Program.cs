@@ -7,9 +7,16 @@ using nietras.SeparatedValues;
 
 // Preprocessing throughput against the parser alone, on a generated numeric CSV.
 // Usage: dotnet run -c Release --project tests/Lepton.Benchmarks -- ingest [--mb 1024] [--keep]
+if (args is ["quality", string file, string label, ..])
+{
+    string? foldsOut = args.SkipWhile(a => a != "--folds-out").Skip(1).FirstOrDefault();
+    string? task = args.Length > 3 && !args[3].StartsWith("--", StringComparison.Ordinal) ? args[3] : null;
+    return Lepton.Benchmarks.Quality.Run(file, label, task, foldsOut);
+}
+
 if (args.Length == 0 || args[0] != "ingest")
 {
-    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep]");
+    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE]");
     return 2;
 }
 

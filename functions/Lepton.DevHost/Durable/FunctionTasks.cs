@@ -50,6 +50,7 @@ internal sealed class FunctionActivity(FunctionDescriptor function, IServiceProv
         {
             ParameterSource.ActivityInput => input,
             ParameterSource.CancellationToken => (object?)CancellationToken.None,
+            ParameterSource.DurableClient => services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>(),
             _ => throw new InvalidOperationException($"Parameter source {p.Source} does not apply to activities."),
         }).ToArray();
         return FunctionInvoker.InvokeAsync(function, services, arguments);

@@ -1,0 +1,46 @@
+using Lepton.Errors;
+using Lepton.Functions.Http;
+using Lepton.Orchestrations.Training;
+using Lepton.Security;
+using Lepton.Training;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+
+namespace Lepton.Functions.Functions;
+
+public sealed class ModelFunctions(TrainingStarter starter, ModelRegistry registry)
+{
+    /// <summary>Starts a cross-validated training run; 202 with the run id and where to follow it.</summary>
+    [Function(nameof(StartTraining))]
+    [RequiresAction(LeptonAction.Train)]
+    public async Task<IActionResult> StartTraining(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/models")] HttpRequest request,
+        string tenant, [DurableClient] DurableTaskClient client, CancellationToken ct)
+    {
+        StartTrainingBody body = await request.ReadJsonBodyAsync<StartTrainingBody>(ct);
+        string runId = await starter.StartAsync(client, tenant, body, ct);
+        return new AcceptedResult($"/api/runs/{runId}", new { runId, statusUrl = $"/api/runs/{runId}" });
+    }
+
+    /// <summary>Versions with their leaderboards, configuration, lineage and stage.</summary>
+    [Function(nameof(GetModel))]
+    [RequiresAction(LeptonAction.ReadModels)]
+    public async Task<IActionResult> GetModel(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/models/{model}")] HttpRequest request,
+        string tenant, string model, CancellationToken ct) =>
+        new OkObjectResult(await registry.GetAsync(tenant, model, ct));
+
+    [Function(nameof(GetModelOnnx))]
+    [RequiresAction(LeptonAction.ReadModels)]
+    public async Task<IActionResult> GetModelOnnx(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/models/{model}/versions/{version}/onnx")] HttpRequest request,
+        string tenant, string model, string version, CancellationToken ct)
+    {
+        int number = int.TryParse(version, out int v) && v > 0 ? v : throw LeptonException.BadRequest("'version' must be a positive whole number.");
+        ModelVersion found = await registry.GetVersionAsync(tenant, model, number, ct);
+        BinaryData onnx = (await registry.Artifact(found.OnnxBlob).DownloadContentAsync(ct)).Value.Content;
+        return new FileContentResult(onnx.ToArray(), "application/octet-stream") { FileDownloadName = $"{model}-v{number}.onnx" };
+    }
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""The scikit-learn side of docs/benchmarks.md (Debian's python3-sklearn, python3-pandas).
+
+usage: sklearn_reference.py FILE LABEL TASK [FOLDS_FILE]
+
+Without FOLDS_FILE: scikit-learn defaults, 5-fold cross_validate on the raw file (how the reference scores in
+shared/data/README.md were made). With FOLDS_FILE (written by `./lepton bench quality ... --folds-out F`): the same
+models on Lepton's curated rows and Lepton's exact folds, for a like-for-like comparison.
+"""
+import sys
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import (GradientBoostingClassifier, GradientBoostingRegressor, RandomForestClassifier,
+                              RandomForestRegressor)
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import PredefinedSplit, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+path, label, task = sys.argv[1], sys.argv[2], sys.argv[3]
+folds_file = sys.argv[4] if len(sys.argv) > 4 else None
+
+data = pd.read_csv(folds_file or path)
+cv = 5
+if folds_file:
+    cv = PredefinedSplit(data.pop("__fold").to_numpy())
+y = data.pop(label)
+X = data.select_dtypes(include=[np.number, bool]).astype(float)
+
+if task == "regression":
+    y = y.astype(float)
+    models = {
+        "ridge (standardized)": make_pipeline(StandardScaler(), Ridge()),
+        "random forest": RandomForestRegressor(random_state=0),
+        "gradient boosting": GradientBoostingRegressor(random_state=0),
+    }
+    scoring = {"r2": "r2", "rmse": "neg_root_mean_squared_error"}
+else:
+    y = y.astype(str)
+    models = {
+        "logistic regression (standardized)": make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+        "random forest": RandomForestClassifier(random_state=0),
+        "gradient boosting": GradientBoostingClassifier(random_state=0),
+    }
+    scoring = {"accuracy": "accuracy", "auc": "roc_auc"} if task == "binary" else {"accuracy": "accuracy", "macroF1": "f1_macro"}
+
+print(f"| scikit-learn {__import__('sklearn').__version__} ({'Lepton folds' if folds_file else 'defaults, raw file'}) | "
+      + " | ".join(scoring) + " |")
+for name, model in models.items():
+    scores = cross_validate(model, X, y, cv=cv, scoring=scoring)
+    cells = []
+    for metric in scoring:
+        values = scores[f"test_{metric}"]
+        values = -values if metric == "rmse" else values
+        cells.append(f"{values.mean():.4f} ± {values.std(ddof=1):.4f}")
+    print(f"| {name} | " + " | ".join(cells) + " |")

@@ -1,0 +1,113 @@
+using System.Text;
+using Lepton.Errors;
+using nietras.SeparatedValues;
+
+namespace Lepton.Training;
+
+/// <summary>
+/// k-fold assignment with a fixed seed: stratified by label for classification (every class spread over every fold),
+/// a seeded shuffle for regression. Deterministic: the same rows, folds and seed give the same folds on any machine.
+/// </summary>
+public static class FoldSplitter
+{
+    public static int[] Assign(IReadOnlyList<string> labels, int folds, int seed, bool stratify)
+    {
+        var random = new Random(seed);
+        int[] assignment = new int[labels.Count];
+        IEnumerable<int[]> groups = stratify
+            ? labels.Select((label, row) => (label, row)).GroupBy(x => x.label, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => g.Select(x => x.row).ToArray())
+            : [Enumerable.Range(0, labels.Count).ToArray()];
+        int next = 0;
+        foreach (int[] rows in groups)
+        {
+            random.Shuffle(rows);
+            foreach (int row in rows)
+            {
+                // Continuing the round-robin across classes keeps fold sizes within one row of each other.
+                assignment[row] = next++ % folds;
+            }
+        }
+
+        return assignment;
+    }
+
+    /// <summary>Refuses data that cannot be cross-validated, saying why.</summary>
+    public static void Validate(IReadOnlyList<string> labels, int folds, string task, string label)
+    {
+        if (folds is < 2 or > 20)
+        {
+            throw LeptonException.BadRequest("'folds' must be between 2 and 20.");
+        }
+
+        if (labels.Count < folds * 2)
+        {
+            throw LeptonException.BadRequest($"{labels.Count} rows are too few for {folds} folds; at least {folds * 2} are needed.");
+        }
+
+        if (task == MlTasks.Regression)
+        {
+            return;
+        }
+
+        var classes = labels.GroupBy(l => l, StringComparer.Ordinal).Select(g => (Class: g.Key, Count: g.Count())).OrderBy(c => c.Count).ToList();
+        if (classes.Count < 2)
+        {
+            throw LeptonException.BadRequest($"The label '{label}' has only one class ('{classes[0].Class}'); a classifier needs at least two.");
+        }
+
+        if (task == MlTasks.Binary && classes.Count > 2)
+        {
+            throw LeptonException.BadRequest($"The label '{label}' has {classes.Count} classes; binary needs exactly two (use task multiclass).");
+        }
+
+        if (classes[0].Count < folds)
+        {
+            throw LeptonException.BadRequest($"Class '{classes[0].Class}' of '{label}' has {classes[0].Count} rows; {folds} stratified folds need at least {folds} per class.");
+        }
+    }
+
+    public static List<string> ReadColumn(string csvPath, string column)
+    {
+        using SepReader reader = Sep.Reader(o => o with { Unescape = true }).FromFile(csvPath);
+        int index = reader.Header.IndexOf(column);
+        var values = new List<string>();
+        foreach (SepReader.Row row in reader)
+        {
+            values.Add(row[index].ToString());
+        }
+
+        return values;
+    }
+
+    /// <summary>Writes fold f's training rows (every other fold) and test rows to two files.</summary>
+    public static (string Train, string Test) WriteFold(string csvPath, int[] assignment, int fold, string directory)
+    {
+        string train = Path.Combine(directory, $"fold{fold}.train.csv");
+        string test = Path.Combine(directory, $"fold{fold}.test.csv");
+        if (File.Exists(train) && File.Exists(test))
+        {
+            return (train, test);
+        }
+
+        string header = File.ReadLines(csvPath).First();
+        string trainTemp = train + "." + Guid.NewGuid().ToString("N"), testTemp = test + "." + Guid.NewGuid().ToString("N");
+        using (var trainWriter = new StreamWriter(trainTemp, false, new UTF8Encoding(false)))
+        using (var testWriter = new StreamWriter(testTemp, false, new UTF8Encoding(false)))
+        {
+            trainWriter.WriteLine(header);
+            testWriter.WriteLine(header);
+            using SepReader reader = Sep.Reader().FromFile(csvPath);
+            int row = 0;
+            foreach (SepReader.Row r in reader)
+            {
+                (assignment[row++] == fold ? testWriter : trainWriter).WriteLine(r.Span);
+            }
+        }
+
+        // Several activities may prepare the same fold at once: the first complete file wins.
+        File.Move(trainTemp, train, overwrite: true);
+        File.Move(testTemp, test, overwrite: true);
+        return (train, test);
+    }
+}

@@ -1,0 +1,214 @@
+using Lepton.Errors;
+using Lepton.Ingestion;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers;
+using Microsoft.ML.Trainers.FastTree;
+using Microsoft.ML.Trainers.LightGbm;
+using Microsoft.ML.Transforms;
+
+namespace Lepton.Training;
+
+/// <summary>
+/// Builds ML.NET pipelines from a curated schema. The featurization (missing-value replacement, booleans as numbers,
+/// one-hot categories, min-max normalization) is part of the model, so the model — and its ONNX export — takes the raw
+/// columns as the curated schema names them. Text and timestamp columns are not used as features.
+/// </summary>
+public sealed class ModelFactory(DatasetSchema schema, string label, string task, int seed)
+{
+    public const string LabelColumn = "Label";
+    private const string FeaturesColumn = "Features";
+
+    private readonly MLContext _ml = new(seed);
+
+    public MLContext Context => _ml;
+
+    public IReadOnlyList<ColumnSchema> Features { get; } = schema.Columns
+        .Where(c => c.Name != label && c.Kind is ColumnKind.Numeric or ColumnKind.Boolean or ColumnKind.Categorical)
+        .ToList();
+
+    private ColumnSchema LabelSchema => schema.Columns.FirstOrDefault(c => c.Name == label)
+        ?? throw LeptonException.BadRequest($"The label column '{label}' is not in the dataset. Columns: {string.Join(", ", schema.Columns.Select(c => c.Name))}.");
+
+    /// <summary>Loads a curated CSV: the feature columns and, unless <paramref name="featuresOnly"/>, the label.</summary>
+    public IDataView Load(string path, bool featuresOnly = false)
+    {
+        var columns = new List<TextLoader.Column>();
+        for (int i = 0; i < schema.Columns.Count; i++)
+        {
+            ColumnSchema column = schema.Columns[i];
+            if (Features.Contains(column))
+            {
+                columns.Add(new TextLoader.Column(column.Name, KindOf(column.Kind), i));
+            }
+            else if (column.Name == label && !featuresOnly)
+            {
+                columns.Add(new TextLoader.Column(column.Name, LabelKind(), i));
+            }
+        }
+
+        if (Features.Count == 0)
+        {
+            throw LeptonException.BadRequest("The dataset has no numeric, boolean or categorical column besides the label to learn from.");
+        }
+
+        return _ml.Data.CreateTextLoader(new TextLoader.Options
+        {
+            Columns = columns.ToArray(),
+            HasHeader = true,
+            Separators = [','],
+            AllowQuoting = true,
+            ReadMultilines = false,
+        }).Load(path);
+    }
+
+    /// <summary>Turns the label column into the "Label" the trainers expect; fitted separately so it never enters the exported model.</summary>
+    public IEstimator<ITransformer> LabelPreparation(IReadOnlyList<string> classes)
+    {
+        ColumnSchema labelColumn = LabelSchema;
+        return task switch
+        {
+            MlTasks.Multiclass => _ml.Transforms.Conversion.MapValueToKey(LabelColumn, label, keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue),
+            MlTasks.Binary when labelColumn.Kind == ColumnKind.Boolean => _ml.Transforms.CopyColumns(LabelColumn, label),
+            MlTasks.Binary when labelColumn.Kind == ColumnKind.Numeric => _ml.Transforms.Conversion.ConvertType(LabelColumn, label, DataKind.Boolean),
+            // Two named classes: the second in ordinal order is the positive one.
+            MlTasks.Binary => _ml.Transforms.Conversion.MapValue(LabelColumn,
+                new[] { new KeyValuePair<string, bool>(classes[0], false), new KeyValuePair<string, bool>(classes[1], true) }, label),
+            _ => _ml.Transforms.CopyColumns(LabelColumn, label),
+        };
+    }
+
+    public IEstimator<ITransformer> Featurization()
+    {
+        var outputs = new List<string>();
+        IEstimator<ITransformer> pipeline = new EstimatorChain<ITransformer>();
+        ColumnSchema[] numeric = Features.Where(f => f.Kind == ColumnKind.Numeric).ToArray();
+        if (numeric.Length > 0)
+        {
+            pipeline = pipeline.Append(_ml.Transforms.ReplaceMissingValues(
+                numeric.Select(n => new InputOutputColumnPair("num_" + n.Name, n.Name)).ToArray(), MissingValueReplacingEstimator.ReplacementMode.Mean));
+            outputs.AddRange(numeric.Select(n => "num_" + n.Name));
+        }
+
+        ColumnSchema[] booleans = Features.Where(f => f.Kind == ColumnKind.Boolean).ToArray();
+        if (booleans.Length > 0)
+        {
+            pipeline = pipeline.Append(_ml.Transforms.Conversion.ConvertType(
+                booleans.Select(b => new InputOutputColumnPair("bool_" + b.Name, b.Name)).ToArray(), DataKind.Single));
+            outputs.AddRange(booleans.Select(b => "bool_" + b.Name));
+        }
+
+        ColumnSchema[] categorical = Features.Where(f => f.Kind == ColumnKind.Categorical).ToArray();
+        if (categorical.Length > 0)
+        {
+            pipeline = pipeline.Append(_ml.Transforms.Categorical.OneHotEncoding(
+                categorical.Select(c => new InputOutputColumnPair("cat_" + c.Name, c.Name)).ToArray()));
+            outputs.AddRange(categorical.Select(c => "cat_" + c.Name));
+        }
+
+        return pipeline
+            .Append(_ml.Transforms.Concatenate(FeaturesColumn, outputs.ToArray()))
+            .Append(_ml.Transforms.NormalizeMinMax(FeaturesColumn));
+    }
+
+    public IEstimator<ITransformer> Pipeline(CandidateSpec candidate) => Featurization().Append(Trainer(candidate));
+
+    public IEstimator<ITransformer> Trainer(CandidateSpec c)
+    {
+        double H(string name, double fallback) => c.HyperParameters.TryGetValue(name, out double v) ? v : fallback;
+        return (task, c.Trainer) switch
+        {
+            (MlTasks.Binary, "LbfgsLogisticRegression") => _ml.BinaryClassification.Trainers.LbfgsLogisticRegression(
+                new LbfgsLogisticRegressionBinaryTrainer.Options { L2Regularization = (float)H("l2", 1) }),
+            (MlTasks.Binary, "SdcaLogisticRegression") => _ml.BinaryClassification.Trainers.SdcaLogisticRegression(
+                new SdcaLogisticRegressionBinaryTrainer.Options { L2Regularization = (float)H("l2", 0.001), NumberOfThreads = 1 }),
+            (MlTasks.Binary, "FastTree") => _ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+            {
+                NumberOfLeaves = (int)H("leaves", 20), NumberOfTrees = (int)H("trees", 100), LearningRate = H("learningRate", 0.2), NumberOfThreads = 1,
+            }),
+            (MlTasks.Binary, "LightGbm") => _ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
+            {
+                NumberOfLeaves = (int)H("leaves", 31), NumberOfIterations = (int)H("iterations", 100), LearningRate = H("learningRate", 0.1),
+                Seed = seed, NumberOfThreads = 1, MinimumExampleCountPerLeaf = 5,
+            }),
+            (MlTasks.Multiclass, "LbfgsMaximumEntropy") => _ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(
+                new LbfgsMaximumEntropyMulticlassTrainer.Options { L2Regularization = (float)H("l2", 1) }),
+            (MlTasks.Multiclass, "SdcaMaximumEntropy") => _ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(
+                new SdcaMaximumEntropyMulticlassTrainer.Options { L2Regularization = (float)H("l2", 0.001), NumberOfThreads = 1 }),
+            (MlTasks.Multiclass, "FastTreeOva") => _ml.MulticlassClassification.Trainers.OneVersusAll(_ml.BinaryClassification.Trainers.FastTree(
+                new FastTreeBinaryTrainer.Options
+                {
+                    NumberOfLeaves = (int)H("leaves", 20), NumberOfTrees = (int)H("trees", 100), LearningRate = H("learningRate", 0.2), NumberOfThreads = 1,
+                })),
+            (MlTasks.Multiclass, "LightGbm") => _ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
+            {
+                NumberOfLeaves = (int)H("leaves", 31), NumberOfIterations = (int)H("iterations", 100), LearningRate = H("learningRate", 0.1),
+                Seed = seed, NumberOfThreads = 1, MinimumExampleCountPerLeaf = 5,
+            }),
+            (MlTasks.Regression, "Sdca") => _ml.Regression.Trainers.Sdca(
+                new SdcaRegressionTrainer.Options { L2Regularization = (float)H("l2", 0.01), NumberOfThreads = 1, MaximumNumberOfIterations = 2000, ConvergenceTolerance = 1e-5f }),
+            (MlTasks.Regression, "FastTree") => _ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
+            {
+                NumberOfLeaves = (int)H("leaves", 20), NumberOfTrees = (int)H("trees", 100), LearningRate = H("learningRate", 0.1), NumberOfThreads = 1,
+            }),
+            (MlTasks.Regression, "LightGbm") => _ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
+            {
+                NumberOfLeaves = (int)H("leaves", 15), NumberOfIterations = (int)H("iterations", 100), LearningRate = H("learningRate", 0.1),
+                Seed = seed, NumberOfThreads = 1, MinimumExampleCountPerLeaf = 5,
+            }),
+            _ => throw LeptonException.BadRequest($"Trainer '{c.Trainer}' does not apply to {task}."),
+        };
+    }
+
+    /// <summary>The task's metrics on scored data.</summary>
+    public Dictionary<string, double> Evaluate(IDataView scored)
+    {
+        switch (task)
+        {
+            case MlTasks.Binary:
+                CalibratedBinaryClassificationMetrics b = _ml.BinaryClassification.Evaluate(scored, LabelColumn);
+                return new Dictionary<string, double>
+                {
+                    ["accuracy"] = b.Accuracy, ["auc"] = b.AreaUnderRocCurve, ["f1"] = b.F1Score, ["precision"] = b.PositivePrecision,
+                    ["recall"] = b.PositiveRecall, ["logLoss"] = b.LogLoss,
+                    ["truePositives"] = b.ConfusionMatrix.Counts[0][0], ["falseNegatives"] = b.ConfusionMatrix.Counts[0][1],
+                    ["falsePositives"] = b.ConfusionMatrix.Counts[1][0], ["trueNegatives"] = b.ConfusionMatrix.Counts[1][1],
+                };
+            case MlTasks.Multiclass:
+                MulticlassClassificationMetrics m = _ml.MulticlassClassification.Evaluate(scored, LabelColumn);
+                double macroF1 = m.ConfusionMatrix.PerClassPrecision.Zip(m.ConfusionMatrix.PerClassRecall)
+                    .Select(pr => pr.First + pr.Second == 0 ? 0 : 2 * pr.First * pr.Second / (pr.First + pr.Second)).Average();
+                var metrics = new Dictionary<string, double>
+                {
+                    ["microAccuracy"] = m.MicroAccuracy, ["macroAccuracy"] = m.MacroAccuracy, ["macroF1"] = macroF1, ["logLoss"] = m.LogLoss,
+                };
+                for (int i = 0; i < m.ConfusionMatrix.Counts.Count; i++)
+                {
+                    for (int j = 0; j < m.ConfusionMatrix.Counts[i].Count; j++)
+                    {
+                        metrics[$"confusion_{i}_{j}"] = m.ConfusionMatrix.Counts[i][j];
+                    }
+                }
+
+                return metrics;
+            default:
+                RegressionMetrics r = _ml.Regression.Evaluate(scored, LabelColumn);
+                return new Dictionary<string, double> { ["rmse"] = r.RootMeanSquaredError, ["mae"] = r.MeanAbsoluteError, ["r2"] = r.RSquared };
+        }
+    }
+
+    private static DataKind KindOf(ColumnKind kind) => kind switch
+    {
+        ColumnKind.Numeric => DataKind.Single,
+        ColumnKind.Boolean => DataKind.Boolean,
+        _ => DataKind.String,
+    };
+
+    private DataKind LabelKind() => (task, LabelSchema.Kind) switch
+    {
+        (MlTasks.Regression, _) => DataKind.Single,
+        (MlTasks.Binary, ColumnKind.Boolean) => DataKind.Boolean,
+        (MlTasks.Binary, ColumnKind.Numeric) => DataKind.Single,
+        _ => DataKind.String,
+    };
+}

@@ -1,0 +1,145 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Lepton.Audit;
+using Lepton.Errors;
+using Lepton.Storage;
+
+namespace Lepton.Training;
+
+public static class ModelStages
+{
+    public const string Production = "production";
+    public const string Candidate = "candidate";
+    public const string Archived = "archived";
+}
+
+public sealed record ModelSummary(string Model, int LatestVersion, int? ProductionVersion, IReadOnlyList<ModelVersion> Versions);
+
+/// <summary>
+/// Immutable model versions per tenant: the version card (leaderboard, configuration, lineage, artifact hash) in the
+/// platform account's models container, the index and the production pointer in a table. Promotion is decided against
+/// the current production version under the head row's ETag, so two runs cannot both become production.
+/// </summary>
+public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimeProvider time)
+{
+    internal const string TableName = "models";
+    public const string Container = "models";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    private TableClient Table => storage.PlatformTable(TableName);
+
+    private BlobContainerClient Blobs => storage.PlatformBlobs.GetBlobContainerClient(Container);
+
+    public async Task EnsureCreatedAsync(CancellationToken ct = default)
+    {
+        await Table.CreateIfNotExistsAsync(ct);
+        await Blobs.CreateIfNotExistsAsync(cancellationToken: ct);
+    }
+
+    public static string ArtifactPrefix(string tenant, string model, string runId) => $"{tenant}/{model}/runs/{runId}/";
+
+    public BlobClient Artifact(string blobName) => Blobs.GetBlobClient(blobName);
+
+    /// <summary>Registers the run's model as the next version; idempotent per run.</summary>
+    public async Task<ModelVersion> RegisterAsync(string tenant, ModelVersion proposed, CancellationToken ct = default)
+    {
+        while (true)
+        {
+            if ((await ListVersionsAsync(tenant, proposed.Model, ct)).FirstOrDefault(v => v.RunId == proposed.RunId) is { } existing)
+            {
+                return existing;
+            }
+
+            NullableResponse<TableEntity> headRow = await Table.GetEntityIfExistsAsync<TableEntity>(tenant, HeadKey(proposed.Model), cancellationToken: ct);
+            TableEntity? head = headRow.HasValue ? headRow.Value : null;
+            int version = (head?.GetInt32("Latest") ?? 0) + 1;
+            int? productionVersion = head?.GetInt32("Production") is > 0 and var p ? p : null;
+            double? productionMetric = productionVersion is null ? null : head!.GetDouble("ProductionMetric");
+            (bool promote, string reason) = Leaderboard.ShouldPromote(proposed.Metric, proposed.MetricValue, productionMetric, productionVersion);
+            ModelVersion registered = proposed with
+            {
+                Version = version,
+                Stage = promote ? ModelStages.Production : ModelStages.Candidate,
+                CreatedAt = time.GetUtcNow(),
+                PromotionReason = reason,
+            };
+
+            await Blobs.GetBlobClient(CardBlob(tenant, proposed.Model, version)).UploadAsync(BinaryData.FromObjectAsJson(registered, Json), overwrite: true, ct);
+            var newHead = new TableEntity(tenant, HeadKey(proposed.Model))
+            {
+                ["Model"] = proposed.Model,
+                ["Latest"] = version,
+                ["Production"] = promote ? version : productionVersion ?? 0,
+                ["ProductionMetric"] = promote ? proposed.MetricValue : productionMetric ?? double.NaN,
+            };
+            var actions = new List<TableTransactionAction>
+            {
+                head is null
+                    ? new TableTransactionAction(TableTransactionActionType.Add, newHead)
+                    : new TableTransactionAction(TableTransactionActionType.UpdateReplace, newHead, head.ETag),
+                new(TableTransactionActionType.Add, new TableEntity(tenant, VersionKey(proposed.Model, version))
+                {
+                    ["Model"] = proposed.Model,
+                    ["Version"] = version,
+                    ["RunId"] = proposed.RunId,
+                }),
+            };
+            try
+            {
+                await Table.SubmitTransactionAsync(actions, ct);
+            }
+            catch (TableTransactionFailedException e) when (e.Status is 409 or 412)
+            {
+                // Another run registered meanwhile: take the next number and decide promotion again.
+                continue;
+            }
+
+            await audit.AppendAsync(tenant, $"system:{proposed.RunId}", "model.registered", $"{tenant}/models/{proposed.Model}/v{version}",
+                $"{registered.Stage}: {reason}", ct: ct);
+            return registered;
+        }
+    }
+
+    public async Task<ModelSummary> GetAsync(string tenant, string model, CancellationToken ct = default)
+    {
+        NullableResponse<TableEntity> head = await Table.GetEntityIfExistsAsync<TableEntity>(tenant, HeadKey(model), cancellationToken: ct);
+        if (!head.HasValue)
+        {
+            throw LeptonException.NotFound($"Model '{model}' was not found.");
+        }
+
+        IReadOnlyList<ModelVersion> versions = await ListVersionsAsync(tenant, model, ct);
+        int production = head.Value!.GetInt32("Production") ?? 0;
+        // Stage is decided at registration; a version promoted over later is archived.
+        var staged = versions.Select(v => v.Stage == ModelStages.Production && v.Version != production ? v with { Stage = ModelStages.Archived } : v).ToList();
+        return new ModelSummary(model, head.Value.GetInt32("Latest") ?? 0, production > 0 ? production : null, staged);
+    }
+
+    public async Task<ModelVersion> GetVersionAsync(string tenant, string model, int version, CancellationToken ct = default)
+    {
+        ModelSummary summary = await GetAsync(tenant, model, ct);
+        return summary.Versions.FirstOrDefault(v => v.Version == version) ?? throw LeptonException.NotFound($"Model '{model}' has no version {version}.");
+    }
+
+    private async Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string tenant, string model, CancellationToken ct)
+    {
+        var versions = new List<ModelVersion>();
+        string prefix = $"v|{model}|";
+        await foreach (TableEntity row in Table.QueryAsync<TableEntity>(
+            e => e.PartitionKey == tenant && e.RowKey.CompareTo(prefix) >= 0 && e.RowKey.CompareTo(prefix + "~") < 0, cancellationToken: ct))
+        {
+            BinaryData card = (await Blobs.GetBlobClient(CardBlob(tenant, model, row.GetInt32("Version") ?? 0)).DownloadContentAsync(ct)).Value.Content;
+            versions.Add(card.ToObjectFromJson<ModelVersion>(Json)!);
+        }
+
+        return versions.OrderBy(v => v.Version).ToList();
+    }
+
+    private static string CardBlob(string tenant, string model, int version) => $"{tenant}/{model}/v{version}/card.json";
+
+    private static string HeadKey(string model) => $"h|{model}";
+
+    private static string VersionKey(string model, int version) => $"v|{model}|{version:D6}";
+}

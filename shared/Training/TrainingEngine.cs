@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Lepton.Errors;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using nietras.SeparatedValues;
+
+namespace Lepton.Training;
+
+/// <summary>A model trained on all rows, exported, and checked against ONNX Runtime.</summary>
+public sealed record FinalModel(byte[] Onnx, byte[] ModelZip, IReadOnlyList<ModelInput> Inputs, IReadOnlyList<string> ClassLabels, double ParityMaxDifference, int ParityRows);
+
+/// <summary>The ML work of a training run on local files: one fold of one candidate, or the final model. No storage, no durable code.</summary>
+public static class TrainingEngine
+{
+    public const double ParityTolerance = 1e-3;
+    private const int ParitySampleRows = 200;
+
+    public static FoldResult EvaluateFold(TrainingPlan plan, CandidateSpec candidate, string trainPath, string testPath, int fold)
+    {
+        var watch = Stopwatch.StartNew();
+        var factory = new ModelFactory(plan.Schema, plan.Label, plan.Task, plan.Seed);
+        IReadOnlyList<string> classes = Classes(plan, trainPath);
+        IDataView train = factory.Load(trainPath), test = factory.Load(testPath);
+        ITransformer labels = factory.LabelPreparation(classes).Fit(train);
+        ITransformer model = factory.Pipeline(candidate).Fit(labels.Transform(train));
+        Dictionary<string, double> metrics = factory.Evaluate(model.Transform(labels.Transform(test)));
+        return new FoldResult(candidate.Id, fold, metrics, null, watch.Elapsed.TotalSeconds);
+    }
+
+    public static FinalModel TrainFinal(TrainingPlan plan, CandidateSpec winner, string dataPath, string workDirectory)
+    {
+        var factory = new ModelFactory(plan.Schema, plan.Label, plan.Task, plan.Seed);
+        IReadOnlyList<string> classes = Classes(plan, dataPath);
+        IDataView data = factory.Load(dataPath);
+        ITransformer labels = factory.LabelPreparation(classes).Fit(data);
+        IDataView prepared = labels.Transform(data);
+        ITransformer model = factory.Pipeline(winner).Fit(prepared);
+        IReadOnlyList<string> classLabels = plan.Task == MlTasks.Multiclass ? KeyValues(prepared.Schema[ModelFactory.LabelColumn]) : classes;
+
+        // The label never becomes an ONNX input: export from a view that holds only the feature columns.
+        IDataView featuresOnly = factory.Load(dataPath, featuresOnly: true);
+        byte[] onnx;
+        using (var stream = new MemoryStream())
+        {
+            factory.Context.Model.ConvertToOnnx(model, featuresOnly, stream);
+            onnx = stream.ToArray();
+        }
+
+        byte[] zip;
+        using (var stream = new MemoryStream())
+        {
+            factory.Context.Model.Save(model, featuresOnly.Schema, stream);
+            zip = stream.ToArray();
+        }
+
+        string sample = Path.Combine(workDirectory, $"parity-{Guid.NewGuid():N}.csv");
+        File.WriteAllLines(sample, File.ReadLines(dataPath).Take(ParitySampleRows + 1));
+        try
+        {
+            using var scorer = new OnnxScorer(onnx);
+            (double difference, int rows) = Parity(factory, model, scorer, sample, plan.Task);
+            if (difference > ParityTolerance)
+            {
+                throw new InvalidOperationException(
+                    $"ONNX parity check failed: ONNX Runtime and ML.NET scores differ by up to {difference:G3} (tolerance {ParityTolerance}) over {rows} rows.");
+            }
+
+            return new FinalModel(onnx, zip, scorer.Inputs, classLabels, difference, rows);
+        }
+        finally
+        {
+            File.Delete(sample);
+        }
+    }
+
+    public static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
+
+    /// <summary>Distinct label values in ordinal order: the classes of a classification task (binary: negative, positive).</summary>
+    private static IReadOnlyList<string> Classes(TrainingPlan plan, string path) =>
+        plan.Task == MlTasks.Regression ? [] : FoldSplitter.ReadColumn(path, plan.Label).Distinct().Order(StringComparer.Ordinal).ToList();
+
+    private static (double MaxDifference, int Rows) Parity(ModelFactory factory, ITransformer model, OnnxScorer scorer, string samplePath, string task)
+    {
+        IDataView scored = model.Transform(factory.Load(samplePath, featuresOnly: true));
+        string column = task == MlTasks.Binary ? "Probability" : "Score";
+        float[][] expected = task == MlTasks.Multiclass
+            ? scored.GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray()).ToArray()
+            : scored.GetColumn<float>(column).Select(v => new[] { v }).ToArray();
+
+        var rows = new List<IReadOnlyDictionary<string, string?>>();
+        using (SepReader reader = Sep.Reader(o => o with { Unescape = true }).FromFile(samplePath))
+        {
+            string[] names = reader.Header.ColNames.ToArray();
+            foreach (SepReader.Row row in reader)
+            {
+                var values = new Dictionary<string, string?>(names.Length);
+                for (int i = 0; i < names.Length; i++)
+                {
+                    values[names[i]] = row[i].ToString();
+                }
+
+                rows.Add(values);
+            }
+        }
+
+        float[][] actual = scorer.Score(rows)[column + ".output"];
+        double max = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            for (int j = 0; j < expected[i].Length; j++)
+            {
+                double difference = Math.Abs(expected[i][j] - actual[i][j]) / Math.Max(1, Math.Abs(expected[i][j]));
+                max = double.IsNaN(difference) ? double.PositiveInfinity : Math.Max(max, difference);
+            }
+        }
+
+        return (max, expected.Length);
+    }
+
+    private static IReadOnlyList<string> KeyValues(DataViewSchema.Column column)
+    {
+        VBuffer<ReadOnlyMemory<char>> values = default;
+        column.GetKeyValues(ref values);
+        return values.DenseValues().Select(v => v.ToString()).ToList();
+    }
+}

@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Lepton.Datasets;
+using Lepton.Errors;
+using Lepton.Ingestion;
+using Lepton.Storage;
+
+namespace Lepton.Training;
+
+/// <summary>
+/// The storage side of training, one method per activity. Curated data is fetched by reference into a local cache
+/// (per tenant and immutable dataset version), folds are cut from it deterministically, and only metrics and artifact
+/// references leave an activity.
+/// </summary>
+public sealed class TrainingService(DatasetCatalog catalog, DatasetQueries datasets, TenantStorageFactory tenants, ModelRegistry registry)
+{
+    public const int Seed = 42;
+    private static readonly ConcurrentDictionary<string, SemaphoreSlim> Downloads = new();
+
+    private static string WorkRoot => Path.Combine(Path.GetTempPath(), "lepton-training");
+
+    public async Task<TrainingPlan> PrepareAsync(TrainRequest request, CancellationToken ct = default)
+    {
+        if (!Names.IsValidDataset(request.Model))
+        {
+            throw LeptonException.BadRequest($"'name' must be {Names.DatasetRule}.");
+        }
+
+        if (request.Datasets.Count == 0)
+        {
+            throw LeptonException.BadRequest("'datasets' must name at least one dataset (\"name\" or \"name@version\").");
+        }
+
+        var refs = new List<DatasetRef>();
+        DatasetSchema? schema = null;
+        foreach (string entry in request.Datasets)
+        {
+            DatasetRef data = await ResolveAsync(request.TenantId, entry, ct);
+            DatasetSchema current = await datasets.ReadSchemaAsync(request.TenantId, data.Dataset, data.Version, ct);
+            if (schema is not null && !schema.Columns.Select(c => (c.Name, c.Kind)).SequenceEqual(current.Columns.Select(c => (c.Name, c.Kind))))
+            {
+                throw LeptonException.BadRequest($"Dataset '{entry}' has different columns than '{request.Datasets[0]}'; pooled datasets must share one schema.");
+            }
+
+            schema ??= current;
+            refs.Add(data);
+        }
+
+        string label = request.Label ?? schema!.Label ?? throw LeptonException.BadRequest("'label' is required: the dataset names none.");
+        ColumnSchema labelColumn = schema!.Columns.FirstOrDefault(c => c.Name == label)
+            ?? throw LeptonException.BadRequest($"The label column '{label}' is not in the dataset. Columns: {string.Join(", ", schema.Columns.Select(c => c.Name))}.");
+        string path = await DataFileAsync(request.TenantId, refs, ct);
+        List<string> labels = FoldSplitter.ReadColumn(path, label);
+        string task = request.Task ?? (label == schema.Label ? schema.Task : null) ?? InferTask(labelColumn, labels);
+        if (!DatasetSpec.Tasks.Contains(task))
+        {
+            throw LeptonException.BadRequest($"'task' must be one of {string.Join(", ", DatasetSpec.Tasks)}.");
+        }
+
+        string metric = request.Metric ?? TaskMetrics.DefaultMetric(task);
+        if (!TaskMetrics.Allowed(task).Contains(metric))
+        {
+            throw LeptonException.BadRequest($"'metric' for {task} must be one of {string.Join(", ", TaskMetrics.Allowed(task))}.");
+        }
+
+        FoldSplitter.Validate(labels, request.Folds, task, label);
+        return new TrainingPlan(request, refs, schema with { Label = label, Task = task }, label, task, metric, request.Folds, Seed, labels.Count,
+            CandidateCatalog.Plan(task, request.Candidates));
+    }
+
+    public async Task<FoldResult> EvaluateFoldAsync(FoldRequest request, CancellationToken ct = default)
+    {
+        TrainingPlan plan = request.Plan;
+        string data = await DataFileAsync(plan.Request.TenantId, plan.Data, ct);
+        string directory = Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(data)!, $"folds-{plan.Folds}-{plan.Seed}-{plan.Label}")).FullName;
+        int[] assignment = FoldSplitter.Assign(FoldSplitter.ReadColumn(data, plan.Label), plan.Folds, plan.Seed, stratify: plan.Task != MlTasks.Regression);
+        (string train, string test) = FoldSplitter.WriteFold(data, assignment, request.Fold, directory);
+        return await Task.Run(() => TrainingEngine.EvaluateFold(plan, request.Candidate, train, test, request.Fold), ct);
+    }
+
+    public async Task<TrainedArtifact> TrainFinalAsync(FinalTrainingRequest request, CancellationToken ct = default)
+    {
+        TrainingPlan plan = request.Plan;
+        string data = await DataFileAsync(plan.Request.TenantId, plan.Data, ct);
+        FinalModel model = await Task.Run(() => TrainingEngine.TrainFinal(plan, request.Winner, data, Path.GetDirectoryName(data)!), ct);
+        string prefix = ModelRegistry.ArtifactPrefix(plan.Request.TenantId, plan.Request.Model, plan.Request.RunId);
+        await registry.Artifact(prefix + "model.onnx").UploadAsync(BinaryData.FromBytes(model.Onnx), overwrite: true, ct);
+        await registry.Artifact(prefix + "model.zip").UploadAsync(BinaryData.FromBytes(model.ModelZip), overwrite: true, ct);
+        return new TrainedArtifact(prefix + "model.onnx", TrainingEngine.Sha256(model.Onnx), prefix + "model.zip", model.Inputs, model.ClassLabels,
+            model.ParityMaxDifference, model.ParityRows);
+    }
+
+    public Task<ModelVersion> RegisterAsync(RegisterRequest request, CancellationToken ct = default)
+    {
+        TrainingPlan plan = request.Plan;
+        LeaderboardEntry winner = request.Leaderboard.First(e => e.CandidateId == request.Winner.Id);
+        string meaning = plan.Task switch
+        {
+            MlTasks.Binary => $"PredictedLabel: true when '{plan.Label}' is predicted positive ({string.Join(" < ", request.Artifact.ClassLabels)}); Probability: P(positive); Score: raw margin",
+            MlTasks.Multiclass => $"PredictedLabel: class index into classLabels; Score: one probability per class, in classLabels order",
+            _ => $"Score: the predicted '{plan.Label}'",
+        };
+        var proposed = new ModelVersion(plan.Request.Model, 0, "", plan.Task, plan.Metric, winner.Metrics[plan.Metric].Mean, plan.Label, request.Winner,
+            request.Leaderboard, plan.Data, request.Artifact.OnnxBlob, request.Artifact.OnnxSha256, request.Artifact.Inputs, meaning,
+            request.Artifact.ClassLabels, default, plan.Request.RunId, "");
+        return registry.RegisterAsync(plan.Request.TenantId, proposed, ct);
+    }
+
+    private async Task<DatasetRef> ResolveAsync(string tenant, string entry, CancellationToken ct)
+    {
+        string[] parts = entry.Split('@');
+        string dataset = parts[0];
+        IReadOnlyList<DatasetVersionRecord> versions = Names.IsValidDataset(dataset) ? await catalog.ListVersionsAsync(tenant, dataset, ct) : [];
+        DatasetVersionRecord? chosen = parts.Length == 1 ? versions.LastOrDefault()
+            : int.TryParse(parts[1], out int v) ? versions.FirstOrDefault(x => x.Version == v) : null;
+        return chosen is null
+            ? throw LeptonException.BadRequest($"Dataset '{entry}' has no published version.")
+            : new DatasetRef(dataset, chosen.Version, chosen.DataBlob);
+    }
+
+    /// <summary>The pooled curated rows as one local CSV, cached per tenant and immutable versions; concurrent callers share one download.</summary>
+    private async Task<string> DataFileAsync(string tenant, IReadOnlyList<DatasetRef> refs, CancellationToken ct)
+    {
+        string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('|', refs.Select(r => $"{r.Dataset}@{r.Version}")))))[..16];
+        string directory = Directory.CreateDirectory(Path.Combine(WorkRoot, tenant, key)).FullName;
+        string path = Path.Combine(directory, "data.csv");
+        SemaphoreSlim gate = Downloads.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (File.Exists(path))
+            {
+                return path;
+            }
+
+            TenantStorage storage = await tenants.ForTenantAsync(tenant, ct);
+            string temp = path + ".part";
+            await using (var output = new StreamWriter(temp, false, new UTF8Encoding(false)))
+            {
+                for (int i = 0; i < refs.Count; i++)
+                {
+                    await using Stream blob = await storage.Curated.GetBlobClient(refs[i].DataBlob).OpenReadAsync(cancellationToken: ct);
+                    using var reader = new StreamReader(blob, Encoding.UTF8);
+                    string? header = await reader.ReadLineAsync(ct);
+                    if (i == 0)
+                    {
+                        await output.WriteLineAsync(header);
+                    }
+
+                    while (await reader.ReadLineAsync(ct) is { } line)
+                    {
+                        await output.WriteLineAsync(line);
+                    }
+                }
+            }
+
+            File.Move(temp, path, overwrite: true);
+            return path;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private static string InferTask(ColumnSchema label, List<string> values) => label.Kind switch
+    {
+        ColumnKind.Boolean => MlTasks.Binary,
+        ColumnKind.Numeric => MlTasks.Regression,
+        _ => values.Distinct().Count() == 2 ? MlTasks.Binary : MlTasks.Multiclass,
+    };
+}

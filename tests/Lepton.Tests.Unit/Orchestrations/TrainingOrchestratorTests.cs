@@ -1,0 +1,120 @@
+using Lepton.Ingestion;
+using Lepton.Orchestrations.Training;
+using Lepton.Training;
+using Microsoft.DurableTask;
+using Moq;
+
+namespace Lepton.Tests.Unit.Orchestrations;
+
+public class TrainingOrchestratorTests
+{
+    private static readonly TrainRequest Request = new("acme", "churn", ["sales"], "y", null, null, 3, null, "train-1");
+
+    private static TrainingPlan Plan(params string[] candidates) =>
+        new(Request, [new DatasetRef("sales", 1, "sales/v1/data.csv")], new DatasetSchema([], "y", "binary"), "y", MlTasks.Binary, "auc", 3, 42, 100,
+            candidates.Select(c => new CandidateSpec(c, "T", new Dictionary<string, double>())).ToList());
+
+    private static Mock<TaskOrchestrationContext> Context(TrainingPlan plan, Func<FoldRequest, FoldResult> fold)
+    {
+        var context = new Mock<TaskOrchestrationContext>();
+        context.Setup(c => c.CallActivityAsync<TrainingPlan>(nameof(PrepareTraining), Request, It.IsAny<TaskOptions>())).ReturnsAsync(plan);
+        context.Setup(c => c.CallActivityAsync<FoldResult>(nameof(EvaluateCandidateFold), It.IsAny<object?>(), It.IsAny<TaskOptions>()))
+            .Returns<TaskName, object?, TaskOptions?>((_, input, _) => Task.FromResult(fold((FoldRequest)input!)));
+        context.Setup(c => c.CallActivityAsync<TrainedArtifact>(nameof(TrainFinalModel), It.IsAny<object?>(), It.IsAny<TaskOptions>()))
+            .ReturnsAsync(new TrainedArtifact("onnx", "sha", "zip", [], ["false", "true"], 0, 200));
+        context.Setup(c => c.CallActivityAsync<ModelVersion>(nameof(RegisterModelVersion), It.IsAny<object?>(), It.IsAny<TaskOptions>()))
+            .Returns<TaskName, object?, TaskOptions?>((_, input, _) =>
+            {
+                var r = (RegisterRequest)input!;
+                return Task.FromResult(new ModelVersion("churn", 1, ModelStages.Production, "binary", "auc", r.Leaderboard[0].Metrics["auc"].Mean, "y",
+                    r.Winner, r.Leaderboard, [], "onnx", "sha", [], "", [], default, "train-1", "first version of the model"));
+            });
+        return context;
+    }
+
+    private static FoldResult Ok(FoldRequest f, double auc) => new(f.Candidate.Id, f.Fold, new Dictionary<string, double> { ["auc"] = auc }, null, 0);
+
+    [Fact]
+    public async Task RunAsync_AllCandidates_EvaluatesEveryFoldAndRegistersTheBest()
+    {
+        // Arrange
+        var evaluated = new List<(string, int)>();
+        Mock<TaskOrchestrationContext> context = Context(Plan("a", "b", "c"), f =>
+        {
+            evaluated.Add((f.Candidate.Id, f.Fold));
+            return Ok(f, f.Candidate.Id == "b" ? 0.9 : 0.7);
+        });
+
+        // Act
+        TrainingOutcome outcome = await new TrainingOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert
+        Assert.Equal(9, evaluated.Distinct().Count());
+        context.Verify(c => c.CallActivityAsync<TrainedArtifact>(nameof(TrainFinalModel),
+            It.Is<FinalTrainingRequest>(r => r.Winner.Id == "b"), It.IsAny<TaskOptions>()), Times.Once);
+        Assert.Equal(0.9, outcome.MetricValue, 10);
+        Assert.Equal(ModelStages.Production, outcome.Stage);
+    }
+
+    [Fact]
+    public async Task RunAsync_CandidateKeepsFailing_IsDroppedAndRunContinues()
+    {
+        // Arrange: candidate "a" is best when it works, but its fold 1 fails after retries
+        var context = Context(Plan("a", "b"), f => Ok(f, f.Candidate.Id == "a" ? 0.99 : 0.8));
+        context.Setup(c => c.CallActivityAsync<FoldResult>(nameof(EvaluateCandidateFold), It.Is<FoldRequest>(f => f.Candidate.Id == "a" && f.Fold == 1), It.IsAny<TaskOptions>()))
+            .ThrowsAsync(new TaskFailedException(nameof(EvaluateCandidateFold), 7, new TaskFailureDetails("InvalidOperationException", "out of memory", null, null, null)));
+
+        // Act
+        await new TrainingOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert
+        context.Verify(c => c.CallActivityAsync<ModelVersion>(nameof(RegisterModelVersion),
+            It.Is<RegisterRequest>(r => r.Winner.Id == "b" && r.Leaderboard.Single(e => e.CandidateId == "a").Error == "out of memory"), It.IsAny<TaskOptions>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task RunAsync_NoCandidateSucceeds_FailsWithReasons()
+    {
+        var context = Context(Plan("a"), f => new FoldResult(f.Candidate.Id, f.Fold, new Dictionary<string, double>(), "bad data", 0));
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => new TrainingOrchestrator().RunAsync(context.Object, Request));
+
+        Assert.Contains("a: bad data", e.Message);
+    }
+
+    [Fact]
+    public async Task RunAsync_ManyFolds_NeverMoreThanTheParallelLimitInFlight()
+    {
+        // Arrange: 18 folds that finish only when the test releases them, one at a time
+        var pending = new System.Collections.Concurrent.ConcurrentQueue<TaskCompletionSource<FoldResult>>();
+        int started = 0, finished = 0, peak = 0;
+        var context = Context(Plan(Enumerable.Range(0, 6).Select(i => $"c{i}").ToArray()), _ => throw new InvalidOperationException());
+        context.Setup(c => c.CallActivityAsync<FoldResult>(nameof(EvaluateCandidateFold), It.IsAny<object?>(), It.IsAny<TaskOptions>()))
+            .Returns<TaskName, object?, TaskOptions?>((_, input, _) =>
+            {
+                var done = new TaskCompletionSource<FoldResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+                pending.Enqueue(done);
+                peak = Math.Max(peak, Interlocked.Increment(ref started) - Volatile.Read(ref finished));
+                return done.Task.ContinueWith(_ => Ok((FoldRequest)input!, 0.5), TaskScheduler.Default);
+            });
+
+        // Act
+        Task<TrainingOutcome> run = new TrainingOrchestrator().RunAsync(context.Object, Request);
+        while (!run.IsCompleted)
+        {
+            if (pending.TryDequeue(out TaskCompletionSource<FoldResult>? next))
+            {
+                Interlocked.Increment(ref finished);
+                next.SetResult(null!);
+            }
+
+            await Task.Delay(1);
+        }
+
+        await run;
+
+        // Assert
+        Assert.Equal(18, started);
+        Assert.Equal(TrainingOrchestrator.MaxParallelFolds, peak);
+    }
+}

@@ -1,0 +1,82 @@
+using Lepton.Configuration;
+using Lepton.Ingestion;
+using Lepton.Training;
+
+namespace Lepton.Tests.Unit.Training;
+
+/// <summary>Real ML.NET training, ONNX export and ONNX Runtime scoring on the repository's sample data.</summary>
+public sealed class TrainingEngineTests : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("lepton-train-test").FullName;
+
+    internal static string RepoFile(params string[] parts)
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Lepton.Functions.sln")))
+            {
+                return Path.Combine([dir.FullName, .. parts]);
+            }
+        }
+
+        throw new InvalidOperationException("repository not found");
+    }
+
+    /// <summary>Runs the real preprocessing on a file and returns the curated file and its schema.</summary>
+    internal static (string Path, DatasetSchema Schema) Curate(string source, string label, string work)
+    {
+        var options = new IngestionOptions();
+        SourceAnalysis analysis;
+        using (FileStream input = File.OpenRead(source))
+        {
+            analysis = new SourceAnalyzer(options).Analyze(input, new FileInfo(source).Length, Path.GetFileName(source), new DatasetSpec(Label: label));
+        }
+
+        string curated = Path.Combine(work, "curated.csv");
+        using (FileStream input = File.OpenRead(source))
+        using (FileStream output = File.Create(curated))
+        {
+            new DatasetCleaner().Clean(input, output, analysis);
+        }
+
+        return (curated, analysis.Schema!);
+    }
+
+    private static TrainingPlan Plan(DatasetSchema schema, string label, string task) =>
+        new(new TrainRequest("t", "m", ["d"], label, task, null, 5, null, "run"), [], schema, label, task,
+            TaskMetrics.DefaultMetric(task), 5, 42, 0, CandidateCatalog.For(task));
+
+    [Theory]
+    [InlineData("lbfgs-lr-l2-1")]
+    [InlineData("fasttree-20x100")]
+    [InlineData("lightgbm-31x200")]
+    public void TrainFinal_BreastCancer_OnnxMatchesMlNet(string candidateId)
+    {
+        (string data, DatasetSchema schema) = Curate(RepoFile("samples", "breast_cancer_hospital_a.csv"), "malignant", _work);
+        TrainingPlan plan = Plan(schema, "malignant", MlTasks.Binary);
+
+        FinalModel model = TrainingEngine.TrainFinal(plan, plan.Candidates.Single(c => c.Id == candidateId), data, _work);
+
+        Assert.True(model.ParityMaxDifference <= TrainingEngine.ParityTolerance);
+        Assert.Equal(200, model.ParityRows);
+        Assert.Equal(30, model.Inputs.Count);
+        Assert.DoesNotContain(model.Inputs, i => i.Name == "malignant");
+    }
+
+    [Fact]
+    public void EvaluateFold_BreastCancerLogisticRegression_HighAuc()
+    {
+        (string data, DatasetSchema schema) = Curate(RepoFile("samples", "breast_cancer_hospital_a.csv"), "malignant", _work);
+        TrainingPlan plan = Plan(schema, "malignant", MlTasks.Binary);
+        List<string> labels = FoldSplitter.ReadColumn(data, "malignant");
+        int[] folds = FoldSplitter.Assign(labels, 5, 42, stratify: true);
+        (string train, string test) = FoldSplitter.WriteFold(data, folds, 0, _work);
+
+        FoldResult result = TrainingEngine.EvaluateFold(plan, plan.Candidates[0], train, test, 0);
+
+        Assert.InRange(result.Metrics["auc"], 0.95, 1.0);
+        Assert.Equal(52, result.Metrics["truePositives"] + result.Metrics["falseNegatives"] + result.Metrics["falsePositives"] + result.Metrics["trueNegatives"]);
+    }
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+}

@@ -1,0 +1,118 @@
+using Lepton.Errors;
+using Lepton.Training;
+
+namespace Lepton.Tests.Unit.Training;
+
+public class FoldSplitterTests
+{
+    private static readonly string[] Labels = Enumerable.Range(0, 103).Select(i => i % 10 < 3 ? "yes" : "no").ToArray();
+
+    [Fact]
+    public void Assign_SameInput_SameFolds() =>
+        Assert.Equal(FoldSplitter.Assign(Labels, 5, 42, stratify: true), FoldSplitter.Assign(Labels, 5, 42, stratify: true));
+
+    [Fact]
+    public void Assign_Stratified_EveryClassInEveryFoldInProportion()
+    {
+        int[] folds = FoldSplitter.Assign(Labels, 5, 42, stratify: true);
+
+        for (int f = 0; f < 5; f++)
+        {
+            int yes = Labels.Where((_, i) => folds[i] == f).Count(l => l == "yes");
+            int size = folds.Count(x => x == f);
+            Assert.InRange(yes, 6, 7);
+            Assert.InRange(size, 20, 21);
+        }
+    }
+
+    [Fact]
+    public void Assign_DifferentSeed_DifferentFolds() =>
+        Assert.NotEqual(FoldSplitter.Assign(Labels, 5, 42, stratify: true), FoldSplitter.Assign(Labels, 5, 7, stratify: true));
+
+    [Theory]
+    [InlineData("only one class", "binary", "a", "a", "a", "a", "a", "a", "a", "a", "a", "a")]
+    [InlineData("has 2 rows; 5 stratified folds need at least 5 per class", "binary", "a", "a", "a", "a", "a", "a", "a", "a", "b", "b")]
+    [InlineData("too few for 5 folds", "regression", "1", "2", "3")]
+    [InlineData("binary needs exactly two", "binary", "a", "a", "a", "a", "a", "b", "b", "b", "b", "b", "c", "c", "c", "c", "c")]
+    public void Validate_UnusableLabels_ExplainsWhy(string expected, string task, params string[] labels)
+    {
+        var e = Assert.Throws<LeptonException>(() => FoldSplitter.Validate(labels, 5, task, "y"));
+
+        Assert.Equal(ErrorKind.BadRequest, e.Kind);
+        Assert.Contains(expected, e.Message);
+    }
+}
+
+public class CandidateCatalogTests
+{
+    [Theory]
+    [InlineData(MlTasks.Binary, "LbfgsLogisticRegression", "SdcaLogisticRegression", "FastTree", "LightGbm")]
+    [InlineData(MlTasks.Multiclass, "LbfgsMaximumEntropy", "SdcaMaximumEntropy", "FastTreeOva", "LightGbm")]
+    [InlineData(MlTasks.Regression, "Sdca", "FastTree", "LightGbm")]
+    public void For_Task_CoversRequiredTrainers(string task, params string[] trainers) =>
+        Assert.Equal(trainers.Order(), CandidateCatalog.For(task).Select(c => c.Trainer).Distinct().Order());
+
+    [Fact]
+    public void Plan_Subset_KeepsOnlyNamed() =>
+        Assert.Equal(["sdca-lr"], CandidateCatalog.Plan(MlTasks.Binary, ["sdca-lr"]).Select(c => c.Id));
+
+    [Fact]
+    public void Plan_UnknownCandidate_ListsValidOnes()
+    {
+        var e = Assert.Throws<LeptonException>(() => CandidateCatalog.Plan(MlTasks.Binary, ["xgboost"]));
+
+        Assert.Contains("sdca-lr", e.Message);
+    }
+}
+
+public class LeaderboardTests
+{
+    private static readonly CandidateSpec A = new("a", "T", new Dictionary<string, double>());
+    private static readonly CandidateSpec B = new("b", "T", new Dictionary<string, double>());
+
+    private static FoldResult R(string id, int fold, double auc, string? error = null) =>
+        new(id, fold, error is null ? new Dictionary<string, double> { ["auc"] = auc, ["rmse"] = auc } : new Dictionary<string, double>(), error, 0);
+
+    [Fact]
+    public void Aggregate_Folds_MeanAndSampleStd()
+    {
+        IReadOnlyList<LeaderboardEntry> board = Leaderboard.Aggregate([A], [R("a", 0, 0.8), R("a", 1, 0.9), R("a", 2, 1.0)], 3, "auc");
+
+        Assert.Equal(0.9, board[0].Metrics["auc"].Mean, 10);
+        Assert.Equal(0.1, board[0].Metrics["auc"].Std, 10);
+    }
+
+    [Fact]
+    public void Aggregate_CandidateWithFailedFold_DroppedWithError()
+    {
+        IReadOnlyList<LeaderboardEntry> board = Leaderboard.Aggregate([A, B], [R("a", 0, 0.9), R("a", 1, 0, "boom"), R("b", 0, 0.7), R("b", 1, 0.7)], 2, "auc");
+
+        Assert.Equal("b", Leaderboard.Best(board)!.CandidateId);
+        Assert.Equal("boom", board.Single(e => e.CandidateId == "a").Error);
+        Assert.Equal("a", board[^1].CandidateId);
+    }
+
+    [Theory]
+    [InlineData("auc", "b")]
+    [InlineData("rmse", "a")]
+    public void Best_MetricDirection_PicksHigherOrLower(string metric, string expected)
+    {
+        IReadOnlyList<LeaderboardEntry> board = Leaderboard.Aggregate([A, B], [R("a", 0, 0.5), R("b", 0, 0.9)], 1, metric);
+
+        Assert.Equal(expected, Leaderboard.Best(board)!.CandidateId);
+    }
+
+    [Fact]
+    public void Best_NoCandidateSucceeded_IsNull() =>
+        Assert.Null(Leaderboard.Best(Leaderboard.Aggregate([A], [R("a", 0, 0, "boom")], 1, "auc")));
+
+    [Theory]
+    [InlineData("auc", 0.95, null, true)]
+    [InlineData("auc", 0.95, 0.90, true)]
+    [InlineData("auc", 0.90, 0.90, false)]
+    [InlineData("auc", 0.85, 0.90, false)]
+    [InlineData("rmse", 40.0, 50.0, true)]
+    [InlineData("rmse", 60.0, 50.0, false)]
+    public void ShouldPromote_AgainstProduction_OnlyWhenStrictlyBetter(string metric, double candidate, double? production, bool expected) =>
+        Assert.Equal(expected, Leaderboard.ShouldPromote(metric, candidate, production, production is null ? null : 1).Promote);
+}
