@@ -61,10 +61,16 @@ public class SecurityTests(DevHostFixture fixture)
             new { roles = Roles.All, expiresAt = DateTimeOffset.UtcNow.AddSeconds(2) }, HttpStatusCode.Created))["apiKey"]!.GetValue<string>();
         await _client.UploadAsync(ownerAdmin, owner, dataset, "d.csv", TestData.GeneratedNumeric(20));
         string runId = (await _client.WaitForRunsAsync(ownerAdmin, owner, dataset))["runs"]![0]!["runId"]!.GetValue<string>();
+        JsonNode training = await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{owner}/models", ownerAdmin,
+            new { name = dataset, datasets = new[] { dataset }, label = "label", folds = 2, candidates = new[] { "lbfgs-lr-l2-1" } }, HttpStatusCode.Accepted);
+        await _client.WaitForRunAsync(ownerAdmin, training["runId"]!.GetValue<string>());
         string grantId = (await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{owner}/datasets/{dataset}/grants", ownerAdmin,
             new { grantee = other, purposes = new[] { "train" } }, HttpStatusCode.Created))["grantId"]!.GetValue<string>();
         string spareKeyId = (await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{owner}/keys", ownerAdmin, new { roles = new[] { "consumer" } }, HttpStatusCode.Created))["keyId"]!.GetValue<string>();
-        var values = new Dictionary<string, string> { ["tenant"] = owner, ["dataset"] = dataset, ["runId"] = runId, ["keyId"] = spareKeyId, ["grantId"] = grantId };
+        var values = new Dictionary<string, string>
+        {
+            ["tenant"] = owner, ["dataset"] = dataset, ["runId"] = runId, ["keyId"] = spareKeyId, ["grantId"] = grantId, ["model"] = dataset, ["version"] = "1",
+        };
         await Task.Delay(TimeSpan.FromSeconds(2.5));
 
         var failures = new List<string>();

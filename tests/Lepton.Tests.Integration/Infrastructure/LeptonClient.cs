@@ -79,6 +79,30 @@ public sealed class LeptonClient(Uri baseUrl) : IDisposable
         throw new TimeoutException($"Dataset '{dataset}' of '{tenant}' did not finish ingesting. Last state: {last?.ToJsonString()}");
     }
 
+    /// <summary>Polls GET /api/runs/{id} until the run completes; fails the test with the run's error if it fails.</summary>
+    public async Task<JsonNode> WaitForRunAsync(string apiKey, string runId, TimeSpan? timeout = null)
+    {
+        DateTime deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(2));
+        JsonNode? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            using HttpResponseMessage response = await SendAsync(HttpMethod.Get, $"/api/runs/{runId}", apiKey);
+            if (response.IsSuccessStatusCode)
+            {
+                last = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+                string status = last["status"]!.GetValue<string>();
+                if (status is "Completed" or "Failed" or "Terminated")
+                {
+                    return last;
+                }
+            }
+
+            await Task.Delay(300);
+        }
+
+        throw new TimeoutException($"Run {runId} did not finish. Last state: {last?.ToJsonString()}");
+    }
+
     public void Dispose()
     {
         _http.Dispose();

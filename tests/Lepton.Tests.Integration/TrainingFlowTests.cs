@@ -1,0 +1,142 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Lepton.Tests.Integration.Infrastructure;
+using Lepton.Training;
+
+namespace Lepton.Tests.Integration;
+
+[Collection(DevHostCollection.Name)]
+public class TrainingFlowTests(DevHostFixture fixture)
+{
+    private readonly LeptonClient _client = fixture.Client;
+
+    private static byte[] AutoTrainSpec(string model) =>
+        Encoding.UTF8.GetBytes($$"""{ "label": "malignant", "task": "binary", "autoTrain": true, "model": "{{model}}" }""");
+
+    /// <summary>The hospital's data with a fixed share of labels flipped: a worse training set for the same model.</summary>
+    private static byte[] WithFlippedLabels(byte[] csv, double share, int seed)
+    {
+        var random = new Random(seed);
+        string[] lines = Encoding.UTF8.GetString(csv).TrimEnd('\n').Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        for (int i = 1; i < lines.Length; i++)
+        {
+            if (random.NextDouble() < share)
+            {
+                lines[i] = lines[i].EndsWith(",true", StringComparison.Ordinal) ? lines[i][..^5] + ",false" : lines[i][..^6] + ",true";
+            }
+        }
+
+        return Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n");
+    }
+
+    [Fact]
+    public async Task UploadWithAutoTrain_ThenWorseData_ProductionThenCandidateAndOnnxScoresAsReported()
+    {
+        // Arrange + Act: dataset.json with autoTrain, then the data
+        (string key, string account) = await _client.CreateTenantAsync("train-flow");
+        await _client.UploadAsync(key, "train-flow", "cancer", "dataset.json", AutoTrainSpec("cancer-model"));
+        byte[] hospital = TestData.Sample("breast_cancer_hospital_a.csv");
+        await _client.UploadAsync(key, "train-flow", "cancer", "a.csv", hospital);
+        JsonNode dataset = await _client.WaitForRunsAsync(key, "train-flow", "cancer");
+        JsonNode ingest = await _client.WaitForRunAsync(key, dataset["runs"]![0]!["runId"]!.GetValue<string>());
+        JsonNode training = await _client.WaitForRunAsync(key, ingest["result"]!["TrainingRunId"]!.GetValue<string>());
+
+        // Assert: a production version with cross-validated metrics and a full leaderboard
+        Assert.True(training["status"]!.GetValue<string>() == "Completed", training.ToJsonString());
+        JsonNode model = await _client.JsonAsync(HttpMethod.Get, "/api/tenants/train-flow/models/cancer-model", key);
+        JsonNode first = model["versions"]![0]!;
+        Assert.Equal("production", first["stage"]!.GetValue<string>());
+        Assert.Equal(1, model["productionVersion"]!.GetValue<int>());
+        Assert.InRange(first["metricValue"]!.GetValue<double>(), 0.95, 1.0);
+        Assert.Equal(CandidateCatalog.For(MlTasks.Binary).Count, first["leaderboard"]!.AsArray().Count);
+        Assert.All(first["leaderboard"]!.AsArray(), e => Assert.True(e!["metrics"]!["auc"] is not null, e.ToJsonString()));
+        Assert.Equal("cancer", first["datasets"]![0]!["dataset"]!.GetValue<string>());
+
+        // Assert: the ONNX artifact downloads, matches its hash, takes only the features and scores the rows as reported
+        using HttpResponseMessage download = await _client.SendAsync(HttpMethod.Get, "/api/tenants/train-flow/models/cancer-model/versions/1/onnx", key);
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        byte[] onnx = await download.Content.ReadAsByteArrayAsync();
+        Assert.Equal(first["onnxSha256"]!.GetValue<string>(), TrainingEngine.Sha256(onnx));
+        using var scorer = new OnnxScorer(onnx);
+        Assert.DoesNotContain(scorer.Inputs, i => i.Name == "malignant");
+        string curated = (await fixture.Host.BlobService(account).GetBlobContainerClient("curated").GetBlobClient("cancer/v1/data.csv").DownloadContentAsync()).Value.Content.ToString();
+        string[] lines = curated.TrimEnd('\n').Split('\n');
+        string[] header = lines[0].Split(',');
+        var rows = lines.Skip(1).Select(l => (IReadOnlyDictionary<string, string?>)header.Zip(l.Split(',')).ToDictionary(p => p.First, p => (string?)p.Second)).ToList();
+        float[][] predicted = scorer.Score(rows)["PredictedLabel.output"];
+        double accuracy = rows.Select((r, i) => (predicted[i][0] > 0.5f) == (r["malignant"] == "true")).Count(ok => ok) / (double)rows.Count;
+        JsonNode reported = first["leaderboard"]!.AsArray().Single(e => e!["candidateId"]!.GetValue<string>() == first["configuration"]!["id"]!.GetValue<string>())!["metrics"]!["accuracy"]!;
+        Assert.True(accuracy >= reported["mean"]!.GetValue<double>() - (2 * reported["std"]!.GetValue<double>()),
+            $"training-set accuracy {accuracy} is below the reported cross-validated {reported}");
+
+        // Act: the same model trained on worse data
+        await _client.UploadAsync(key, "train-flow", "cancer-noisy", "noisy.csv", WithFlippedLabels(hospital, 0.3, seed: 5));
+        JsonNode noisy = await _client.WaitForRunsAsync(key, "train-flow", "cancer-noisy");
+        Assert.True(noisy["latestVersion"]!.GetValue<int>() == 1, noisy.ToJsonString());
+        JsonNode started = await _client.JsonAsync(HttpMethod.Post, "/api/tenants/train-flow/models", key,
+            new { name = "cancer-model", datasets = new[] { "cancer-noisy" }, label = "malignant" }, HttpStatusCode.Accepted);
+        JsonNode second = await _client.WaitForRunAsync(key, started["runId"]!.GetValue<string>());
+
+        // Assert: registered as version 2, kept as candidate, with the reason; production unchanged
+        Assert.True(second["status"]!.GetValue<string>() == "Completed", second.ToJsonString());
+        model = await _client.JsonAsync(HttpMethod.Get, "/api/tenants/train-flow/models/cancer-model", key);
+        JsonNode worse = model["versions"]![1]!;
+        Assert.Equal((2, "candidate"), (worse["version"]!.GetValue<int>(), worse["stage"]!.GetValue<string>()));
+        Assert.Contains("does not beat production v1", worse["promotionReason"]!.GetValue<string>());
+        Assert.Equal(1, model["productionVersion"]!.GetValue<int>());
+    }
+
+    [Theory]
+    [InlineData("{\"name\": \"m\", \"datasets\": [\"cancer-bad\"], \"label\": \"no_such_column\"}", "is not in the dataset")]
+    [InlineData("{\"name\": \"m\", \"datasets\": [\"missing-data\"]}", "has no published version")]
+    [InlineData("{\"name\": \"m\", \"datasets\": [\"cancer-bad\"], \"label\": \"malignant\", \"task\": \"regression\", \"metric\": \"auc\"}", "'metric' for regression")]
+    public async Task StartTraining_DataCannotServe_RunFailsWithReadableReason(string body, string reason)
+    {
+        string key = await TenantWithDataAsync("train-bad", "cancer-bad");
+
+        using HttpResponseMessage response = await _client.SendAsync(HttpMethod.Post, "/api/tenants/train-bad/models", key, rawBody: body);
+        JsonNode run = await _client.WaitForRunAsync(key, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["runId"]!.GetValue<string>());
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("Failed", run["status"]!.GetValue<string>());
+        Assert.Contains(reason, run["error"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("{\"datasets\": [\"x\"]}")]
+    [InlineData("{\"name\": \"m\", \"datasets\": []}")]
+    [InlineData("{\"name\": \"m\", \"datasets\": [\"x\"], \"folds\": 1}")]
+    public async Task StartTraining_InvalidRequest_Answers400(string body)
+    {
+        string key = await TenantWithDataAsync("train-bad", "cancer-bad");
+
+        using HttpResponseMessage response = await _client.SendAsync(HttpMethod.Post, "/api/tenants/train-bad/models", key, rawBody: body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    private static readonly SemaphoreSlim Setup = new(1, 1);
+    private static string? _badKey;
+
+    private async Task<string> TenantWithDataAsync(string tenant, string dataset)
+    {
+        await Setup.WaitAsync();
+        try
+        {
+            if (_badKey is null)
+            {
+                (string key, _) = await _client.CreateTenantAsync(tenant);
+                await _client.UploadAsync(key, tenant, dataset, "a.csv", TestData.Sample("breast_cancer_hospital_b.csv"));
+                await _client.WaitForRunsAsync(key, tenant, dataset);
+                _badKey = key;
+            }
+
+            return _badKey;
+        }
+        finally
+        {
+            Setup.Release();
+        }
+    }
+}
