@@ -81,10 +81,12 @@ public static class FoldSplitter
     }
 
     /// <summary>Writes fold f's training rows (every other fold) and test rows to two files.</summary>
+    public static (string Train, string Test) FoldFiles(string directory, int fold) =>
+        (Path.Combine(directory, $"fold{fold}.train.csv"), Path.Combine(directory, $"fold{fold}.test.csv"));
+
     public static (string Train, string Test) WriteFold(string csvPath, int[] assignment, int fold, string directory)
     {
-        string train = Path.Combine(directory, $"fold{fold}.train.csv");
-        string test = Path.Combine(directory, $"fold{fold}.test.csv");
+        (string train, string test) = FoldFiles(directory, fold);
         if (File.Exists(train) && File.Exists(test))
         {
             return (train, test);

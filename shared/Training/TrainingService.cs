@@ -74,8 +74,13 @@ public sealed class TrainingService(DatasetCatalog catalog, DatasetQueries datas
         TrainingPlan plan = request.Plan;
         string data = await DataFileAsync(plan.Request.TenantId, plan.Data, ct);
         string directory = Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(data)!, $"folds-{plan.Folds}-{plan.Seed}-{plan.Label}")).FullName;
-        int[] assignment = FoldSplitter.Assign(FoldSplitter.ReadColumn(data, plan.Label), plan.Folds, plan.Seed, stratify: plan.Task != MlTasks.Regression);
-        (string train, string test) = FoldSplitter.WriteFold(data, assignment, request.Fold, directory);
+        (string train, string test) = FoldSplitter.FoldFiles(directory, request.Fold);
+        if (!File.Exists(train) || !File.Exists(test))
+        {
+            int[] assignment = FoldSplitter.Assign(FoldSplitter.ReadColumn(data, plan.Label), plan.Folds, plan.Seed, stratify: plan.Task != MlTasks.Regression);
+            (train, test) = FoldSplitter.WriteFold(data, assignment, request.Fold, directory);
+        }
+
         return await Task.Run(() => TrainingEngine.EvaluateFold(plan, request.Candidate, train, test, request.Fold), ct);
     }
 

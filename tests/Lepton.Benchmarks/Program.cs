@@ -7,6 +7,12 @@ using nietras.SeparatedValues;
 
 // Preprocessing throughput against the parser alone, on a generated numeric CSV.
 // Usage: dotnet run -c Release --project tests/Lepton.Benchmarks -- ingest [--mb 1024] [--keep]
+if (args is ["training", ..])
+{
+    int rows = args.SkipWhile(a => a != "--rows").Skip(1).Select(int.Parse).FirstOrDefault(100_000);
+    return await Lepton.Benchmarks.TrainingOverhead.RunAsync(rows);
+}
+
 if (args is ["quality", string file, string label, ..])
 {
     string? foldsOut = args.SkipWhile(a => a != "--folds-out").Skip(1).FirstOrDefault();
@@ -16,7 +22,7 @@ if (args is ["quality", string file, string label, ..])
 
 if (args.Length == 0 || args[0] != "ingest")
 {
-    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE]");
+    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N]");
     return 2;
 }
 

@@ -17,8 +17,8 @@ public sealed class DurableEngineOptions
 
     public int MaxConcurrentOrchestrations { get; set; } = 8;
 
-    /// <summary>Polling backs off to at most this when idle; low so a local run starts promptly.</summary>
-    public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>Polling backs off to at most this when idle: low, so each step of a run starts promptly.</summary>
+    public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Short leases and visibility timeouts so a killed host's work is picked up again within seconds after a restart.</summary>
     public TimeSpan LeaseInterval { get; set; } = TimeSpan.FromSeconds(10);

@@ -78,5 +78,45 @@ public sealed class TrainingEngineTests : IDisposable
         Assert.Equal(52, result.Metrics["truePositives"] + result.Metrics["falseNegatives"] + result.Metrics["falsePositives"] + result.Metrics["trueNegatives"]);
     }
 
+    [Fact]
+    public void TrainFinal_MulticlassWithCategoricalFeature_OnnxMatchesMlNetAndKeepsClassOrder()
+    {
+        // Arrange: three classes separated by two numbers and a category, with a fixed seed
+        var random = new Random(3);
+        var csv = new System.Text.StringBuilder("x,y,shape,species\n");
+        string[] species = ["setosa", "versicolor", "virginica"];
+        for (int i = 0; i < 300; i++)
+        {
+            int k = i % 3;
+            csv.Append(FormattableString.Invariant($"{k * 2 + random.NextDouble():F3},{k - random.NextDouble():F3},{(k == 2 ? "round" : random.Next(2) == 0 ? "flat" : "long")},{species[k]}\n"));
+        }
+
+        string source = Path.Combine(_work, "species.csv");
+        File.WriteAllText(source, csv.ToString());
+        (string data, DatasetSchema schema) = Curate(source, "species", _work);
+        TrainingPlan plan = Plan(schema, "species", MlTasks.Multiclass);
+
+        // Act
+        FinalModel model = TrainingEngine.TrainFinal(plan, plan.Candidates[0], data, _work);
+
+        // Assert
+        Assert.True(model.ParityMaxDifference <= TrainingEngine.ParityTolerance);
+        Assert.Equal(species, model.ClassLabels);
+        Assert.Equal(["x", "y", "shape"], model.Inputs.Select(i => i.Name));
+        Assert.Equal("string", model.Inputs.Single(i => i.Name == "shape").Type);
+    }
+
+    [Fact]
+    public void TrainFinal_Regression_OnnxMatchesMlNet()
+    {
+        (string data, DatasetSchema schema) = Curate(RepoFile("samples", "breast_cancer_hospital_b.csv"), "mean_area", _work);
+        TrainingPlan plan = Plan(schema with { Label = "mean_area" }, "mean_area", MlTasks.Regression);
+
+        FinalModel model = TrainingEngine.TrainFinal(plan, plan.Candidates.Single(c => c.Trainer == "LightGbm"), data, _work);
+
+        Assert.True(model.ParityMaxDifference <= TrainingEngine.ParityTolerance);
+        Assert.Contains(model.Inputs, i => i.Name == "malignant" && i.Type == "bool");
+    }
+
     public void Dispose() => Directory.Delete(_work, recursive: true);
 }
