@@ -34,6 +34,11 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<Training.ModelRegistry>();
         services.AddSingleton<Training.TrainingService>();
+        services.Configure<Prediction.PredictionOptions>(configuration.GetSection(Prediction.PredictionOptions.SectionName));
+        services.AddSingleton<Prediction.IModelArtifacts>(sp => sp.GetRequiredService<Training.ModelRegistry>());
+        services.AddSingleton<Prediction.ModelSessionCache>();
+        services.AddSingleton<Prediction.PredictionService>();
+        services.AddSingleton<Prediction.ExternalModels>();
         services.AddSingleton<PlatformBootstrap>();
         return services;
     }

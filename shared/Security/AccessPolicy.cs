@@ -23,6 +23,7 @@ public enum LeptonAction
     ReadRuns,
     Train,
     ReadModels,
+    Predict,
 }
 
 /// <summary>Declares the action an HTTP function performs; the host authorizes it before the function runs.</summary>
@@ -72,6 +73,7 @@ public sealed class AccessPolicy : IDisposable
         [LeptonAction.ReadRuns] = [Roles.Admin, Roles.Contributor, Roles.Consumer],
         [LeptonAction.Train] = [Roles.Admin, Roles.Contributor],
         [LeptonAction.ReadModels] = [Roles.Admin, Roles.Contributor, Roles.Consumer],
+        [LeptonAction.Predict] = [Roles.Consumer, Roles.Contributor, Roles.Admin],
     };
 
     private readonly ApiKeyStore _keys;

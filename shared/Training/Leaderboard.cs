@@ -21,7 +21,9 @@ public static class Leaderboard
                 continue;
             }
 
-            var summary = mine[0].Metrics.Keys.ToDictionary(k => k, k => Summarize(mine.Select(r => r.Metrics[k]).ToArray()));
+            // Metrics undefined on some fold are summarized over none: only those every fold has are kept.
+            var summary = mine[0].Metrics.Keys.Where(k => mine.All(r => r.Metrics.ContainsKey(k)))
+                .ToDictionary(k => k, k => Summarize(mine.Select(r => r.Metrics[k]).ToArray()));
             entries.Add(new LeaderboardEntry(candidate.Id, candidate.Trainer, candidate.HyperParameters, summary, mine.Length, null));
         }
 

@@ -22,7 +22,7 @@ public sealed record ModelSummary(string Model, int LatestVersion, int? Producti
 /// platform account's models container, the index and the production pointer in a table. Promotion is decided against
 /// the current production version under the head row's ETag, so two runs cannot both become production.
 /// </summary>
-public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimeProvider time)
+public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimeProvider time) : Prediction.IModelArtifacts
 {
     internal const string TableName = "models";
     public const string Container = "models";
@@ -42,8 +42,11 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
 
     public BlobClient Artifact(string blobName) => Blobs.GetBlobClient(blobName);
 
+    public async Task<byte[]> ReadOnnxAsync(ModelVersion version, CancellationToken ct) =>
+        (await Artifact(version.OnnxBlob).DownloadContentAsync(ct)).Value.Content.ToArray();
+
     /// <summary>Registers the run's model as the next version; idempotent per run.</summary>
-    public async Task<ModelVersion> RegisterAsync(string tenant, ModelVersion proposed, CancellationToken ct = default)
+    public async Task<ModelVersion> RegisterAsync(string tenant, ModelVersion proposed, CancellationToken ct = default, string? actor = null, bool mayPromote = true)
     {
         while (true)
         {
@@ -57,7 +60,9 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
             int version = (head?.GetInt32("Latest") ?? 0) + 1;
             int? productionVersion = head?.GetInt32("Production") is > 0 and var p ? p : null;
             double? productionMetric = productionVersion is null ? null : head!.GetDouble("ProductionMetric");
-            (bool promote, string reason) = Leaderboard.ShouldPromote(proposed.Metric, proposed.MetricValue, productionMetric, productionVersion);
+            (bool promote, string reason) = mayPromote
+                ? Leaderboard.ShouldPromote(proposed.Metric, proposed.MetricValue, productionMetric, productionVersion)
+                : (false, "registered without promotion, as asked");
             ModelVersion registered = proposed with
             {
                 Version = version,
@@ -72,7 +77,7 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
                 ["Model"] = proposed.Model,
                 ["Latest"] = version,
                 ["Production"] = promote ? version : productionVersion ?? 0,
-                ["ProductionMetric"] = promote ? proposed.MetricValue : productionMetric ?? double.NaN,
+                ["ProductionMetric"] = promote ? proposed.MetricValue : productionMetric ?? 0,
             };
             var actions = new List<TableTransactionAction>
             {
@@ -96,7 +101,7 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
                 continue;
             }
 
-            await audit.AppendAsync(tenant, $"system:{proposed.RunId}", "model.registered", $"{tenant}/models/{proposed.Model}/v{version}",
+            await audit.AppendAsync(tenant, actor ?? $"system:{proposed.RunId}", "model.registered", $"{tenant}/models/{proposed.Model}/v{version}",
                 $"{registered.Stage}: {reason}", ct: ct);
             return registered;
         }

@@ -25,10 +25,20 @@ public sealed class OnnxScorer : IDisposable
         }
 
         _outputs = OutputNames.Where(_session.OutputMetadata.ContainsKey).ToArray();
+        if (_outputs.Length == 0 && _session.OutputMetadata.Count(o => o.Value.IsTensor && o.Value.ElementType == typeof(float)) == 1)
+        {
+            // A model from another tool with one float output: that output is its score.
+            _scoreAlias = _session.OutputMetadata.Single(o => o.Value.IsTensor && o.Value.ElementType == typeof(float)).Key;
+            _outputs = [_scoreAlias];
+        }
         Inputs = _session.InputMetadata.Select(i => new ModelInput(i.Key, TypeName(i.Value.ElementType))).ToList();
     }
 
+    private readonly string? _scoreAlias;
+
     public IReadOnlyList<ModelInput> Inputs { get; }
+
+    public bool HasScoreOutput => _outputs.Contains("Score.output") || _scoreAlias is not null;
 
     /// <summary>Outputs by name: each row's values (one for labels and binary scores, one per class for multiclass scores).</summary>
     public Dictionary<string, float[][]> Score(IReadOnlyList<IReadOnlyDictionary<string, string?>> rows)
@@ -59,7 +69,7 @@ public sealed class OnnxScorer : IDisposable
                 _ => [],
             };
             int width = n == 0 ? 0 : flat.Length / n;
-            outputs[result.Name] = Enumerable.Range(0, n).Select(i => flat.AsSpan(i * width, width).ToArray()).ToArray();
+            outputs[result.Name == _scoreAlias ? "Score.output" : result.Name] = Enumerable.Range(0, n).Select(i => flat.AsSpan(i * width, width).ToArray()).ToArray();
         }
 
         return outputs;

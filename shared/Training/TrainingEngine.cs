@@ -24,7 +24,9 @@ public static class TrainingEngine
         IDataView train = factory.Load(trainPath), test = factory.Load(testPath);
         ITransformer labels = factory.LabelPreparation(classes).Fit(train);
         ITransformer model = factory.Pipeline(candidate).Fit(labels.Transform(train));
-        Dictionary<string, double> metrics = factory.Evaluate(model.Transform(labels.Transform(test)));
+        // Undefined metrics (e.g. F1 with no positive prediction, infinite log-loss) are left out: JSON cannot carry them.
+        Dictionary<string, double> metrics = factory.Evaluate(model.Transform(labels.Transform(test)))
+            .Where(m => double.IsFinite(m.Value)).ToDictionary(m => m.Key, m => m.Value);
         return new FoldResult(candidate.Id, fold, metrics, null, watch.Elapsed.TotalSeconds);
     }
 

@@ -1,0 +1,58 @@
+using System.Text.Json;
+using Lepton.Errors;
+using Lepton.Functions.Http;
+using Lepton.Prediction;
+using Lepton.Security;
+using Lepton.Training;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Options;
+
+namespace Lepton.Functions.Functions;
+
+public sealed class PredictionFunctions(PredictionService predictions, ExternalModels external, IOptions<PredictionOptions> options)
+{
+    /// <summary>Scores rows with the model's production version.</summary>
+    [Function(nameof(Predict))]
+    [RequiresAction(LeptonAction.Predict)]
+    public Task<IActionResult> Predict(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/models/{model}/predict")] HttpRequest request,
+        string tenant, string model, CancellationToken ct) =>
+        ScoreAsync(request, tenant, model, null, ct);
+
+    /// <summary>Scores rows with one named version, whatever its stage.</summary>
+    [Function(nameof(PredictVersion))]
+    [RequiresAction(LeptonAction.Predict)]
+    public Task<IActionResult> PredictVersion(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/models/{model}/versions/{version}/predict")] HttpRequest request,
+        string tenant, string model, string version, CancellationToken ct) =>
+        ScoreAsync(request, tenant, model, int.TryParse(version, out int v) && v > 0 ? v : throw LeptonException.BadRequest("'version' must be a positive whole number."), ct);
+
+    /// <summary>Registers an ONNX file trained elsewhere (body: the file; query: task, classLabels, promote) as the model's next version.</summary>
+    [Function(nameof(RegisterExternalModel))]
+    [RequiresAction(LeptonAction.Train)]
+    public async Task<IActionResult> RegisterExternalModel(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/models/{model}/versions")] HttpRequest request,
+        string tenant, string model, CancellationToken ct)
+    {
+        bool promote = !string.Equals(request.Query["promote"], "false", StringComparison.OrdinalIgnoreCase);
+        ModelVersion version = await external.RegisterAsync(tenant, model, request.Query["task"], request.Query["classLabels"], promote, request.Body, request.Caller().Actor, ct);
+        return new ObjectResult(version) { StatusCode = StatusCodes.Status201Created };
+    }
+
+    private async Task<IActionResult> ScoreAsync(HttpRequest request, string tenant, string model, int? version, CancellationToken ct)
+    {
+        using JsonDocument body = await request.ReadJsonDocumentAsync(options.Value.MaxBodyBytes, ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.Value.RequestTimeout);
+        try
+        {
+            return new OkObjectResult(await predictions.PredictAsync(tenant, model, version, body.RootElement, timeout.Token));
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw LeptonException.Unavailable($"Scoring took longer than {options.Value.RequestTimeout.TotalSeconds:N0} s; try fewer rows.");
+        }
+    }
+}

@@ -1,0 +1,173 @@
+using System.Text.Json;
+using Lepton.Errors;
+using Lepton.Training;
+using Microsoft.Extensions.Options;
+
+namespace Lepton.Prediction;
+
+public sealed record Prediction(string? Label, float Score, IReadOnlyDictionary<string, float>? Probabilities);
+
+public sealed record PredictionResponse(string Model, int Version, IReadOnlyList<Prediction> Predictions);
+
+public sealed record RowError(int Row, string Field, string Problem);
+
+/// <summary>
+/// Scores rows with a registered model version: strict validation against the model's inputs (every bad row and field is
+/// reported), one batch tensor per request, sessions from <see cref="ModelSessionCache"/>.
+/// </summary>
+public sealed class PredictionService(ModelRegistry registry, ModelSessionCache sessions, IOptions<PredictionOptions> options)
+{
+    private const int MaxReportedErrors = 100;
+
+    public async Task<PredictionResponse> PredictAsync(string tenant, string model, int? version, JsonElement body, CancellationToken ct)
+    {
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("rows", out JsonElement rows) || rows.ValueKind != JsonValueKind.Array)
+        {
+            throw LeptonException.BadRequest("The body must be {\"rows\": [{\"column\": value, ...}, ...]}.");
+        }
+
+        int count = rows.GetArrayLength();
+        if (count == 0)
+        {
+            throw LeptonException.BadRequest("'rows' is empty.");
+        }
+
+        if (count > options.Value.MaxRowsPerRequest)
+        {
+            throw LeptonException.TooLarge($"{count} rows in one request; the limit is {options.Value.MaxRowsPerRequest} (Lepton:Prediction:MaxRowsPerRequest). Use batch scoring for more.");
+        }
+
+        ModelVersion chosen = await ResolveAsync(tenant, model, version, ct);
+        IReadOnlyList<IReadOnlyDictionary<string, string?>> values = Validate(rows, chosen.Inputs);
+        OnnxScorer scorer = await sessions.GetAsync(chosen, tenant, ct);
+        Dictionary<string, float[][]> outputs = scorer.Score(values);
+        return new PredictionResponse(chosen.Model, chosen.Version, Interpret(chosen, outputs, count));
+    }
+
+    private async Task<ModelVersion> ResolveAsync(string tenant, string model, int? version, CancellationToken ct)
+    {
+        if (version is { } v)
+        {
+            return await registry.GetVersionAsync(tenant, model, v, ct);
+        }
+
+        ModelSummary summary = await registry.GetAsync(tenant, model, ct);
+        return summary.ProductionVersion is { } production
+            ? summary.Versions.Single(x => x.Version == production)
+            : throw LeptonException.Conflict($"Model '{model}' has no production version yet; name a version (…/versions/{{v}}/predict) or train a better one.");
+    }
+
+    /// <summary>Every row must give exactly the model's inputs with the right JSON types; all problems are reported at once.</summary>
+    public static IReadOnlyList<IReadOnlyDictionary<string, string?>> Validate(JsonElement rows, IReadOnlyList<ModelInput> inputs)
+    {
+        var errors = new List<RowError>();
+        var result = new List<IReadOnlyDictionary<string, string?>>();
+        int index = 0;
+        foreach (JsonElement row in rows.EnumerateArray())
+        {
+            var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+            if (row.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add(new RowError(index, "", "a row must be a JSON object of column: value"));
+            }
+            else
+            {
+                foreach (JsonProperty property in row.EnumerateObject())
+                {
+                    if (!inputs.Any(i => i.Name == property.Name))
+                    {
+                        errors.Add(new RowError(index, property.Name, "unknown column: the model does not take it"));
+                    }
+                }
+
+                foreach (ModelInput input in inputs)
+                {
+                    if (!row.TryGetProperty(input.Name, out JsonElement value))
+                    {
+                        errors.Add(new RowError(index, input.Name, "missing"));
+                        continue;
+                    }
+
+                    (string? Text, string? Problem) parsed = input.Type switch
+                    {
+                        "float" when value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double d) && double.IsFinite(d) =>
+                            (d.ToString("R", System.Globalization.CultureInfo.InvariantCulture), (string?)null),
+                        "float" => (null, $"must be a finite number, not {Describe(value)}"),
+                        "bool" when value.ValueKind is JsonValueKind.True or JsonValueKind.False => (value.GetBoolean() ? "true" : "false", null),
+                        "bool" => (null, $"must be true or false, not {Describe(value)}"),
+                        "string" when value.ValueKind == JsonValueKind.String => (value.GetString(), null),
+                        "string" => (null, $"must be a string, not {Describe(value)}"),
+                        _ => (null, $"has input type {input.Type}, which this endpoint cannot feed"),
+                    };
+                    (string? text, string? problem) = parsed;
+                    if (problem is not null)
+                    {
+                        errors.Add(new RowError(index, input.Name, problem));
+                    }
+                    else
+                    {
+                        values[input.Name] = text;
+                    }
+                }
+            }
+
+            result.Add(values);
+            index++;
+        }
+
+        if (errors.Count > 0)
+        {
+            throw LeptonException.BadRequest(
+                $"{errors.Count} problem(s) in the rows; the first: row {errors[0].Row}, '{errors[0].Field}': {errors[0].Problem}.",
+                new Dictionary<string, object?> { ["errors"] = errors.Take(MaxReportedErrors).ToList() });
+        }
+
+        return result;
+    }
+
+    private static IReadOnlyList<Prediction> Interpret(ModelVersion model, Dictionary<string, float[][]> outputs, int count)
+    {
+        float[][]? scores = outputs.GetValueOrDefault("Score.output");
+        float[][]? probability = outputs.GetValueOrDefault("Probability.output");
+        float[][]? predicted = outputs.GetValueOrDefault("PredictedLabel.output");
+        var predictions = new List<Prediction>(count);
+        for (int i = 0; i < count; i++)
+        {
+            predictions.Add(model.Task switch
+            {
+                MlTasks.Binary => Binary(model, predicted?[i][0], probability?[i][0] ?? float.NaN, scores?[i][0] ?? float.NaN),
+                MlTasks.Multiclass => Multiclass(model, scores![i]),
+                _ => new Prediction(null, scores?[i][0] ?? float.NaN, null),
+            });
+        }
+
+        return predictions;
+    }
+
+    private static Prediction Binary(ModelVersion model, float? predicted, float probability, float score)
+    {
+        bool positive = predicted is { } p ? p > 0.5f : probability >= 0.5f;
+        string negativeName = model.ClassLabels.Count == 2 ? model.ClassLabels[0] : "false";
+        string positiveName = model.ClassLabels.Count == 2 ? model.ClassLabels[1] : "true";
+        return new Prediction(positive ? positiveName : negativeName, score,
+            float.IsNaN(probability) ? null : new Dictionary<string, float> { [negativeName] = 1 - probability, [positiveName] = probability });
+    }
+
+    private static Prediction Multiclass(ModelVersion model, float[] scores)
+    {
+        int best = Array.IndexOf(scores, scores.Max());
+        var probabilities = scores.Select((s, k) => (Name: k < model.ClassLabels.Count ? model.ClassLabels[k] : k.ToString(), s)).ToDictionary(x => x.Name, x => x.s);
+        return new Prediction(best < model.ClassLabels.Count ? model.ClassLabels[best] : best.ToString(), scores[best], probabilities);
+    }
+
+    private static string Describe(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Null => "null",
+        JsonValueKind.String => $"the string \"{Truncate(value.GetString() ?? "")}\"",
+        JsonValueKind.Number => $"the number {value.GetRawText()}",
+        JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
+        _ => value.ValueKind.ToString().ToLowerInvariant(),
+    };
+
+    private static string Truncate(string text) => text.Length <= 30 ? text : text[..30] + "…";
+}

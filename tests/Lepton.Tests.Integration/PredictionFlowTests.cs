@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Lepton.Tests.Integration.Infrastructure;
+using Lepton.Training;
+
+namespace Lepton.Tests.Integration;
+
+[Collection(DevHostCollection.Name)]
+public class PredictionFlowTests(DevHostFixture fixture)
+{
+    private const string Tenant = "predict";
+    private readonly LeptonClient _client = fixture.Client;
+
+    private static readonly SemaphoreSlim Setup = new(1, 1);
+    private static (string Key, byte[] Onnx, List<Dictionary<string, object>> Rows, List<string> Truth)? _trained;
+
+    /// <summary>A tenant with a production breast-cancer model, its ONNX artifact, and feature rows from its curated data.</summary>
+    private async Task<(string Key, byte[] Onnx, List<Dictionary<string, object>> Rows, List<string> Truth)> TrainedAsync()
+    {
+        await Setup.WaitAsync();
+        try
+        {
+            if (_trained is { } done)
+            {
+                return done;
+            }
+
+            (string key, string account) = await _client.CreateTenantAsync(Tenant);
+            await _client.UploadAsync(key, Tenant, "cancer", "a.csv", TestData.Sample("breast_cancer_hospital_b.csv"));
+            await _client.WaitForRunsAsync(key, Tenant, "cancer");
+            JsonNode started = await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{Tenant}/models", key,
+                new { name = "cancer", datasets = new[] { "cancer" }, label = "malignant", candidates = new[] { "lbfgs-lr-l2-0.1", "fasttree-20x100" } }, HttpStatusCode.Accepted);
+            JsonNode run = await _client.WaitForRunAsync(key, started["runId"]!.GetValue<string>());
+            Assert.True(run["status"]!.GetValue<string>() == "Completed", run.ToJsonString());
+            using HttpResponseMessage download = await _client.SendAsync(HttpMethod.Get, $"/api/tenants/{Tenant}/models/cancer/versions/1/onnx", key);
+            byte[] onnx = await download.Content.ReadAsByteArrayAsync();
+            string curated = (await fixture.Host.BlobService(account).GetBlobContainerClient("curated").GetBlobClient("cancer/v1/data.csv").DownloadContentAsync()).Value.Content.ToString();
+            string[] lines = curated.TrimEnd('\n').Split('\n');
+            string[] header = lines[0].Split(',');
+            var rows = new List<Dictionary<string, object>>();
+            var truth = new List<string>();
+            foreach (string line in lines.Skip(1).Take(60))
+            {
+                string[] cells = line.Split(',');
+                rows.Add(header.Zip(cells).Where(p => p.First != "malignant")
+                    .ToDictionary(p => p.First, p => (object)double.Parse(p.Second, System.Globalization.CultureInfo.InvariantCulture)));
+                truth.Add(cells[Array.IndexOf(header, "malignant")]);
+            }
+
+            _trained = (key, onnx, rows, truth);
+            return _trained.Value;
+        }
+        finally
+        {
+            Setup.Release();
+        }
+    }
+
+    [Fact]
+    public async Task Predict_ProductionModel_EqualsOnnxRuntimeOnTheArtifact()
+    {
+        (string key, byte[] onnx, List<Dictionary<string, object>> rows, List<string> truth) = await TrainedAsync();
+
+        JsonNode response = await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{Tenant}/models/cancer/predict", key, new { rows });
+
+        using var scorer = new OnnxScorer(onnx);
+        float[][] probability = scorer.Score(rows.Select(r => (IReadOnlyDictionary<string, string?>)r.ToDictionary(p => p.Key, p => (string?)((double)p.Value).ToString("R", System.Globalization.CultureInfo.InvariantCulture))).ToList())["Probability.output"];
+        JsonArray predictions = response["predictions"]!.AsArray();
+        Assert.Equal(("cancer", 1), (response["model"]!.GetValue<string>(), response["version"]!.GetValue<int>()));
+        Assert.Equal(rows.Count, predictions.Count);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            Assert.Equal(probability[i][0], predictions[i]!["probabilities"]!["true"]!.GetValue<float>(), 5);
+            Assert.Equal(probability[i][0] >= 0.5f ? "true" : "false", predictions[i]!["label"]!.GetValue<string>());
+        }
+
+        double accuracy = predictions.Select((p, i) => p!["label"]!.GetValue<string>() == truth[i]).Count(ok => ok) / (double)rows.Count;
+        Assert.True(accuracy > 0.9, $"accuracy {accuracy}");
+    }
+
+    [Fact]
+    public async Task PredictVersion_NamedVersion_Scores()
+    {
+        (string key, _, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
+
+        JsonNode response = await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{Tenant}/models/cancer/versions/1/predict", key, new { rows = rows.Take(3) });
+
+        Assert.Equal(3, response["predictions"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Predict_CallerMistakes_AnswerTheirStatusAsProblemJson()
+    {
+        (string key, _, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
+        var badRow = new Dictionary<string, object>(rows[0]) { ["mean_radius"] = "large", ["extra"] = 1 };
+        badRow.Remove("mean_texture");
+        string tooMany = System.Text.Json.JsonSerializer.Serialize(new { rows = Enumerable.Repeat(rows[0], 1001) });
+        string tooBig = "{\"rows\": [" + string.Join(",", Enumerable.Repeat("{\"pad\": \"" + new string('x', 1000) + "\"}", 9000)) + "]}";
+
+        var cases = new (string Name, string Path, string Body, HttpStatusCode Status)[]
+        {
+            ("unknown model", "models/nope/predict", "{\"rows\": [{}]}", HttpStatusCode.NotFound),
+            ("unknown version", "models/cancer/versions/9/predict", System.Text.Json.JsonSerializer.Serialize(new { rows = rows.Take(1) }), HttpStatusCode.NotFound),
+            ("malformed JSON", "models/cancer/predict", "{\"rows\": [", HttpStatusCode.BadRequest),
+            ("no rows", "models/cancer/predict", "{\"rows\": []}", HttpStatusCode.BadRequest),
+            ("bad row", "models/cancer/predict", System.Text.Json.JsonSerializer.Serialize(new { rows = new[] { badRow } }), HttpStatusCode.BadRequest),
+            ("too many rows", "models/cancer/predict", tooMany, HttpStatusCode.RequestEntityTooLarge),
+            ("body too large", "models/cancer/predict", tooBig, HttpStatusCode.RequestEntityTooLarge),
+        };
+
+        foreach ((string name, string path, string body, HttpStatusCode status) in cases)
+        {
+            using HttpResponseMessage response = await _client.SendAsync(HttpMethod.Post, $"/api/tenants/{Tenant}/{path}", key, rawBody: body);
+            string text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == status, $"{name}: expected {(int)status}, got {(int)response.StatusCode} {text}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            if (name == "bad row")
+            {
+                JsonArray errors = JsonNode.Parse(text)!["errors"]!.AsArray();
+                Assert.Contains(errors, e => e!["field"]!.GetValue<string>() == "mean_radius" && e["row"]!.GetValue<int>() == 0);
+                Assert.Contains(errors, e => e!["field"]!.GetValue<string>() == "mean_texture");
+                Assert.Contains(errors, e => e!["field"]!.GetValue<string>() == "extra");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task BringYourOwnOnnx_Registered_ServesLikeTrainedAndRefusesGarbage()
+    {
+        (string key, byte[] onnx, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
+
+        JsonNode registered = await PostOnnxAsync(key, "models/byo/versions?task=binary&classLabels=false,true", onnx, HttpStatusCode.Created);
+        JsonNode fromByo = await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{Tenant}/models/byo/predict", key, new { rows = rows.Take(10) });
+        JsonNode fromTrained = await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{Tenant}/models/cancer/predict", key, new { rows = rows.Take(10) });
+        await PostOnnxAsync(key, "models/byo-garbage/versions?task=binary", Encoding.UTF8.GetBytes("not an onnx model"), HttpStatusCode.BadRequest);
+        await PostOnnxAsync(key, "models/byo-shelved/versions?task=binary&promote=false", onnx, HttpStatusCode.Created);
+        using HttpResponseMessage notProduction = await _client.SendAsync(HttpMethod.Post, $"/api/tenants/{Tenant}/models/byo-shelved/predict", key, new { rows = rows.Take(1) });
+
+        Assert.Equal("production", registered["stage"]!.GetValue<string>());
+        Assert.Equal(TrainingEngine.Sha256(onnx), registered["onnxSha256"]!.GetValue<string>());
+        Assert.Equal(fromTrained["predictions"]!.ToJsonString(), fromByo["predictions"]!.ToJsonString());
+        Assert.Equal(HttpStatusCode.Conflict, notProduction.StatusCode);
+    }
+
+    private async Task<JsonNode> PostOnnxAsync(string key, string path, byte[] content, HttpStatusCode expected)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Host.BaseUrl };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/tenants/{Tenant}/{path}") { Content = new ByteArrayContent(content) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        request.Headers.Add("x-api-key", key);
+        using HttpResponseMessage response = await http.SendAsync(request);
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{path}: expected {(int)expected}, got {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!;
+    }
+}

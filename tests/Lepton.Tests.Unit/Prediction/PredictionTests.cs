@@ -1,0 +1,102 @@
+using System.Text.Json;
+using Lepton.Errors;
+using Lepton.Ingestion;
+using Lepton.Prediction;
+using Lepton.Tests.Unit.Training;
+using Lepton.Training;
+using Microsoft.Extensions.Options;
+using Moq;
+
+namespace Lepton.Tests.Unit.Prediction;
+
+public class PredictionValidationTests
+{
+    private static readonly ModelInput[] Inputs = [new("age", "float"), new("smoker", "bool"), new("region", "string")];
+
+    private static JsonElement Rows(string json) => JsonDocument.Parse(json).RootElement;
+
+    [Fact]
+    public void Validate_GoodRows_ReturnsCanonicalValues()
+    {
+        var rows = PredictionService.Validate(Rows("""[{"age": 41.5, "smoker": true, "region": "north"}]"""), Inputs);
+
+        Assert.Equal(("41.5", "true", "north"), (rows[0]["age"], rows[0]["smoker"], rows[0]["region"]));
+    }
+
+    [Fact]
+    public void Validate_ManyProblems_ReportsEveryRowAndField()
+    {
+        var e = Assert.Throws<LeptonException>(() => PredictionService.Validate(Rows("""
+            [
+              {"age": 41, "smoker": true, "region": "north"},
+              {"age": "41", "smoker": true, "region": "north"},
+              {"smoker": "yes", "region": "north", "height": 180},
+              {"age": null, "smoker": false, "region": 7},
+              "not an object"
+            ]
+            """), Inputs));
+
+        var errors = Assert.IsAssignableFrom<IEnumerable<RowError>>(e.Extensions["errors"]).ToList();
+        Assert.Equal(ErrorKind.BadRequest, e.Kind);
+        Assert.Contains(new RowError(1, "age", "must be a finite number, not the string \"41\""), errors);
+        Assert.Contains(errors, x => x is { Row: 2, Field: "height" } && x.Problem.StartsWith("unknown column", StringComparison.Ordinal));
+        Assert.Contains(new RowError(2, "age", "missing"), errors);
+        Assert.Contains(errors, x => x is { Row: 2, Field: "smoker" });
+        Assert.Contains(new RowError(3, "age", "must be a finite number, not null"), errors);
+        Assert.Contains(errors, x => x is { Row: 3, Field: "region" });
+        Assert.Contains(errors, x => x is { Row: 4 });
+        Assert.DoesNotContain(errors, x => x.Row == 0);
+    }
+}
+
+public sealed class ModelSessionCacheTests : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("lepton-cache-test").FullName;
+    private readonly byte[] _onnx;
+
+    public ModelSessionCacheTests()
+    {
+        (string data, DatasetSchema schema) = TrainingEngineTests.Curate(TrainingEngineTests.RepoFile("samples", "breast_cancer_hospital_b.csv"), "malignant", _work);
+        var plan = new TrainingPlan(new TrainRequest("t", "m", ["d"], "malignant", "binary", null, 5, null, "r"), [], schema, "malignant", MlTasks.Binary, "auc", 5, 42, 0,
+            CandidateCatalog.For(MlTasks.Binary));
+        _onnx = TrainingEngine.TrainFinal(plan, plan.Candidates[0], data, _work).Onnx;
+    }
+
+    private static ModelVersion Version(int v) => new("m", v, "production", "binary", "auc", 0.9, "malignant", new CandidateSpec("c", "T", new Dictionary<string, double>()),
+        [], [], $"blob{v}", $"sha{v}", [], "", ["false", "true"], default, $"run{v}", "");
+
+    [Fact]
+    public async Task GetAsync_ConcurrentFirstRequests_LoadsOnce()
+    {
+        var artifacts = new Mock<IModelArtifacts>();
+        artifacts.Setup(a => a.ReadOnnxAsync(It.IsAny<ModelVersion>(), It.IsAny<CancellationToken>()))
+            .Returns(async () => { await Task.Delay(50); return _onnx; });
+        using var cache = new ModelSessionCache(artifacts.Object, Options.Create(new PredictionOptions()));
+
+        OnnxScorer[] scorers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => cache.GetAsync(Version(1), "t", CancellationToken.None))));
+
+        Assert.Single(scorers.Distinct());
+        Assert.Equal(1, cache.Loads);
+        artifacts.Verify(a => a.ReadOnnxAsync(It.IsAny<ModelVersion>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task GetAsync_BeyondLimit_EvictsLeastRecentlyUsed()
+    {
+        var artifacts = new Mock<IModelArtifacts>();
+        artifacts.Setup(a => a.ReadOnnxAsync(It.IsAny<ModelVersion>(), It.IsAny<CancellationToken>())).ReturnsAsync(_onnx);
+        using var cache = new ModelSessionCache(artifacts.Object, Options.Create(new PredictionOptions { MaxCachedSessions = 2, RequestTimeout = TimeSpan.FromMilliseconds(10) }));
+
+        await cache.GetAsync(Version(1), "t", CancellationToken.None);
+        await cache.GetAsync(Version(2), "t", CancellationToken.None);
+        await cache.GetAsync(Version(1), "t", CancellationToken.None);
+        await cache.GetAsync(Version(3), "t", CancellationToken.None);
+        await cache.GetAsync(Version(1), "t", CancellationToken.None);
+        await cache.GetAsync(Version(2), "t", CancellationToken.None);
+
+        Assert.Equal(2, cache.Count);
+        Assert.Equal(4, cache.Loads);
+    }
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+}
