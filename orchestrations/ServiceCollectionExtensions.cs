@@ -1,4 +1,5 @@
 using Lepton.Orchestrations.Ingestion;
+using Lepton.Orchestrations.Prediction;
 using Lepton.Orchestrations.Runs;
 using Lepton.Orchestrations.Training;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,6 +23,10 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<RegisterModelVersion>();
         services.AddSingleton<TrainingStarter>();
         services.AddSingleton<StartTrainingRun>();
+        services.AddSingleton<PlanBatchScoring>();
+        services.AddSingleton<ScoreBatchChunk>();
+        services.AddSingleton<CommitBatchScoring>();
+        services.AddSingleton<ReportBatchScoring>();
         return services;
     }
 }

@@ -39,6 +39,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Prediction.ModelSessionCache>();
         services.AddSingleton<Prediction.PredictionService>();
         services.AddSingleton<Prediction.ExternalModels>();
+        services.AddSingleton<Prediction.BatchScoring>();
         services.AddSingleton<PlatformBootstrap>();
         return services;
     }

@@ -118,9 +118,16 @@ resource ingestSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions
         preferredBatchSizeInKilobytes: 64
       }
     }
+    // Data drops (ingest/) and files to score in batch (predictions/in/).
     filter: {
       includedEventTypes: ['Microsoft.Storage.BlobCreated']
-      subjectBeginsWith: '/blobServices/default/containers/ingest/'
+      advancedFilters: [
+        {
+          operatorType: 'StringBeginsWith'
+          key: 'subject'
+          values: ['/blobServices/default/containers/ingest/', '/blobServices/default/containers/predictions/blobs/in/']
+        }
+      ]
     }
     eventDeliverySchema: 'EventGridSchema'
     retryPolicy: {

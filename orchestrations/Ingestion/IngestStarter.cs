@@ -3,6 +3,8 @@ using Lepton.Datasets;
 using Lepton.Errors;
 using Lepton.Events;
 using Lepton.Ingestion;
+using Lepton.Orchestrations.Prediction;
+using Lepton.Prediction;
 using Lepton.Storage;
 using Lepton.Tenancy;
 using Microsoft.DurableTask;
@@ -58,7 +60,8 @@ public sealed partial class IngestStarter(TenantRegistry registry, DatasetCatalo
 
     private async Task<StartedIngest?> StartAsync(DurableTaskClient client, BlobCreated blob, CancellationToken ct)
     {
-        if (blob.Container != BlobLayout.IngestContainer || blob.BlobName.EndsWith("/" + BlobLayout.DatasetSpecFileName, StringComparison.Ordinal))
+        bool scoring = blob.Container == BlobLayout.PredictionsContainer && blob.BlobName.StartsWith(BatchScoring.InPrefix, StringComparison.Ordinal);
+        if ((blob.Container != BlobLayout.IngestContainer && !scoring) || blob.BlobName.EndsWith("/" + BlobLayout.DatasetSpecFileName, StringComparison.Ordinal))
         {
             return null;
         }
@@ -68,6 +71,11 @@ public sealed partial class IngestStarter(TenantRegistry registry, DatasetCatalo
         {
             LogUnknownAccount(blob.Account, blob.BlobName);
             return null;
+        }
+
+        if (scoring)
+        {
+            return await StartScoringAsync(client, blob, tenant, ct);
         }
 
         string runId = InstanceIds.ForIngest(blob.Account, blob.Container, blob.BlobName, blob.ETag);
@@ -97,6 +105,25 @@ public sealed partial class IngestStarter(TenantRegistry registry, DatasetCatalo
         {
             return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: true);
         }
+    }
+
+    /// <summary>A file in predictions/in/&lt;model&gt;/ is scored; the run id follows the same (account, path, ETag) rule.</summary>
+    private async Task<StartedIngest?> StartScoringAsync(DurableTaskClient client, BlobCreated blob, Tenant tenant, CancellationToken ct)
+    {
+        if (!BatchScoring.TryParse(blob.BlobName, out string model, out string fileName))
+        {
+            return null;
+        }
+
+        string runId = "score-" + InstanceIds.ForIngest(blob.Account, blob.Container, blob.BlobName, blob.ETag)["ingest-".Length..];
+        if (await client.GetInstanceAsync(runId, getInputsAndOutputs: false, ct) is not null)
+        {
+            return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: true);
+        }
+
+        var request = new BatchRequest(tenant.Id, blob.BlobName, blob.ETag, model, fileName, runId);
+        await client.ScheduleNewOrchestrationInstanceAsync(nameof(BatchScoringOrchestrator), request, new StartOrchestrationOptions(runId), ct);
+        return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: false);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring blob event from unregistered storage account {Account} ({Blob})")]

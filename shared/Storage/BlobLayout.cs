@@ -19,6 +19,9 @@ public static class BlobLayout
 
     public static string IngestBlob(string dataset, string fileName) => $"{dataset}/{fileName}";
 
+    /// <summary>Files to score in batch: predictions/in/&lt;model&gt;/&lt;file&gt;; results go to predictions/out/&lt;model&gt;/.</summary>
+    public static string PredictionInput(string model, string fileName) => $"in/{model}/{fileName}";
+
     public static string DatasetSpecBlob(string dataset) => $"{dataset}/{DatasetSpecFileName}";
 
     public static string CuratedVersionPrefix(string dataset, int version) => $"{dataset}/v{version}/";

@@ -16,11 +16,17 @@ public sealed record UploadUrl(Uri Url, string Container, string BlobName, DateT
 /// </summary>
 public sealed class UploadUrlIssuer(TenantStorageFactory tenants, IOptions<LeptonOptions> options, TimeProvider time)
 {
-    public async Task<UploadUrl> IssueAsync(string tenantId, string? dataset, string? fileName, CancellationToken ct = default)
+    /// <summary>An upload URL for a data file (ingest/&lt;dataset&gt;/) or, with a model, for a file to score (predictions/in/&lt;model&gt;/).</summary>
+    public async Task<UploadUrl> IssueAsync(string tenantId, string? dataset, string? model, string? fileName, CancellationToken ct = default)
     {
-        if (!Names.IsValidDataset(dataset))
+        if ((dataset is null) == (model is null))
         {
-            throw LeptonException.BadRequest($"'dataset' must be {Names.DatasetRule}.");
+            throw LeptonException.BadRequest("Give either 'dataset' (data to ingest) or 'model' (a file to score), not both.");
+        }
+
+        if (!Names.IsValidDataset(dataset ?? model))
+        {
+            throw LeptonException.BadRequest($"'{(dataset is null ? "model" : "dataset")}' must be {Names.DatasetRule}.");
         }
 
         if (!Names.IsValidFileName(fileName))
@@ -29,13 +35,14 @@ public sealed class UploadUrlIssuer(TenantStorageFactory tenants, IOptions<Lepto
         }
 
         TenantStorage storage = await tenants.ForTenantAsync(tenantId, ct);
-        string blobName = BlobLayout.IngestBlob(dataset!, fileName!);
-        BlobClient blob = storage.Ingest.GetBlobClient(blobName);
+        BlobContainerClient container = dataset is null ? storage.Predictions : storage.Ingest;
+        string blobName = dataset is null ? BlobLayout.PredictionInput(model!, fileName!) : BlobLayout.IngestBlob(dataset, fileName!);
+        BlobClient blob = container.GetBlobClient(blobName);
         DateTimeOffset now = time.GetUtcNow();
         DateTimeOffset expires = now + options.Value.UploadUrlLifetime;
         var sas = new BlobSasBuilder(BlobSasPermissions.Create | BlobSasPermissions.Write, expires)
         {
-            BlobContainerName = BlobLayout.IngestContainer,
+            BlobContainerName = container.Name,
             BlobName = blobName,
             Resource = "b",
             // Allow for clock skew between this host and storage.
@@ -54,6 +61,6 @@ public sealed class UploadUrlIssuer(TenantStorageFactory tenants, IOptions<Lepto
             url = builder.ToUri();
         }
 
-        return new UploadUrl(url, BlobLayout.IngestContainer, blobName, expires);
+        return new UploadUrl(url, container.Name, blobName, expires);
     }
 }

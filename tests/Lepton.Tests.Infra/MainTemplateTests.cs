@@ -101,14 +101,17 @@ public sealed class MainTemplateTests : IDisposable
     }
 
     [Fact]
-    public void EventSubscription_PerTenant_TargetsWebhookFilteredToIngestWithRetryAndDeadLetter()
+    public void EventSubscription_PerTenant_TargetsWebhookFilteredToIngestAndBatchInputWithRetryAndDeadLetter()
     {
         ArmResource subscription = Resources(DefaultParameters()).Single(r => r.Type == "Microsoft.EventGrid/systemTopics/eventSubscriptions");
         JsonElement properties = subscription.Json.GetProperty("properties");
 
         Assert.Equal("WebHook", properties.GetProperty("destination").GetProperty("endpointType").GetString());
         Assert.Contains("/api/events/blob-created?code=", properties.GetProperty("destination").GetProperty("properties").GetProperty("endpointUrl").GetString());
-        Assert.Equal("/blobServices/default/containers/ingest/", properties.GetProperty("filter").GetProperty("subjectBeginsWith").GetString());
+        JsonElement prefixes = properties.GetProperty("filter").GetProperty("advancedFilters")[0];
+        Assert.Equal(("StringBeginsWith", "subject"), (prefixes.GetProperty("operatorType").GetString(), prefixes.GetProperty("key").GetString()));
+        Assert.Equal(["/blobServices/default/containers/ingest/", "/blobServices/default/containers/predictions/blobs/in/"],
+            prefixes.GetProperty("values").EnumerateArray().Select(v => v.GetString()));
         Assert.Equal(["Microsoft.Storage.BlobCreated"], properties.GetProperty("filter").GetProperty("includedEventTypes").EnumerateArray().Select(e => e.GetString()));
         Assert.True(properties.GetProperty("retryPolicy").GetProperty("maxDeliveryAttempts").GetInt32() > 1);
         Assert.Equal("StorageBlob", properties.GetProperty("deadLetterWithResourceIdentity").GetProperty("deadLetterDestination").GetProperty("endpointType").GetString());

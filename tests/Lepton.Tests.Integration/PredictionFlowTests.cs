@@ -144,6 +144,66 @@ public class PredictionFlowTests(DevHostFixture fixture)
         Assert.Equal(HttpStatusCode.Conflict, notProduction.StatusCode);
     }
 
+    [Fact]
+    public async Task BatchScoring_FileInPredictionsIn_WritesEveryRowWithPredictionsOrAReport()
+    {
+        // Arrange: 25,000 rows (three chunks) with an extra id column, and a file lacking an input column
+        (string key, _, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
+        string[] inputs = rows[0].Keys.ToArray();
+        var csv = new StringBuilder("id," + string.Join(',', inputs) + "\n");
+        for (int i = 0; i < 25_000; i++)
+        {
+            Dictionary<string, object> row = rows[i % rows.Count];
+            csv.Append(i).Append(',').AppendJoin(',', inputs.Select(n => ((double)row[n]).ToString(System.Globalization.CultureInfo.InvariantCulture))).Append('\n');
+        }
+
+        string bad = "id,mean_radius\n1,12.5\n";
+        string account = (await _client.JsonAsync(HttpMethod.Get, $"/api/tenants/{Tenant}", key))["storageAccount"]!.GetValue<string>();
+        var predictions = fixture.Host.BlobService(account).GetBlobContainerClient("predictions");
+
+        // Act
+        await UploadToScoreAsync(key, "batch.csv", Encoding.UTF8.GetBytes(csv.ToString()));
+        await UploadToScoreAsync(key, "bad.csv", Encoding.UTF8.GetBytes(bad));
+        string output = await WaitForBlobAsync(predictions, "out/cancer/batch.csv");
+        string report = await WaitForBlobAsync(predictions, "out/cancer/bad.csv.report.txt");
+
+        // Assert
+        string[] lines = output.TrimEnd('\n').Split('\n');
+        Assert.Equal(25_001, lines.Length);
+        Assert.EndsWith(",prediction,score,probability", lines[0]);
+        Assert.StartsWith("24999,", lines[^1]);
+        Assert.All(lines.Skip(1).Take(100), l => Assert.Matches(",(true|false),[^,]+,[0-9.eE-]+$", l));
+        Assert.Contains("lacks the model's input columns", report);
+        Assert.False((await predictions.GetBlobClient("out/cancer/bad.csv").ExistsAsync()).Value);
+    }
+
+    private async Task UploadToScoreAsync(string key, string fileName, byte[] content)
+    {
+        JsonNode upload = await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{Tenant}/uploads", key, new { model = "cancer", fileName }, HttpStatusCode.Created);
+        using var http = new HttpClient();
+        using var put = new HttpRequestMessage(HttpMethod.Put, upload["uploadUrl"]!.GetValue<string>()) { Content = new ByteArrayContent(content) };
+        put.Headers.Add("x-ms-blob-type", "BlockBlob");
+        using HttpResponseMessage response = await http.SendAsync(put);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    private static async Task<string> WaitForBlobAsync(Azure.Storage.Blobs.BlobContainerClient container, string name)
+    {
+        DateTime deadline = DateTime.UtcNow.AddMinutes(2);
+        while (DateTime.UtcNow < deadline)
+        {
+            var blob = container.GetBlobClient(name);
+            if ((await blob.ExistsAsync()).Value)
+            {
+                return (await blob.DownloadContentAsync()).Value.Content.ToString();
+            }
+
+            await Task.Delay(300);
+        }
+
+        throw new TimeoutException($"{name} did not appear.");
+    }
+
     private async Task<JsonNode> PostOnnxAsync(string key, string path, byte[] content, HttpStatusCode expected)
     {
         using var http = new HttpClient { BaseAddress = fixture.Host.BaseUrl };

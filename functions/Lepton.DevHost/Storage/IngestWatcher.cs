@@ -8,7 +8,7 @@ using Lepton.Tenancy;
 namespace Lepton.DevHost.Storage;
 
 /// <summary>
-/// Azurite emits no Event Grid events, so this watches every registered tenant's ingest container and posts the
+/// Azurite emits no Event Grid events, so this watches every registered tenant's ingest container (and predictions/in/) and posts the
 /// BlobCreated events Event Grid would send, over HTTP, to the same webhook function. At start it reports every blob
 /// once (at-least-once, like Event Grid); the webhook's deterministic run ids make repeats no-ops.
 /// </summary>
@@ -32,7 +32,8 @@ public sealed partial class IngestWatcher(
             {
                 foreach (Tenant tenant in await registry.ListAsync(stoppingToken))
                 {
-                    await ScanAsync(http, tenant.StorageAccount, stoppingToken);
+                    await ScanAsync(http, tenant.StorageAccount, BlobLayout.IngestContainer, null, stoppingToken);
+                    await ScanAsync(http, tenant.StorageAccount, BlobLayout.PredictionsContainer, Lepton.Prediction.BatchScoring.InPrefix, stoppingToken);
                 }
             }
             catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
@@ -44,13 +45,13 @@ public sealed partial class IngestWatcher(
         }
     }
 
-    private async Task ScanAsync(HttpClient http, string account, CancellationToken ct)
+    private async Task ScanAsync(HttpClient http, string account, string container, string? prefix, CancellationToken ct)
     {
-        BlobContainerClient ingest = storage.TenantContainer(account, BlobLayout.IngestContainer);
-        await foreach (BlobItem blob in ingest.GetBlobsAsync(cancellationToken: ct))
+        BlobContainerClient ingest = storage.TenantContainer(account, container);
+        await foreach (BlobItem blob in ingest.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct))
         {
             string etag = blob.Properties.ETag?.ToString() ?? "";
-            if (_seen.TryGetValue((account, blob.Name), out string? known) && known == etag)
+            if (_seen.TryGetValue((account, $"{container}/{blob.Name}"), out string? known) && known == etag)
             {
                 continue;
             }
@@ -62,7 +63,7 @@ public sealed partial class IngestWatcher(
                 {
                     id = Guid.NewGuid().ToString(),
                     topic = $"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/lepton-local/providers/Microsoft.Storage/storageAccounts/{account}",
-                    subject = $"/blobServices/default/containers/{BlobLayout.IngestContainer}/blobs/{blob.Name}",
+                    subject = $"/blobServices/default/containers/{container}/blobs/{blob.Name}",
                     eventType = BlobCreatedEvents.BlobCreatedType,
                     eventTime = blob.Properties.LastModified ?? DateTimeOffset.UtcNow,
                     dataVersion = "",
@@ -82,7 +83,7 @@ public sealed partial class IngestWatcher(
             using HttpResponseMessage response = await http.PostAsJsonAsync(target.Url, delivery, ct);
             if (response.IsSuccessStatusCode)
             {
-                _seen[(account, blob.Name)] = etag;
+                _seen[(account, $"{container}/{blob.Name}")] = etag;
             }
             else
             {

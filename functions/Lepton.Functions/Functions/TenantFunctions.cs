@@ -12,7 +12,7 @@ public sealed record CreateTenantBody(string? Id, string? Name);
 
 public sealed record UpdateTenantBody(bool? Disabled);
 
-public sealed record CreateUploadBody(string? Dataset, string? FileName);
+public sealed record CreateUploadBody(string? Dataset, string? FileName, string? Model = null);
 
 public sealed class TenantFunctions(TenantRegistry tenants, ApiKeyStore keys, UploadUrlIssuer uploads)
 {
@@ -48,14 +48,14 @@ public sealed class TenantFunctions(TenantRegistry tenants, ApiKeyStore keys, Up
         return new OkObjectResult(await tenants.SetDisabledAsync(tenant, disabled, request.Caller().Actor, ct));
     }
 
-    /// <summary>A short-lived, write-only URL for one file in the tenant's ingest container (valet key).</summary>
+    /// <summary>A short-lived, write-only URL for one file: data to ingest, or (with a model) a file to score in batch (valet key).</summary>
     [Function(nameof(CreateUpload))]
     [RequiresAction(LeptonAction.IssueUploadUrl)]
     public async Task<IActionResult> CreateUpload(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/uploads")] HttpRequest request, string tenant, CancellationToken ct)
     {
         CreateUploadBody body = await request.ReadJsonBodyAsync<CreateUploadBody>(ct);
-        UploadUrl upload = await uploads.IssueAsync(tenant, body.Dataset, body.FileName, ct);
+        UploadUrl upload = await uploads.IssueAsync(tenant, body.Dataset, body.Model, body.FileName, ct);
         return new ObjectResult(new
         {
             uploadUrl = upload.Url,
