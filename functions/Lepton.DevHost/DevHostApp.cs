@@ -74,6 +74,13 @@ public static class DevHostApp
             app = builder.Build();
             app.UseRouting();
             HttpFunctionEndpoints.Map(app, functions, functionKey);
+            if (options.BenchmarkEndpoint)
+            {
+                // The serving benchmark's ceiling: same host, same pipeline, a constant body the size of a one-row prediction.
+                const string constant = "{\"model\":\"bench\",\"version\":1,\"predictions\":[{\"label\":\"true\",\"score\":3.2154,\"probabilities\":{\"false\":0.0387,\"true\":0.9613}}]}";
+                app.MapPost("/api/bench/constant", () => Results.Text(constant, "application/json"));
+            }
+
             await app.Services.GetRequiredService<Lepton.PlatformBootstrap>().EnsureCreatedAsync(stopping.Token);
             await app.StartAsync(stopping.Token);
 

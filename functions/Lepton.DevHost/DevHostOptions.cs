@@ -10,6 +10,7 @@ public sealed record DevHostOptions(
     bool Demo,
     bool ExitAfterDemo,
     bool StorageOnly,
+    bool BenchmarkEndpoint,
     string[] Remaining)
 {
     public const string Usage = """
@@ -24,6 +25,7 @@ public sealed record DevHostOptions(
           --demo                after start-up, run the two-hospital demo against this host
           --exit-after-demo     stop when the demo ends (for scripts)
           --storage-only        only Azurite and blob events, posted to a function host on --port (for func start)
+          --benchmark-endpoint  also serve POST /api/bench/constant (a constant body: the serving benchmark's ceiling)
           --help                show this text
         Configuration: Lepton__AdminKey (platform admin key; generated if unset), Lepton__DevHost__FunctionKey.
         """;
@@ -31,7 +33,7 @@ public sealed record DevHostOptions(
     public static DevHostOptions Parse(string[] args)
     {
         int port = 7071, tenants = 8;
-        bool persist = false, freePorts = false, demo = false, exitAfterDemo = false, storageOnly = false;
+        bool persist = false, freePorts = false, demo = false, exitAfterDemo = false, storageOnly = false, benchmark = false;
         string? state = null;
         var remaining = new List<string>();
         for (int i = 0; i < args.Length; i++)
@@ -53,6 +55,9 @@ public sealed record DevHostOptions(
                 case "--tenant-accounts":
                     tenants = ParseInt(args, ref i, "--tenant-accounts");
                     break;
+                case "--benchmark-endpoint":
+                    benchmark = true;
+                    break;
                 case "--storage-only":
                     storageOnly = true;
                     break;
@@ -68,7 +73,7 @@ public sealed record DevHostOptions(
             }
         }
 
-        return new DevHostOptions(port, persist, freePorts, state, tenants, demo, exitAfterDemo, storageOnly, remaining.ToArray());
+        return new DevHostOptions(port, persist, freePorts, state, tenants, demo, exitAfterDemo, storageOnly, benchmark, remaining.ToArray());
     }
 
     private static int ParseInt(string[] args, ref int i, string name) =>

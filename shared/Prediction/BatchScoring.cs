@@ -55,16 +55,15 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         ModelVersion? model = null;
         try
         {
-            ModelSummary summary = await registry.GetAsync(request.TenantId, request.Model, ct);
-            model = summary.ProductionVersion is { } p ? summary.Versions.Single(v => v.Version == p) : null;
-            if (model is null)
-            {
-                problems.Add($"Model '{request.Model}' has no production version yet.");
-            }
+            model = await registry.GetProductionAsync(request.TenantId, request.Model, ct);
         }
         catch (LeptonException e) when (e.Kind == ErrorKind.NotFound)
         {
             problems.Add($"There is no model '{request.Model}': files go to predictions/in/<model>/<file>.csv.");
+        }
+        catch (LeptonException e) when (e.Kind == ErrorKind.Conflict)
+        {
+            problems.Add($"Model '{request.Model}' has no production version yet.");
         }
 
         if (!Ingestion.CsvFormat.HasAcceptedExtension(request.FileName))

@@ -51,10 +51,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
             return await registry.GetVersionAsync(tenant, model, v, ct);
         }
 
-        ModelSummary summary = await registry.GetAsync(tenant, model, ct);
-        return summary.ProductionVersion is { } production
-            ? summary.Versions.Single(x => x.Version == production)
-            : throw LeptonException.Conflict($"Model '{model}' has no production version yet; name a version (…/versions/{{v}}/predict) or train a better one.");
+        return await registry.GetProductionAsync(tenant, model, ct);
     }
 
     /// <summary>Every row must give exactly the model's inputs with the right JSON types; all problems are reported at once.</summary>

@@ -82,10 +82,12 @@ public sealed class AccessPolicy : IDisposable
     private readonly AuditLog _audit;
     private readonly IOptions<LeptonOptions> _options;
     private readonly PartitionedRateLimiter<string> _rateLimiter;
+    private readonly CallerCache _callers;
 
-    public AccessPolicy(ApiKeyStore keys, TenantRegistry tenants, GrantStore grants, AuditLog audit, IOptions<LeptonOptions> options, IOptions<RateLimitOptions> rateLimit)
+    public AccessPolicy(
+        ApiKeyStore keys, TenantRegistry tenants, GrantStore grants, AuditLog audit, CallerCache callers, IOptions<LeptonOptions> options, IOptions<RateLimitOptions> rateLimit)
     {
-        (_keys, _tenants, _grants, _audit, _options) = (keys, tenants, grants, audit, options);
+        (_keys, _tenants, _grants, _audit, _callers, _options) = (keys, tenants, grants, audit, callers, options);
         RateLimitOptions limit = rateLimit.Value;
         _rateLimiter = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
         {
@@ -128,6 +130,13 @@ public sealed class AccessPolicy : IDisposable
             return Caller.PlatformAdmin;
         }
 
+        string keyHash = ApiKeyStore.Hash(apiKey);
+        if (_callers.TryGet(keyHash, out Caller cached))
+        {
+            Throttle(cached.KeyId!);
+            return cached;
+        }
+
         ApiKeyRecord? record = await _keys.FindAsync(apiKey, ct);
         if (record is null || !record.IsUsableAt(DateTimeOffset.UtcNow))
         {
@@ -142,7 +151,9 @@ public sealed class AccessPolicy : IDisposable
 
         Throttle(record.KeyId);
         await _keys.TouchAsync(record, ct);
-        return new Caller(false, record.TenantId, record.Roles, record.KeyId);
+        var caller = new Caller(false, record.TenantId, record.Roles, record.KeyId);
+        _callers.Set(keyHash, caller);
+        return caller;
     }
 
     public static void Authorize(Caller caller, LeptonAction action, string? tenantId)

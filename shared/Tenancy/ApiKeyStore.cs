@@ -24,7 +24,7 @@ public sealed record ApiKeyRecord(
 /// Tenant API keys. A key is "lep_{id}_{secret}"; only the SHA-256 of the whole key is stored, found by its id.
 /// The plain key exists once, in the response that issues it.
 /// </summary>
-public sealed class ApiKeyStore(StorageClients storage, AuditLog audit, TimeProvider time)
+public sealed class ApiKeyStore(StorageClients storage, AuditLog audit, Security.CallerCache callers, TimeProvider time)
 {
     internal const string TableName = "apikeys";
     private const string Prefix = "lep_";
@@ -125,6 +125,7 @@ public sealed class ApiKeyStore(StorageClients storage, AuditLog audit, TimeProv
         e["Revoked"] = true;
         e["RevokedAt"] = time.GetUtcNow();
         await Keys.UpdateEntityAsync(e, e.ETag, TableUpdateMode.Merge, ct);
+        callers.Clear();
         await audit.AppendAsync(tenantId, actor, "key.revoked", $"tenants/{tenantId}/keys/{keyId}", "done", ct: ct);
         return ToRecord(e);
     }

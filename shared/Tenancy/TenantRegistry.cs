@@ -10,7 +10,7 @@ namespace Lepton.Tenancy;
 /// Tenants and their storage accounts, in the platform account's tables. The registry is the only map
 /// from a tenant to its account and back, so it decides whose data an event or a request may touch.
 /// </summary>
-public sealed class TenantRegistry(StorageClients storage, AuditLog audit, TimeProvider time)
+public sealed class TenantRegistry(StorageClients storage, AuditLog audit, Security.CallerCache callers, TimeProvider time)
 {
     internal const string TenantsTable = "tenants";
     internal const string AccountsTable = "tenantaccounts";
@@ -101,6 +101,7 @@ public sealed class TenantRegistry(StorageClients storage, AuditLog audit, TimeP
     {
         Tenant tenant = await FindAsync(id, ct) ?? throw LeptonException.NotFound($"Tenant '{id}' was not found.");
         await Tenants.UpdateEntityAsync(new TableEntity(Partition, id) { ["Disabled"] = disabled }, ETag.All, TableUpdateMode.Merge, ct);
+        callers.Clear();
         await audit.AppendAsync(id, actor, disabled ? "tenant.disabled" : "tenant.enabled", $"tenants/{id}", "done", ct: ct);
         return tenant with { Disabled = disabled };
     }

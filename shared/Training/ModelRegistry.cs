@@ -28,6 +28,13 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
     public const string Container = "models";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
+    /// <summary>How long a model's production pointer is reused for serving: a promotion is served within this time.</summary>
+    public static readonly TimeSpan HeadCacheLifetime = TimeSpan.FromSeconds(1);
+
+    // Version cards are immutable: once read, kept. Heads (latest, production) are re-read after HeadCacheLifetime.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ModelVersion> _cards = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset ReadAt, int Production, bool Exists)> _heads = new();
+
     private TableClient Table => storage.PlatformTable(TableName);
 
     private BlobContainerClient Blobs => storage.PlatformBlobs.GetBlobContainerClient(Container);
@@ -122,10 +129,46 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
         return new ModelSummary(model, head.Value.GetInt32("Latest") ?? 0, production > 0 ? production : null, staged);
     }
 
+    /// <summary>One version's card, for serving: read once, then from memory (cards never change).</summary>
     public async Task<ModelVersion> GetVersionAsync(string tenant, string model, int version, CancellationToken ct = default)
     {
-        ModelSummary summary = await GetAsync(tenant, model, ct);
-        return summary.Versions.FirstOrDefault(v => v.Version == version) ?? throw LeptonException.NotFound($"Model '{model}' has no version {version}.");
+        string key = $"{tenant}/{model}/{version}";
+        if (_cards.TryGetValue(key, out ModelVersion? cached))
+        {
+            return cached;
+        }
+
+        try
+        {
+            BinaryData card = (await Blobs.GetBlobClient(CardBlob(tenant, model, version)).DownloadContentAsync(ct)).Value.Content;
+            return _cards[key] = card.ToObjectFromJson<ModelVersion>(Json)!;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw LeptonException.NotFound($"Model '{model}' has no version {version}.");
+        }
+    }
+
+    /// <summary>The production version for serving (the pointer is cached for <see cref="HeadCacheLifetime"/>).</summary>
+    public async Task<ModelVersion> GetProductionAsync(string tenant, string model, CancellationToken ct = default)
+    {
+        string key = $"{tenant}/{model}";
+        DateTimeOffset now = time.GetUtcNow();
+        if (!_heads.TryGetValue(key, out var head) || now - head.ReadAt > HeadCacheLifetime)
+        {
+            NullableResponse<TableEntity> row = await Table.GetEntityIfExistsAsync<TableEntity>(tenant, HeadKey(model), cancellationToken: ct);
+            head = (now, row.HasValue ? row.Value!.GetInt32("Production") ?? 0 : 0, row.HasValue);
+            _heads[key] = head;
+        }
+
+        if (!head.Exists)
+        {
+            throw LeptonException.NotFound($"Model '{model}' was not found.");
+        }
+
+        return head.Production > 0
+            ? await GetVersionAsync(tenant, model, head.Production, ct)
+            : throw LeptonException.Conflict($"Model '{model}' has no production version yet; name a version (…/versions/{{v}}/predict) or train a better one.");
     }
 
     private async Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string tenant, string model, CancellationToken ct)

@@ -17,7 +17,9 @@ public sealed class OnnxScorer : IDisposable
     {
         try
         {
-            _session = new InferenceSession(model);
+            // One thread per run: requests already run in parallel, and per-request thread pools only contend on small batches.
+            using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+            _session = new InferenceSession(model, options);
         }
         catch (OnnxRuntimeException e)
         {

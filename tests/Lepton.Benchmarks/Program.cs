@@ -7,6 +7,17 @@ using nietras.SeparatedValues;
 
 // Preprocessing throughput against the parser alone, on a generated numeric CSV.
 // Usage: dotnet run -c Release --project tests/Lepton.Benchmarks -- ingest [--mb 1024] [--keep]
+if (args is ["scoring", ..])
+{
+    BenchmarkDotNet.Running.BenchmarkRunner.Run<Lepton.Benchmarks.ScoringBenchmarks>();
+    return 0;
+}
+
+if (args is ["serving", ..])
+{
+    return await Lepton.Benchmarks.Serving.RunAsync(args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(10));
+}
+
 if (args is ["training", ..])
 {
     int rows = args.SkipWhile(a => a != "--rows").Skip(1).Select(int.Parse).FirstOrDefault(100_000);
@@ -22,7 +33,7 @@ if (args is ["quality", string file, string label, ..])
 
 if (args.Length == 0 || args[0] != "ingest")
 {
-    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N]");
+    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | serving [--seconds N] | scoring");
     return 2;
 }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Lepton.Configuration;
@@ -77,84 +76,19 @@ public static class TrainingOverhead
 
     private static async Task<(double Client, double Run)> ThroughDevHostAsync(string source, string work)
     {
-        string repo = FindRepo();
-        int port = FreePort();
-        string adminKey = Convert.ToHexString(Guid.NewGuid().ToByteArray());
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = repo, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { Path.Combine(repo, "functions/Lepton.DevHost/bin/Release/net10.0/Lepton.DevHost.dll"), "--port", port.ToString(), "--free-ports", "--state-dir", Path.Combine(work, "state") })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        await using BenchHost host = await BenchHost.StartAsync(Path.Combine(work, "state"));
+        string key = await host.CreateTenantAsync("bench");
+        await host.UploadAsync(key, "bench", "data", "dataset.json", Encoding.UTF8.GetBytes("{\"label\": \"label\", \"task\": \"binary\"}"));
+        await host.UploadAsync(key, "bench", "data", "data.csv", await File.ReadAllBytesAsync(source));
+        await host.WaitForDatasetAsync(key, "bench", "data");
 
-        start.Environment["Lepton__AdminKey"] = adminKey;
-        start.Environment["Lepton__RateLimit__PermitsPerSecond"] = "1000";
-        using Process host = Process.Start(start)!;
-        var ready = new TaskCompletionSource();
-        host.OutputDataReceived += (_, e) => { if (e.Data?.StartsWith("Lepton dev host ready", StringComparison.Ordinal) == true) { ready.TrySetResult(); } };
-        host.ErrorDataReceived += (_, _) => { };
-        host.BeginOutputReadLine();
-        host.BeginErrorReadLine();
-        try
-        {
-            await ready.Task.WaitAsync(TimeSpan.FromMinutes(2));
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(5) };
-            JsonNode tenant = await SendAsync(http, HttpMethod.Post, "/api/tenants", adminKey, new { id = "bench", name = "Bench" });
-            string key = tenant["apiKey"]!.GetValue<string>();
-            await UploadAsync(http, key, "dataset.json", Encoding.UTF8.GetBytes("{\"label\": \"label\", \"task\": \"binary\"}"));
-            await UploadAsync(http, key, "data.csv", await File.ReadAllBytesAsync(source));
-            while ((await SendAsync(http, HttpMethod.Get, "/api/tenants/bench/datasets/data", key, null, allowNotFound: true))?["latestVersion"]?.GetValue<int>() is not > 0)
-            {
-                await Task.Delay(500);
-            }
-
-            var watch = Stopwatch.StartNew();
-            JsonNode started = await SendAsync(http, HttpMethod.Post, "/api/tenants/bench/models", key,
-                new { name = "bench", datasets = new[] { "data" }, label = "label", folds = 5, candidates = Candidates });
-            JsonNode run;
-            do
-            {
-                await Task.Delay(200);
-                run = await SendAsync(http, HttpMethod.Get, $"/api/runs/{started["runId"]}", key);
-            }
-            while (run["status"]!.GetValue<string>() is "Pending" or "Running");
-
-            double client = watch.Elapsed.TotalSeconds;
-            if (run["status"]!.GetValue<string>() != "Completed")
-            {
-                throw new InvalidOperationException($"The training run did not complete: {run.ToJsonString()}");
-            }
-
-            double own = (run["lastUpdatedAt"]!.GetValue<DateTimeOffset>() - run["createdAt"]!.GetValue<DateTimeOffset>()).TotalSeconds;
-            return (client, own);
-        }
-        finally
-        {
-            using Process kill = Process.Start("kill", ["-TERM", host.Id.ToString()]);
-            await host.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        }
-    }
-
-    private static async Task UploadAsync(HttpClient http, string key, string fileName, byte[] content)
-    {
-        JsonNode upload = await SendAsync(http, HttpMethod.Post, "/api/tenants/bench/uploads", key, new { dataset = "data", fileName });
-        using var put = new HttpRequestMessage(HttpMethod.Put, upload["uploadUrl"]!.GetValue<string>()) { Content = new ByteArrayContent(content) };
-        put.Headers.Add("x-ms-blob-type", "BlockBlob");
-        using HttpResponseMessage response = await http.SendAsync(put);
-        response.EnsureSuccessStatusCode();
-    }
-
-    private static async Task<JsonNode> SendAsync(HttpClient http, HttpMethod method, string path, string key, object? body = null, bool allowNotFound = false)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Add("x-api-key", key);
-        using HttpResponseMessage response = await http.SendAsync(request);
-        if (allowNotFound && response.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            return new JsonObject();
-        }
-
-        string text = await response.Content.ReadAsStringAsync();
-        return response.IsSuccessStatusCode ? JsonNode.Parse(text)! : throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {text}");
+        var watch = Stopwatch.StartNew();
+        JsonNode started = await host.SendAsync(HttpMethod.Post, "/api/tenants/bench/models", key,
+            new { name = "bench", datasets = new[] { "data" }, label = "label", folds = 5, candidates = Candidates });
+        JsonNode run = await host.WaitForRunAsync(key, started["runId"]!.GetValue<string>());
+        double client = watch.Elapsed.TotalSeconds;
+        double own = (run["lastUpdatedAt"]!.GetValue<DateTimeOffset>() - run["createdAt"]!.GetValue<DateTimeOffset>()).TotalSeconds;
+        return (client, own);
     }
 
     /// <summary>Ten numeric features and a boolean label that depends on four of them, with noise.</summary>
@@ -176,25 +110,5 @@ public static class TrainingOverhead
 
             writer.WriteLine(line.Append(z > 0 ? ",true" : ",false"));
         }
-    }
-
-    private static string FindRepo()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Lepton.Functions.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Run from the repository.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

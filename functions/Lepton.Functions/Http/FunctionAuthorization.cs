@@ -14,10 +14,11 @@ namespace Lepton.Functions.Http;
 public static class FunctionAuthorization
 {
     private const string CallerItem = "lepton.caller";
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<MethodInfo, RequiresActionAttribute?> Requirements = new();
 
     public static async Task AuthorizeAsync(MethodInfo function, HttpContext http)
     {
-        if (function.GetCustomAttribute<RequiresActionAttribute>() is not { } requirement)
+        if (Requirements.GetOrAdd(function, static m => m.GetCustomAttribute<RequiresActionAttribute>()) is not { } requirement)
         {
             return;
         }

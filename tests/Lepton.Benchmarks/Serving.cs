@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Lepton.Benchmarks;
+
+/// <summary>
+/// Serving on loopback with wrk: (a) a constant endpoint of the same dev host, (b) single-row predictions with a
+/// logistic-regression and a LightGBM model, (c) scikit-learn behind FastAPI + uvicorn; then p50/p99 of (b, LR) at half
+/// its maximum rate with a paced client. Usage: serving [--seconds 10].
+/// </summary>
+public static partial class Serving
+{
+    public static async Task<int> RunAsync(int seconds)
+    {
+        string work = Directory.CreateTempSubdirectory("lepton-bench-serving").FullName;
+        try
+        {
+            string data = Path.Combine(work, "breast_cancer.csv");
+            string[] a = File.ReadAllLines(Path.Combine(BenchHost.Repo, "samples", "breast_cancer_hospital_a.csv"));
+            string[] b = File.ReadAllLines(Path.Combine(BenchHost.Repo, "samples", "breast_cancer_hospital_b.csv"));
+            File.WriteAllLines(data, a.Concat(b.Skip(1)));
+
+            await using BenchHost host = await BenchHost.StartAsync(Path.Combine(work, "state"), "--benchmark-endpoint");
+            string key = await host.CreateTenantAsync("bench");
+            await host.UploadAsync(key, "bench", "bc", "dataset.json", Encoding.UTF8.GetBytes("{\"label\": \"malignant\", \"task\": \"binary\"}"));
+            await host.UploadAsync(key, "bench", "bc", "bc.csv", await File.ReadAllBytesAsync(data));
+            await host.WaitForDatasetAsync(key, "bench", "bc");
+            foreach ((string model, string candidate) in new[] { ("bc-lr", "lbfgs-lr-l2-0.1"), ("bc-lgbm", "lightgbm-31x200") })
+            {
+                JsonNode run = await host.SendAsync(HttpMethod.Post, "/api/tenants/bench/models", key,
+                    new { name = model, datasets = new[] { "bc" }, folds = 2, candidates = new[] { candidate } });
+                await host.WaitForRunAsync(key, run["runId"]!.GetValue<string>());
+            }
+
+            string[] header = a[0].Split(',');
+            string[] first = a[1].Split(',');
+            var row = header.Zip(first).Where(p => p.First != "malignant").ToDictionary(p => p.First, p => double.Parse(p.Second, CultureInfo.InvariantCulture));
+            string body = JsonSerializer.Serialize(new { rows = new[] { row } });
+            string baseUrl = $"http://127.0.0.1:{host.Port}";
+
+            var results = new List<(string Name, double Rps, string P50, string P99)>
+            {
+                Wrk("(a) constant endpoint, same dev host", $"{baseUrl}/api/bench/constant", body, key, seconds, work),
+                Wrk("(b) predict, logistic regression", $"{baseUrl}/api/tenants/bench/models/bc-lr/predict", body, key, seconds, work),
+                Wrk("(b) predict, LightGBM", $"{baseUrl}/api/tenants/bench/models/bc-lgbm/predict", body, key, seconds, work),
+            };
+            if (await PeerAsync(data, body, seconds, work) is { } peer)
+            {
+                results.Add(peer);
+            }
+
+            double half = results[1].Rps / 2;
+            (double p50, double p99, double achieved) = await PacedAsync($"{baseUrl}/api/tenants/bench/models/bc-lr/predict", body, key, half, seconds);
+
+            Console.WriteLine($"| endpoint ({seconds} s, wrk -t2 -c32) | requests/s | p50 | p99 |");
+            Console.WriteLine("|---|---|---|---|");
+            foreach ((string name, double rps, string p50Text, string p99Text) in results)
+            {
+                Console.WriteLine($"| {name} | {rps:N0} | {p50Text} | {p99Text} |");
+            }
+
+            Console.WriteLine($"| (b) logistic regression at half its maximum ({achieved:N0} req/s, paced) | {achieved:N0} | {p50:F2}ms | {p99:F2}ms |");
+            Console.WriteLine($"(b)/(a) = {results[1].Rps / results[0].Rps:P0}; (b)/(c) = {(results.Count > 3 ? (results[1].Rps / results[3].Rps).ToString("F1", CultureInfo.InvariantCulture) + "x" : "n/a")}");
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static (string, double, string, string) Wrk(string name, string url, string body, string key, int seconds, string work)
+    {
+        string script = Path.Combine(work, "post.lua");
+        // A Lua long string needs no escaping (JSON holds no "]]").
+        File.WriteAllText(script, $"wrk.method = \"POST\"\nwrk.body = [[{body}]]\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"x-api-key\"] = \"{key}\"\n");
+        var start = new ProcessStartInfo("wrk") { RedirectStandardOutput = true };
+        foreach (string arg in new[] { "-t2", "-c32", $"-d{seconds}s", "--latency", "-s", script, url })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using Process wrk = Process.Start(start) ?? throw new InvalidOperationException("wrk is needed: apt-get install wrk");
+        string output = wrk.StandardOutput.ReadToEnd();
+        wrk.WaitForExit();
+        if (output.Contains("Non-2xx", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"{name}: some responses were errors:\n{output}");
+        }
+
+        double rps = double.Parse(RequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        return (name, rps, Percentile(output, "50"), Percentile(output, "99"));
+    }
+
+    private static async Task<(string, double, string, string)?> PeerAsync(string data, string body, int seconds, string work)
+    {
+        int port = BenchHost.FreePort();
+        var start = new ProcessStartInfo("/usr/bin/python3") { WorkingDirectory = BenchHost.Repo, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { "-m", "uvicorn", "--app-dir", "scripts", "sklearn_serve:app", "--port", port.ToString(), "--workers", "2", "--log-level", "warning" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DATA"] = data;
+        using Process uvicorn = Process.Start(start)!;
+        uvicorn.BeginOutputReadLine();
+        uvicorn.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient();
+            for (int i = 0; i < 100; i++)
+            {
+                try
+                {
+                    using var probe = await http.PostAsync($"http://127.0.0.1:{port}/predict", new StringContent(body, Encoding.UTF8, "application/json"));
+                    if (probe.IsSuccessStatusCode)
+                    {
+                        return Wrk("(c) scikit-learn + FastAPI + uvicorn (2 workers)", $"http://127.0.0.1:{port}/predict", body, "none", seconds, work);
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+
+                await Task.Delay(300);
+            }
+
+            Console.WriteLine("(c) skipped: uvicorn did not start (apt-get install python3-fastapi python3-uvicorn python3-sklearn)");
+            return null;
+        }
+        finally
+        {
+            uvicorn.Kill(entireProcessTree: true);
+        }
+    }
+
+    /// <summary>Requests sent at a fixed rate (not as fast as possible), so latency is measured without queueing.</summary>
+    private static async Task<(double P50, double P99, double Achieved)> PacedAsync(string url, string body, string key, double rate, int seconds)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 });
+        var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
+        var tasks = new List<Task>();
+        var clock = Stopwatch.StartNew();
+        long total = (long)(rate * seconds);
+        for (long i = 0; i < total; i++)
+        {
+            double due = i / rate;
+            double wait = due - clock.Elapsed.TotalSeconds;
+            if (wait > 0.002)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(wait));
+            }
+
+            tasks.Add(Task.Run(async () =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+                request.Headers.Add("x-api-key", key);
+                var watch = Stopwatch.StartNew();
+                using HttpResponseMessage response = await http.SendAsync(request);
+                latencies.Add(watch.Elapsed.TotalMilliseconds);
+            }));
+        }
+
+        await Task.WhenAll(tasks);
+        double[] sorted = latencies.Order().ToArray();
+        return (sorted[(int)(sorted.Length * 0.5)], sorted[(int)(sorted.Length * 0.99)], total / clock.Elapsed.TotalSeconds);
+    }
+
+    private static string Percentile(string wrkOutput, string percent) =>
+        Regex.Match(wrkOutput, $@"^\s+{percent}%\s+(\S+)", RegexOptions.Multiline).Groups[1].Value;
+
+    [GeneratedRegex(@"Requests/sec:\s+([0-9.]+)")]
+    private static partial Regex RequestsPerSecond();
+}
