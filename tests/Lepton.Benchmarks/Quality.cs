@@ -1,4 +1,3 @@
-using Lepton.Configuration;
 using Lepton.Ingestion;
 using Lepton.Training;
 
@@ -15,19 +14,8 @@ public static class Quality
         string work = Directory.CreateTempSubdirectory("lepton-quality").FullName;
         try
         {
-            var options = new IngestionOptions();
-            SourceAnalysis analysis;
-            using (FileStream input = File.OpenRead(source))
-            {
-                analysis = new SourceAnalyzer(options).Analyze(input, new FileInfo(source).Length, Path.GetFileName(source), new DatasetSpec(Label: label, Task: task));
-            }
-
             string curated = Path.Combine(work, "data.csv");
-            using (FileStream input = File.OpenRead(source))
-            using (FileStream output = File.Create(curated))
-            {
-                new DatasetCleaner().Clean(input, output, analysis);
-            }
+            SourceAnalysis analysis = LocalCuration.Curate(source, curated, new DatasetSpec(Label: label, Task: task)).Analysis;
 
             string resolvedTask = analysis.Schema!.Task!;
             var plan = new TrainingPlan(new TrainRequest("bench", "m", ["d"], label, resolvedTask, null, 5, null, "bench"), [], analysis.Schema, label, resolvedTask,

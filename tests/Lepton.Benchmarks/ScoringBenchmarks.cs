@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using Lepton.Configuration;
 using Lepton.Ingestion;
 using Lepton.Training;
 
@@ -19,18 +18,8 @@ public class ScoringBenchmarks
     {
         string work = Directory.CreateTempSubdirectory("lepton-bench-scoring").FullName;
         string source = Path.Combine(BenchHost.Repo, "samples", "breast_cancer_hospital_a.csv");
-        SourceAnalysis analysis;
-        using (FileStream input = File.OpenRead(source))
-        {
-            analysis = new SourceAnalyzer(new IngestionOptions()).Analyze(input, new FileInfo(source).Length, "a.csv", new DatasetSpec(Label: "malignant"));
-        }
-
         string curated = Path.Combine(work, "curated.csv");
-        using (FileStream input = File.OpenRead(source))
-        using (FileStream output = File.Create(curated))
-        {
-            new DatasetCleaner().Clean(input, output, analysis);
-        }
+        SourceAnalysis analysis = LocalCuration.Curate(source, curated, new DatasetSpec(Label: "malignant")).Analysis;
 
         var plan = new TrainingPlan(new TrainRequest("b", "m", ["d"], "malignant", "binary", null, 5, null, "r"), [], analysis.Schema!, "malignant", MlTasks.Binary,
             "auc", 5, 42, 0, CandidateCatalog.For(MlTasks.Binary));

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using Lepton.Configuration;
 using Lepton.Ingestion;
 using Lepton.Training;
 
@@ -42,18 +41,8 @@ public static class TrainingOverhead
     private static double InProcess(string source, string work)
     {
         var watch = Stopwatch.StartNew();
-        SourceAnalysis analysis;
-        using (FileStream input = File.OpenRead(source))
-        {
-            analysis = new SourceAnalyzer(new IngestionOptions()).Analyze(input, new FileInfo(source).Length, "generated.csv", new DatasetSpec(Label: "label"));
-        }
-
         string curated = Path.Combine(work, "curated.csv");
-        using (FileStream input = File.OpenRead(source))
-        using (FileStream output = File.Create(curated))
-        {
-            new DatasetCleaner().Clean(input, output, analysis);
-        }
+        SourceAnalysis analysis = LocalCuration.Curate(source, curated, new DatasetSpec(Label: "label")).Analysis;
 
         double curateSeconds = watch.Elapsed.TotalSeconds;
         watch.Restart();

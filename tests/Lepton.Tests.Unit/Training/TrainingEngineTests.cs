@@ -1,4 +1,3 @@
-using Lepton.Configuration;
 using Lepton.Ingestion;
 using Lepton.Training;
 
@@ -25,21 +24,8 @@ public sealed class TrainingEngineTests : IDisposable
     /// <summary>Runs the real preprocessing on a file and returns the curated file and its schema.</summary>
     internal static (string Path, DatasetSchema Schema) Curate(string source, string label, string work)
     {
-        var options = new IngestionOptions();
-        SourceAnalysis analysis;
-        using (FileStream input = File.OpenRead(source))
-        {
-            analysis = new SourceAnalyzer(options).Analyze(input, new FileInfo(source).Length, Path.GetFileName(source), new DatasetSpec(Label: label));
-        }
-
         string curated = Path.Combine(work, "curated.csv");
-        using (FileStream input = File.OpenRead(source))
-        using (FileStream output = File.Create(curated))
-        {
-            new DatasetCleaner().Clean(input, output, analysis);
-        }
-
-        return (curated, analysis.Schema!);
+        return (curated, LocalCuration.Curate(source, curated, new DatasetSpec(Label: label)).Analysis.Schema!);
     }
 
     private static TrainingPlan Plan(DatasetSchema schema, string label, string task) =>
