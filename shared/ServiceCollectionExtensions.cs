@@ -30,6 +30,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<DatasetQueries>();
         services.AddSingleton<GrantStore>();
         services.AddSingleton<AuditLog>();
+        services.Configure<AuditOptions>(configuration.GetSection(AuditOptions.SectionName));
+        services.AddSingleton<UsageMeter>();
         services.Configure<SecurityOptions>(configuration.GetSection(SecurityOptions.SectionName));
         services.AddSingleton<CallerCache>();
         services.AddSingleton<AccessPolicy>();

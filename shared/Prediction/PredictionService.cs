@@ -15,11 +15,11 @@ public sealed record RowError(int Row, string Field, string Problem);
 /// Scores rows with a registered model version: strict validation against the model's inputs (every bad row and field is
 /// reported), one batch tensor per request, sessions from <see cref="ModelSessionCache"/>.
 /// </summary>
-public sealed class PredictionService(ModelRegistry registry, ModelSessionCache sessions, IOptions<PredictionOptions> options)
+public sealed class PredictionService(ModelRegistry registry, ModelSessionCache sessions, Audit.UsageMeter usage, IOptions<PredictionOptions> options)
 {
     private const int MaxReportedErrors = 100;
 
-    public async Task<PredictionResponse> PredictAsync(string tenant, string model, int? version, JsonElement body, CancellationToken ct)
+    public async Task<PredictionResponse> PredictAsync(string tenant, string model, int? version, JsonElement body, string keyId, CancellationToken ct)
     {
         if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("rows", out JsonElement rows) || rows.ValueKind != JsonValueKind.Array)
         {
@@ -41,6 +41,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
         IReadOnlyList<IReadOnlyDictionary<string, string?>> values = Validate(rows, chosen.Inputs);
         OnnxScorer scorer = await sessions.GetAsync(chosen, tenant, ct);
         Dictionary<string, float[][]> outputs = scorer.Score(values);
+        usage.Record(tenant, keyId, count);
         return new PredictionResponse(chosen.Model, chosen.Version, Interpret(chosen, outputs, count));
     }
 

@@ -81,6 +81,24 @@ public class PredictionFlowTests(DevHostFixture fixture)
     }
 
     [Fact]
+    public async Task Predict_SeveralRequests_UsageSummarizedInTheAuditLogNotPerRequest()
+    {
+        (string key, _, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
+        JsonNode consumer = await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{Tenant}/keys", key, new { roles = new[] { "consumer" } }, HttpStatusCode.Created);
+
+        for (int i = 0; i < 5; i++)
+        {
+            await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{Tenant}/models/cancer/predict", consumer["apiKey"]!.GetValue<string>(), new { rows = rows.Take(4) });
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        JsonArray entries = (await _client.JsonAsync(HttpMethod.Get, $"/api/tenants/{Tenant}/audit?max=500", key))["entries"]!.AsArray();
+
+        JsonNode usage = Assert.Single(entries, e => e!["action"]!.GetValue<string>() == "prediction.usage" && e["actor"]!.GetValue<string>().EndsWith(consumer["keyId"]!.GetValue<string>(), StringComparison.Ordinal))!;
+        Assert.StartsWith("5 requests, 20 rows", usage["outcome"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task PredictVersion_NamedVersion_Scores()
     {
         (string key, _, List<Dictionary<string, object>> rows, _) = await TrainedAsync();

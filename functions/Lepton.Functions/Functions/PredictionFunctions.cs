@@ -48,7 +48,7 @@ public sealed class PredictionFunctions(PredictionService predictions, ExternalM
         timeout.CancelAfter(options.Value.RequestTimeout);
         try
         {
-            return new OkObjectResult(await predictions.PredictAsync(tenant, model, version, body.RootElement, timeout.Token));
+            return new OkObjectResult(await predictions.PredictAsync(tenant, model, version, body.RootElement, request.Caller().KeyId!, timeout.Token));
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
         {

@@ -15,6 +15,7 @@ public sealed class DevHostFixture : IAsyncLifetime
             // Low enough that the rate-limit test trips it quickly, high enough for every other test's traffic.
             ["Lepton__RateLimit__PermitsPerSecond"] = RatePerSecond.ToString(),
             ["Lepton__RateLimit__Burst"] = RateBurst.ToString(),
+            ["Lepton__Audit__UsageFlushInterval"] = "00:00:02",
         });
 
     public const int RatePerSecond = 20;
