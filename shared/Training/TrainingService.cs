@@ -13,7 +13,7 @@ namespace Lepton.Training;
 /// (per tenant and immutable dataset version), folds are cut from it deterministically, and only metrics and artifact
 /// references leave an activity.
 /// </summary>
-public sealed class TrainingService(DatasetCatalog catalog, DatasetQueries datasets, TenantStorageFactory tenants, ModelRegistry registry)
+public sealed class TrainingService(DatasetCatalog catalog, DatasetQueries datasets, TenantStorageFactory tenants, ModelRegistry registry, Audit.AuditLog audit)
 {
     public const int Seed = 42;
     private static readonly ConcurrentDictionary<string, SemaphoreSlim> Downloads = new();
@@ -65,8 +65,11 @@ public sealed class TrainingService(DatasetCatalog catalog, DatasetQueries datas
         }
 
         FoldSplitter.Validate(labels, request.Folds, task, label);
-        return new TrainingPlan(request, refs, schema with { Label = label, Task = task }, label, task, metric, request.Folds, Seed, labels.Count,
+        var plan = new TrainingPlan(request, refs, schema with { Label = label, Task = task }, label, task, metric, request.Folds, Seed, labels.Count,
             CandidateCatalog.Plan(task, request.Candidates));
+        await audit.AppendAsync(request.TenantId, $"system:{request.RunId}", "training.started", $"{request.TenantId}/models/{request.Model}",
+            $"{plan.Candidates.Count} candidates x {plan.Folds} folds on {string.Join(", ", refs.Select(r => $"{r.Dataset}@{r.Version}"))}", ct: ct);
+        return plan;
     }
 
     public async Task<FoldResult> EvaluateFoldAsync(FoldRequest request, CancellationToken ct = default)
