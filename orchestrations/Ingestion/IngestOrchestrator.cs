@@ -14,21 +14,17 @@ public sealed class IngestOrchestrator
 {
     private const int Steps = 3;
 
-    /// <summary>Transient storage faults are retried; a file's own problems come back as data, not exceptions.</summary>
-    public static TaskOptions ActivityRetry { get; } =
-        TaskOptions.FromRetryPolicy(new RetryPolicy(maxNumberOfAttempts: 4, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2));
-
     public async Task<IngestOutcome> RunAsync(TaskOrchestrationContext context, IngestRequest request)
     {
         context.SetCustomStatus(new IngestProgress("analyzing", 0, Steps));
-        SourceAnalysis analysis = await context.CallActivityAsync<SourceAnalysis>(nameof(AnalyzeSource), request, ActivityRetry);
+        SourceAnalysis analysis = await context.CallActivityAsync<SourceAnalysis>(nameof(AnalyzeSource), request, ActivityRetry.Default);
         if (analysis.IsRejected)
         {
             return await RejectAsync(context, new RejectRequest(request, analysis.Problems, analysis, null), analysis.DataRows);
         }
 
         context.SetCustomStatus(new IngestProgress("cleaning", 1, Steps));
-        CleanedVersion cleaned = await context.CallActivityAsync<CleanedVersion>(nameof(CleanSource), new CleanRequest(request, analysis), ActivityRetry);
+        CleanedVersion cleaned = await context.CallActivityAsync<CleanedVersion>(nameof(CleanSource), new CleanRequest(request, analysis), ActivityRetry.Default);
         if (cleaned.Cleaning.IsRejected)
         {
             return await RejectAsync(context, new RejectRequest(request, cleaned.Cleaning.Problems, analysis, cleaned.Version), cleaned.Cleaning.RowsIn);
@@ -36,7 +32,7 @@ public sealed class IngestOrchestrator
 
         context.SetCustomStatus(new IngestProgress("publishing", 2, Steps));
         DatasetVersionRecord version = await context.CallActivityAsync<DatasetVersionRecord>(
-            nameof(PublishDatasetVersion), new PublishRequest(request, analysis, cleaned), ActivityRetry);
+            nameof(PublishDatasetVersion), new PublishRequest(request, analysis, cleaned), ActivityRetry.Default);
         context.SetCustomStatus(new IngestProgress("published", Steps, Steps));
         if (analysis.Spec is { AutoTrain: true } spec && request.Dataset is { } dataset)
         {
@@ -44,7 +40,7 @@ public sealed class IngestOrchestrator
             // It is started through the client rather than as a sub-orchestration (see docs/design.md).
             var training = new TrainRequest(request.TenantId, spec.Model ?? dataset, [$"{dataset}@{version.Version}"], spec.Label, spec.Task, spec.Metric, 5, null,
                 $"train-{request.RunId}");
-            string trainingRunId = await context.CallActivityAsync<string>(nameof(StartTrainingRun), training, ActivityRetry);
+            string trainingRunId = await context.CallActivityAsync<string>(nameof(StartTrainingRun), training, ActivityRetry.Default);
             return Published(request, version, cleaned) with { TrainingRunId = trainingRunId };
         }
 
@@ -57,7 +53,7 @@ public sealed class IngestOrchestrator
     private static async Task<IngestOutcome> RejectAsync(TaskOrchestrationContext context, RejectRequest rejection, long rowsIn)
     {
         context.SetCustomStatus(new IngestProgress("rejecting", Steps - 1, Steps));
-        string report = await context.CallActivityAsync<string>(nameof(RejectSource), rejection, ActivityRetry);
+        string report = await context.CallActivityAsync<string>(nameof(RejectSource), rejection, ActivityRetry.Default);
         context.SetCustomStatus(new IngestProgress("rejected", Steps, Steps));
         return new IngestOutcome(rejection.Ingest.RunId, IngestRunStatus.Rejected, rejection.Ingest.Dataset, null, rowsIn, 0, rejection.Problems, report);
     }

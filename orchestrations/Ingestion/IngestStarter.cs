@@ -1,4 +1,3 @@
-using Grpc.Core;
 using Lepton.Datasets;
 using Lepton.Errors;
 using Lepton.Events;
@@ -86,25 +85,13 @@ public sealed partial class IngestStarter(TenantRegistry registry, DatasetCatalo
             await catalog.RecordRunAsync(tenant.Id, dataset, runId, fileName, blob.ETag, ct);
         }
 
-        if (await client.GetInstanceAsync(runId, getInputsAndOutputs: false, ct) is not null)
+        if (!await client.ScheduleOnceAsync(nameof(IngestOrchestrator), request, runId, ct))
         {
             return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: true);
         }
 
-        try
-        {
-            await client.ScheduleNewOrchestrationInstanceAsync(nameof(IngestOrchestrator), request, new StartOrchestrationOptions(runId), ct);
-            LogStarted(runId, tenant.Id, blob.BlobName);
-            return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: false);
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists)
-        {
-            return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: true);
-        }
-        catch (InvalidOperationException e) when (e.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase))
-        {
-            return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: true);
-        }
+        LogStarted(runId, tenant.Id, blob.BlobName);
+        return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: false);
     }
 
     /// <summary>A file in predictions/in/&lt;model&gt;/ is scored; the run id follows the same (account, path, ETag) rule.</summary>
@@ -116,14 +103,9 @@ public sealed partial class IngestStarter(TenantRegistry registry, DatasetCatalo
         }
 
         string runId = "score-" + InstanceIds.ForIngest(blob.Account, blob.Container, blob.BlobName, blob.ETag)["ingest-".Length..];
-        if (await client.GetInstanceAsync(runId, getInputsAndOutputs: false, ct) is not null)
-        {
-            return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: true);
-        }
-
         var request = new BatchRequest(tenant.Id, blob.BlobName, blob.ETag, model, fileName, runId);
-        await client.ScheduleNewOrchestrationInstanceAsync(nameof(BatchScoringOrchestrator), request, new StartOrchestrationOptions(runId), ct);
-        return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: false);
+        bool started = await client.ScheduleOnceAsync(nameof(BatchScoringOrchestrator), request, runId, ct);
+        return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: !started);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring blob event from unregistered storage account {Account} ({Blob})")]

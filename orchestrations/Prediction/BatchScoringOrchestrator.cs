@@ -8,40 +8,25 @@ public sealed class BatchScoringOrchestrator
 {
     public const int MaxParallelChunks = 8;
 
-    private static TaskOptions Retry { get; } =
-        TaskOptions.FromRetryPolicy(new RetryPolicy(maxNumberOfAttempts: 3, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2));
-
     public async Task<BatchOutcome> RunAsync(TaskOrchestrationContext context, BatchRequest request)
     {
-        BatchPlan plan = await context.CallActivityAsync<BatchPlan>(nameof(PlanBatchScoring), request, Retry);
+        BatchPlan plan = await context.CallActivityAsync<BatchPlan>(nameof(PlanBatchScoring), request, ActivityRetry.Default);
         if (plan.Problems.Count > 0)
         {
-            string report = await context.CallActivityAsync<string>(nameof(ReportBatchScoring), plan, Retry);
+            string report = await context.CallActivityAsync<string>(nameof(ReportBatchScoring), plan, ActivityRetry.Default);
             return new BatchOutcome(request.RunId, "rejected", report, 0, plan.Problems);
         }
 
-        var blocks = new string[plan.Chunks.Count];
-        var running = new List<Task>();
-        int done = 0;
-        foreach (BatchChunk chunk in plan.Chunks)
-        {
-            if (running.Count == MaxParallelChunks)
-            {
-                running.Remove(await Task.WhenAny(running));
-                context.SetCustomStatus(new { Stage = "scoring", Done = ++done, Total = plan.Chunks.Count });
-            }
-
-            running.Add(ScoreAsync(context, plan, chunk, blocks));
-        }
-
-        await Task.WhenAll(running);
-        string output = await context.CallActivityAsync<string>(nameof(CommitBatchScoring), new CommitRequest(plan, blocks), Retry);
+        List<(int Index, string Block)> staged = await BoundedFanOut.RunAsync(plan.Chunks, MaxParallelChunks, chunk => ScoreAsync(context, plan, chunk),
+            done => context.SetCustomStatus(new { Stage = "scoring", Done = done.Count, Total = plan.Chunks.Count }));
+        string[] blocks = staged.OrderBy(s => s.Index).Select(s => s.Block).ToArray();
+        string output = await context.CallActivityAsync<string>(nameof(CommitBatchScoring), new CommitRequest(plan, blocks), ActivityRetry.Default);
         context.SetCustomStatus(new { Stage = "done", Done = plan.Chunks.Count, Total = plan.Chunks.Count });
         return new BatchOutcome(request.RunId, "scored", output, plan.Rows, []);
     }
 
-    private static async Task ScoreAsync(TaskOrchestrationContext context, BatchPlan plan, BatchChunk chunk, string[] blocks) =>
-        blocks[chunk.Index] = await context.CallActivityAsync<string>(nameof(ScoreBatchChunk), new ChunkRequest(plan, chunk), Retry);
+    private static async Task<(int, string)> ScoreAsync(TaskOrchestrationContext context, BatchPlan plan, BatchChunk chunk) =>
+        (chunk.Index, await context.CallActivityAsync<string>(nameof(ScoreBatchChunk), new ChunkRequest(plan, chunk), ActivityRetry.Default));
 }
 
 public sealed record CommitRequest(BatchPlan Plan, IReadOnlyList<string> BlockIds);

@@ -1,5 +1,4 @@
 using Lepton.Training;
-using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
 namespace Lepton.Orchestrations.Training;
@@ -33,11 +32,7 @@ public sealed class StartTrainingRun
 {
     public async Task<string> RunAsync(DurableTaskClient client, TrainRequest input, CancellationToken ct = default)
     {
-        if (await client.GetInstanceAsync(input.RunId, getInputsAndOutputs: false, ct) is null)
-        {
-            await client.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator), input, new StartOrchestrationOptions(input.RunId), ct);
-        }
-
+        await client.ScheduleOnceAsync(nameof(TrainingOrchestrator), input, input.RunId, ct);
         return input.RunId;
     }
 }

@@ -12,33 +12,14 @@ public sealed class TrainingOrchestrator
 {
     public const int MaxParallelFolds = 8;
 
-    public static TaskOptions Retry { get; } =
-        TaskOptions.FromRetryPolicy(new RetryPolicy(maxNumberOfAttempts: 3, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2));
-
     public async Task<TrainingOutcome> RunAsync(TaskOrchestrationContext context, TrainRequest request)
     {
         context.SetCustomStatus(new TrainingProgress("planning", 0, 0, null, null));
-        TrainingPlan plan = await context.CallActivityAsync<TrainingPlan>(nameof(PrepareTraining), request, Retry);
+        TrainingPlan plan = await context.CallActivityAsync<TrainingPlan>(nameof(PrepareTraining), request, ActivityRetry.Default);
 
         var grid = plan.Candidates.SelectMany(c => Enumerable.Range(0, plan.Folds).Select(f => new FoldRequest(plan, c, f))).ToList();
-        var results = new List<FoldResult>();
-        var running = new List<Task<FoldResult>>();
-        foreach (FoldRequest fold in grid)
-        {
-            if (running.Count == MaxParallelFolds)
-            {
-                results.Add(await CompleteOneAsync(running));
-                Report(context, plan, results, grid.Count);
-            }
-
-            running.Add(EvaluateAsync(context, fold));
-        }
-
-        while (running.Count > 0)
-        {
-            results.Add(await CompleteOneAsync(running));
-            Report(context, plan, results, grid.Count);
-        }
+        List<FoldResult> results = await BoundedFanOut.RunAsync(grid, MaxParallelFolds, fold => EvaluateAsync(context, fold),
+            done => Report(context, plan, done, grid.Count));
 
         IReadOnlyList<LeaderboardEntry> leaderboard = Leaderboard.Aggregate(plan.Candidates, results, plan.Folds, plan.Metric);
         LeaderboardEntry best = Leaderboard.Best(leaderboard) ?? throw new InvalidOperationException(
@@ -46,10 +27,10 @@ public sealed class TrainingOrchestrator
         CandidateSpec winner = plan.Candidates.Single(c => c.Id == best.CandidateId);
 
         context.SetCustomStatus(new TrainingProgress("training final model", grid.Count, grid.Count, best.CandidateId, best.Metrics[plan.Metric].Mean));
-        TrainedArtifact artifact = await context.CallActivityAsync<TrainedArtifact>(nameof(TrainFinalModel), new FinalTrainingRequest(plan, winner, leaderboard), Retry);
+        TrainedArtifact artifact = await context.CallActivityAsync<TrainedArtifact>(nameof(TrainFinalModel), new FinalTrainingRequest(plan, winner, leaderboard), ActivityRetry.Default);
 
         context.SetCustomStatus(new TrainingProgress("registering", grid.Count, grid.Count, best.CandidateId, best.Metrics[plan.Metric].Mean));
-        ModelVersion version = await context.CallActivityAsync<ModelVersion>(nameof(RegisterModelVersion), new RegisterRequest(plan, winner, leaderboard, artifact), Retry);
+        ModelVersion version = await context.CallActivityAsync<ModelVersion>(nameof(RegisterModelVersion), new RegisterRequest(plan, winner, leaderboard, artifact), ActivityRetry.Default);
 
         context.SetCustomStatus(new TrainingProgress("done", grid.Count, grid.Count, best.CandidateId, version.MetricValue));
         return new TrainingOutcome(request.RunId, version.Model, version.Version, version.Stage, version.Metric, version.MetricValue, version.PromotionReason);
@@ -60,7 +41,7 @@ public sealed class TrainingOrchestrator
     {
         try
         {
-            return await context.CallActivityAsync<FoldResult>(nameof(EvaluateCandidateFold), fold, Retry);
+            return await context.CallActivityAsync<FoldResult>(nameof(EvaluateCandidateFold), fold, ActivityRetry.Default);
         }
         catch (TaskFailedException e)
         {
@@ -68,14 +49,7 @@ public sealed class TrainingOrchestrator
         }
     }
 
-    private static async Task<FoldResult> CompleteOneAsync(List<Task<FoldResult>> running)
-    {
-        Task<FoldResult> done = await Task.WhenAny(running);
-        running.Remove(done);
-        return await done;
-    }
-
-    private static void Report(TaskOrchestrationContext context, TrainingPlan plan, List<FoldResult> results, int total)
+    private static void Report(TaskOrchestrationContext context, TrainingPlan plan, IReadOnlyList<FoldResult> results, int total)
     {
         LeaderboardEntry? best = Leaderboard.Best(Leaderboard.Aggregate(plan.Candidates, results, plan.Folds, plan.Metric));
         context.SetCustomStatus(new TrainingProgress("evaluating", results.Count, total, best?.CandidateId, best?.Metrics[plan.Metric].Mean));

@@ -246,6 +246,5 @@ public sealed class IngestPipeline(
         }, ct);
     }
 
-    private static BlobRequestConditions IfMatch(IngestRequest request) =>
-        new() { IfMatch = string.IsNullOrEmpty(request.ETag) ? null : new ETag($"\"{request.ETag.Trim('"')}\"") };
+    private static BlobRequestConditions IfMatch(IngestRequest request) => BlobConditions.IfMatch(request.ETag);
 }

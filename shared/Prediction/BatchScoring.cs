@@ -207,6 +207,5 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
 
     private static BlobClient Source(TenantStorage storage, BatchRequest request) => storage.Predictions.GetBlobClient(request.BlobName);
 
-    private static BlobRequestConditions IfMatch(BatchRequest request) =>
-        new() { IfMatch = string.IsNullOrEmpty(request.ETag) ? null : new ETag($"\"{request.ETag.Trim('"')}\"") };
+    private static BlobRequestConditions IfMatch(BatchRequest request) => BlobConditions.IfMatch(request.ETag);
 }

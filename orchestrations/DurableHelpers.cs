@@ -1,0 +1,76 @@
+using Grpc.Core;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+
+namespace Lepton.Orchestrations;
+
+/// <summary>Retry policy shared by every activity call: transient storage faults are retried; data problems come back as results.</summary>
+public static class ActivityRetry
+{
+    public static TaskOptions Default { get; } =
+        TaskOptions.FromRetryPolicy(new RetryPolicy(maxNumberOfAttempts: 4, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2));
+}
+
+public static class DurableClientExtensions
+{
+    /// <summary>
+    /// Starts an orchestration under a deterministic id unless it already exists: a redelivered event or a retried
+    /// activity finds the run instead of starting a second one. True when this call started it.
+    /// </summary>
+    public static async Task<bool> ScheduleOnceAsync(this DurableTaskClient client, string orchestrator, object input, string instanceId, CancellationToken ct)
+    {
+        if (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct) is not null)
+        {
+            return false;
+        }
+
+        try
+        {
+            await client.ScheduleNewOrchestrationInstanceAsync(orchestrator, input, new StartOrchestrationOptions(instanceId), ct);
+            return true;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists)
+        {
+            return false;
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>Fan-out with a bounded number of activities in flight; deterministic, so orchestrators can use it.</summary>
+public static class BoundedFanOut
+{
+    public static async Task<List<TResult>> RunAsync<TItem, TResult>(
+        IReadOnlyList<TItem> items, int maxInFlight, Func<TItem, Task<TResult>> start, Action<IReadOnlyList<TResult>>? progress = null)
+    {
+        var results = new List<TResult>(items.Count);
+        var running = new List<Task<TResult>>();
+        foreach (TItem item in items)
+        {
+            if (running.Count == maxInFlight)
+            {
+                await CompleteOneAsync(running, results, progress);
+            }
+
+            running.Add(start(item));
+        }
+
+        while (running.Count > 0)
+        {
+            await CompleteOneAsync(running, results, progress);
+        }
+
+        return results;
+    }
+
+    private static async Task CompleteOneAsync<TResult>(List<Task<TResult>> running, List<TResult> results, Action<IReadOnlyList<TResult>>? progress)
+    {
+        Task<TResult> done = await Task.WhenAny(running);
+        running.Remove(done);
+        results.Add(await done);
+        progress?.Invoke(results);
+    }
+}
