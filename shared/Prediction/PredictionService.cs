@@ -38,9 +38,9 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
         }
 
         ModelVersion chosen = await ResolveAsync(tenant, model, version, ct);
-        IReadOnlyList<IReadOnlyDictionary<string, string?>> values = Validate(rows, chosen.Inputs);
+        ScoringBatch batch = Validate(rows, chosen.Inputs);
         OnnxScorer scorer = await sessions.GetAsync(chosen, tenant, ct);
-        Dictionary<string, float[][]> outputs = scorer.Score(values);
+        Dictionary<string, float[][]> outputs = scorer.Score(batch);
         usage.Record(tenant, keyId, count);
         return new PredictionResponse(chosen.Model, chosen.Version, Interpret(chosen, outputs, count));
     }
@@ -55,15 +55,21 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
         return await registry.GetProductionAsync(tenant, model, ct);
     }
 
-    /// <summary>Every row must give exactly the model's inputs with the right JSON types; all problems are reported at once.</summary>
-    public static IReadOnlyList<IReadOnlyDictionary<string, string?>> Validate(JsonElement rows, IReadOnlyList<ModelInput> inputs)
+    /// <summary>
+    /// Every row must give exactly the model's inputs with the right JSON types; all problems are reported at once.
+    /// Values go straight into the batch's column arrays (numbers are never turned into text and back).
+    /// </summary>
+    public static ScoringBatch Validate(JsonElement rows, IReadOnlyList<ModelInput> inputs)
     {
         var errors = new List<RowError>();
-        var result = new List<IReadOnlyDictionary<string, string?>>();
+        int count = rows.GetArrayLength();
+        var batch = new ScoringBatch(count,
+            inputs.Where(i => i.Type == "float").ToDictionary(i => i.Name, _ => new float[count]),
+            inputs.Where(i => i.Type == "bool").ToDictionary(i => i.Name, _ => new bool[count]),
+            inputs.Where(i => i.Type == "string").ToDictionary(i => i.Name, _ => new string[count]));
         int index = 0;
         foreach (JsonElement row in rows.EnumerateArray())
         {
-            var values = new Dictionary<string, string?>(StringComparer.Ordinal);
             if (row.ValueKind != JsonValueKind.Object)
             {
                 errors.Add(new RowError(index, "", "a row must be a JSON object of column: value"));
@@ -86,30 +92,39 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
                         continue;
                     }
 
-                    (string? Text, string? Problem) parsed = input.Type switch
+                    string? problem = null;
+                    switch (input.Type)
                     {
-                        "float" when value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double d) && double.IsFinite(d) =>
-                            (d.ToString("R", System.Globalization.CultureInfo.InvariantCulture), (string?)null),
-                        "float" => (null, $"must be a finite number, not {Describe(value)}"),
-                        "bool" when value.ValueKind is JsonValueKind.True or JsonValueKind.False => (value.GetBoolean() ? "true" : "false", null),
-                        "bool" => (null, $"must be true or false, not {Describe(value)}"),
-                        "string" when value.ValueKind == JsonValueKind.String => (value.GetString(), null),
-                        "string" => (null, $"must be a string, not {Describe(value)}"),
-                        _ => (null, $"has input type {input.Type}, which this endpoint cannot feed"),
-                    };
-                    (string? text, string? problem) = parsed;
+                        case "float" when value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double d) && double.IsFinite(d):
+                            batch.Floats[input.Name][index] = (float)d;
+                            break;
+                        case "float":
+                            problem = $"must be a finite number, not {Describe(value)}";
+                            break;
+                        case "bool" when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                            batch.Bools[input.Name][index] = value.GetBoolean();
+                            break;
+                        case "bool":
+                            problem = $"must be true or false, not {Describe(value)}";
+                            break;
+                        case "string" when value.ValueKind == JsonValueKind.String:
+                            batch.Strings[input.Name][index] = value.GetString()!;
+                            break;
+                        case "string":
+                            problem = $"must be a string, not {Describe(value)}";
+                            break;
+                        default:
+                            problem = $"has input type {input.Type}, which this endpoint cannot feed";
+                            break;
+                    }
+
                     if (problem is not null)
                     {
                         errors.Add(new RowError(index, input.Name, problem));
                     }
-                    else
-                    {
-                        values[input.Name] = text;
-                    }
                 }
             }
 
-            result.Add(values);
             index++;
         }
 
@@ -120,7 +135,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
                 new Dictionary<string, object?> { ["errors"] = errors.Take(MaxReportedErrors).ToList() });
         }
 
-        return result;
+        return batch;
     }
 
     private static IReadOnlyList<Prediction> Interpret(ModelVersion model, Dictionary<string, float[][]> outputs, int count)

@@ -6,6 +6,9 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Lepton.Training;
 
+/// <summary>One batch of input columns: an array per model input, all of <see cref="Rows"/> length.</summary>
+public sealed record ScoringBatch(int Rows, Dictionary<string, float[]> Floats, Dictionary<string, bool[]> Bools, Dictionary<string, string[]> Strings);
+
 /// <summary>Scores rows of raw column values with an ONNX model exported from ML.NET, in one batch per call.</summary>
 public sealed class OnnxScorer : IDisposable
 {
@@ -45,45 +48,94 @@ public sealed class OnnxScorer : IDisposable
     /// <summary>Outputs by name: each row's values (one for labels and binary scores, one per class for multiclass scores).</summary>
     public Dictionary<string, float[][]> Score(IReadOnlyList<IReadOnlyDictionary<string, string?>> rows)
     {
-        int n = rows.Count;
-        var inputs = new List<NamedOnnxValue>();
-        foreach (ModelInput input in Inputs)
+        ScoringBatch batch = NewBatch(rows.Count);
+        for (int r = 0; r < rows.Count; r++)
         {
-            int[] shape = [n, 1];
-            inputs.Add(input.Type switch
+            foreach (ModelInput input in Inputs)
             {
-                "float" => NamedOnnxValue.CreateFromTensor(input.Name, new DenseTensor<float>(rows.Select(r => ParseFloat(r, input.Name)).ToArray(), shape)),
-                "bool" => NamedOnnxValue.CreateFromTensor(input.Name, new DenseTensor<bool>(rows.Select(r => ParseBool(r, input.Name)).ToArray(), shape)),
-                _ => NamedOnnxValue.CreateFromTensor(input.Name, new DenseTensor<string>(rows.Select(r => r.GetValueOrDefault(input.Name) ?? "").ToArray(), shape)),
-            });
+                string? text = rows[r].GetValueOrDefault(input.Name);
+                switch (input.Type)
+                {
+                    case "float":
+                        batch.Floats[input.Name][r] = text is { Length: > 0 } && CellValues.TryParseNumber(text.Trim(), out double value) ? (float)value : float.NaN;
+                        break;
+                    case "bool":
+                        batch.Bools[input.Name][r] = text is not null && CellValues.TryParseBoolean(text.Trim(), out bool flag) && flag;
+                        break;
+                    default:
+                        batch.Strings[input.Name][r] = text ?? "";
+                        break;
+                }
+            }
         }
 
-        using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> results = _session.Run(inputs, _outputs);
-        var outputs = new Dictionary<string, float[][]>();
-        foreach (DisposableNamedOnnxValue result in results)
-        {
-            float[] flat = result.Value switch
-            {
-                Tensor<float> f => f.ToArray(),
-                Tensor<bool> b => b.ToArray().Select(v => v ? 1f : 0f).ToArray(),
-                Tensor<long> l => l.ToArray().Select(v => (float)v).ToArray(),
-                Tensor<uint> u => u.ToArray().Select(v => (float)v).ToArray(),
-                _ => [],
-            };
-            int width = n == 0 ? 0 : flat.Length / n;
-            outputs[result.Name == _scoreAlias ? "Score.output" : result.Name] = Enumerable.Range(0, n).Select(i => flat.AsSpan(i * width, width).ToArray()).ToArray();
-        }
+        return Score(batch);
+    }
 
-        return outputs;
+    /// <summary>Columns for one batch, one array per input, to be filled by the caller.</summary>
+    public ScoringBatch NewBatch(int rows) => new(
+        rows,
+        Inputs.Where(i => i.Type == "float").ToDictionary(i => i.Name, _ => new float[rows]),
+        Inputs.Where(i => i.Type == "bool").ToDictionary(i => i.Name, _ => new bool[rows]),
+        Inputs.Where(i => i.Type is not ("float" or "bool")).ToDictionary(i => i.Name, _ => new string[rows]));
+
+    /// <summary>Scores a batch in one ONNX Runtime run; input buffers are handed to the runtime without copying.</summary>
+    public Dictionary<string, float[][]> Score(ScoringBatch batch)
+    {
+        int n = batch.Rows;
+        long[] shape = [n, 1];
+        var names = new List<string>(Inputs.Count);
+        var values = new List<OrtValue>(Inputs.Count);
+        try
+        {
+            foreach (ModelInput input in Inputs)
+            {
+                names.Add(input.Name);
+                values.Add(input.Type switch
+                {
+                    "float" => OrtValue.CreateTensorValueFromMemory(batch.Floats[input.Name], shape),
+                    "bool" => OrtValue.CreateTensorValueFromMemory(batch.Bools[input.Name], shape),
+                    _ => OrtValue.CreateFromStringTensor(new DenseTensor<string>(batch.Strings[input.Name], [n, 1])),
+                });
+            }
+
+            using var runOptions = new RunOptions();
+            using IDisposableReadOnlyCollection<OrtValue> results = _session.Run(runOptions, names, values, _outputs);
+            var outputs = new Dictionary<string, float[][]>();
+            int k = 0;
+            foreach (OrtValue result in results)
+            {
+                string name = _outputs[k++];
+                float[] flat = result.GetTensorTypeAndShape().ElementDataType switch
+                {
+                    TensorElementType.Float => result.GetTensorDataAsSpan<float>().ToArray(),
+                    TensorElementType.Bool => Array.ConvertAll(result.GetTensorDataAsSpan<bool>().ToArray(), v => v ? 1f : 0f),
+                    TensorElementType.Int64 => Array.ConvertAll(result.GetTensorDataAsSpan<long>().ToArray(), v => (float)v),
+                    TensorElementType.UInt32 => Array.ConvertAll(result.GetTensorDataAsSpan<uint>().ToArray(), v => (float)v),
+                    _ => [],
+                };
+                int width = n == 0 ? 0 : flat.Length / n;
+                var rows = new float[n][];
+                for (int i = 0; i < n; i++)
+                {
+                    rows[i] = flat.AsSpan(i * width, width).ToArray();
+                }
+
+                outputs[name == _scoreAlias ? "Score.output" : name] = rows;
+            }
+
+            return outputs;
+        }
+        finally
+        {
+            foreach (OrtValue value in values)
+            {
+                value.Dispose();
+            }
+        }
     }
 
     public void Dispose() => _session.Dispose();
-
-    private static float ParseFloat(IReadOnlyDictionary<string, string?> row, string column) =>
-        row.GetValueOrDefault(column) is { Length: > 0 } text && CellValues.TryParseNumber(text.Trim(), out double value) ? (float)value : float.NaN;
-
-    private static bool ParseBool(IReadOnlyDictionary<string, string?> row, string column) =>
-        row.GetValueOrDefault(column) is { } text && CellValues.TryParseBoolean(text.Trim(), out bool value) && value;
 
     private static string TypeName(Type type) =>
         type == typeof(float) ? "float" : type == typeof(bool) ? "bool" : type == typeof(string) ? "string" : type.Name.ToLowerInvariant();

@@ -30,11 +30,23 @@ public class ScoringBenchmarks
             .ToDictionary(p => p.First, p => (string?)p.Second)).ToList();
         _one = rows.Take(1).ToList();
         _thousand = Enumerable.Range(0, 1000).Select(i => rows[i % rows.Count]).ToList();
+        _oneBatch = _scorer.NewBatch(1);
+        foreach ((string name, float[] column) in _oneBatch.Floats)
+        {
+            column[0] = float.Parse(rows[0][name]!, System.Globalization.CultureInfo.InvariantCulture);
+        }
         Directory.Delete(work, recursive: true);
     }
 
+    private ScoringBatch _oneBatch = null!;
+
+    /// <summary>What the predict endpoint does: columns already typed (from JSON numbers), one run.</summary>
     [Benchmark]
-    public int SingleRow() => _scorer.Score(_one).Count;
+    public int SingleRow() => _scorer.Score(_oneBatch).Count;
+
+    /// <summary>From raw text cells (batch scoring, parity check): parsing included.</summary>
+    [Benchmark]
+    public int SingleRowFromText() => _scorer.Score(_one).Count;
 
     [Benchmark]
     public int ThousandRows() => _scorer.Score(_thousand).Count;

@@ -18,9 +18,9 @@ public class PredictionValidationTests
     [Fact]
     public void Validate_GoodRows_ReturnsCanonicalValues()
     {
-        var rows = PredictionService.Validate(Rows("""[{"age": 41.5, "smoker": true, "region": "north"}]"""), Inputs);
+        ScoringBatch batch = PredictionService.Validate(Rows("""[{"age": 41.5, "smoker": true, "region": "north"}]"""), Inputs);
 
-        Assert.Equal(("41.5", "true", "north"), (rows[0]["age"], rows[0]["smoker"], rows[0]["region"]));
+        Assert.Equal((41.5f, true, "north"), (batch.Floats["age"][0], batch.Bools["smoker"][0], batch.Strings["region"][0]));
     }
 
     [Fact]
