@@ -67,6 +67,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
             inputs.Where(i => i.Type == "float").ToDictionary(i => i.Name, _ => new float[count]),
             inputs.Where(i => i.Type == "bool").ToDictionary(i => i.Name, _ => new bool[count]),
             inputs.Where(i => i.Type == "string").ToDictionary(i => i.Name, _ => new string[count]));
+        var known = inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         int index = 0;
         foreach (JsonElement row in rows.EnumerateArray())
         {
@@ -78,7 +79,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
             {
                 foreach (JsonProperty property in row.EnumerateObject())
                 {
-                    if (!inputs.Any(i => i.Name == property.Name))
+                    if (!known.Contains(property.Name))
                     {
                         errors.Add(new RowError(index, property.Name, "unknown column: the model does not take it"));
                     }

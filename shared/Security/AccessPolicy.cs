@@ -137,7 +137,7 @@ public sealed class AccessPolicy : IDisposable
             return cached;
         }
 
-        ApiKeyRecord? record = await _keys.FindAsync(apiKey, ct);
+        ApiKeyRecord? record = await _keys.FindAsync(apiKey, keyHash, ct);
         if (record is null || !record.IsUsableAt(DateTimeOffset.UtcNow))
         {
             throw LeptonException.Unauthorized("The API key is not valid (unknown, revoked or expired).");

@@ -68,7 +68,7 @@ public sealed class ApiKeyStore(StorageClients storage, AuditLog audit, Security
     }
 
     /// <summary>The key's record if the presented key matches a stored hash; null for anything else.</summary>
-    public async Task<ApiKeyRecord?> FindAsync(string presented, CancellationToken ct = default)
+    public async Task<ApiKeyRecord?> FindAsync(string presented, string presentedHash, CancellationToken ct = default)
     {
         if (!TryParseId(presented, out string keyId))
         {
@@ -83,7 +83,7 @@ public sealed class ApiKeyStore(StorageClients storage, AuditLog audit, Security
 
         TableEntity e = row.Value!;
         byte[] stored = Convert.FromHexString(e.GetString("Hash") ?? "");
-        byte[] actual = Convert.FromHexString(Hash(presented));
+        byte[] actual = Convert.FromHexString(presentedHash);
         return CryptographicOperations.FixedTimeEquals(stored, actual) ? ToRecord(e) : null;
     }
 

@@ -78,7 +78,8 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
                 PromotionReason = reason,
             };
 
-            await Blobs.GetBlobClient(CardBlob(tenant, proposed.Model, version)).UploadAsync(BinaryData.FromObjectAsJson(registered, Json), overwrite: true, ct);
+            // The card lives under the run, not the version number: a run that loses the race for a number rewrites only its own card.
+            await Blobs.GetBlobClient(CardBlob(tenant, proposed.Model, proposed.RunId)).UploadAsync(BinaryData.FromObjectAsJson(registered, Json), overwrite: true, ct);
             var newHead = new TableEntity(tenant, HeadKey(proposed.Model))
             {
                 ["Model"] = proposed.Model,
@@ -138,15 +139,23 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
             return cached;
         }
 
-        try
+        NullableResponse<TableEntity> row = await Table.GetEntityIfExistsAsync<TableEntity>(tenant, VersionKey(model, version), cancellationToken: ct);
+        return row.HasValue
+            ? await ReadCardAsync(tenant, model, version, row.Value!.GetString("RunId") ?? "", ct)
+            : throw LeptonException.NotFound($"Model '{model}' has no version {version}.");
+    }
+
+    /// <summary>A committed version's card, from memory after the first read.</summary>
+    private async Task<ModelVersion> ReadCardAsync(string tenant, string model, int version, string runId, CancellationToken ct)
+    {
+        string key = $"{tenant}/{model}/{version}";
+        if (_cards.TryGetValue(key, out ModelVersion? cached))
         {
-            BinaryData card = (await Blobs.GetBlobClient(CardBlob(tenant, model, version)).DownloadContentAsync(ct)).Value.Content;
-            return _cards[key] = card.ToObjectFromJson<ModelVersion>(Json)!;
+            return cached;
         }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            throw LeptonException.NotFound($"Model '{model}' has no version {version}.");
-        }
+
+        BinaryData card = (await Blobs.GetBlobClient(CardBlob(tenant, model, runId)).DownloadContentAsync(ct)).Value.Content;
+        return _cards[key] = card.ToObjectFromJson<ModelVersion>(Json)!;
     }
 
     /// <summary>The production version for serving (the pointer is cached for <see cref="HeadCacheLifetime"/>).</summary>
@@ -178,14 +187,13 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
         await foreach (TableEntity row in Table.QueryAsync<TableEntity>(
             e => e.PartitionKey == tenant && e.RowKey.CompareTo(prefix) >= 0 && e.RowKey.CompareTo(prefix + "~") < 0, cancellationToken: ct))
         {
-            BinaryData card = (await Blobs.GetBlobClient(CardBlob(tenant, model, row.GetInt32("Version") ?? 0)).DownloadContentAsync(ct)).Value.Content;
-            versions.Add(card.ToObjectFromJson<ModelVersion>(Json)!);
+            versions.Add(await ReadCardAsync(tenant, model, row.GetInt32("Version") ?? 0, row.GetString("RunId") ?? "", ct));
         }
 
         return versions.OrderBy(v => v.Version).ToList();
     }
 
-    private static string CardBlob(string tenant, string model, int version) => $"{tenant}/{model}/v{version}/card.json";
+    private static string CardBlob(string tenant, string model, string runId) => ArtifactPrefix(tenant, model, runId) + "card.json";
 
     private static string HeadKey(string model) => $"h|{model}";
 
