@@ -4,11 +4,21 @@ using Microsoft.DurableTask.Client;
 
 namespace Lepton.Orchestrations;
 
-/// <summary>Retry policy shared by every activity call: transient storage faults are retried; data problems come back as results.</summary>
+/// <summary>
+/// Retry policy shared by every activity call: transient faults are retried; a refused data use (a revoked grant) is final
+/// at once, since retrying cannot change the owner's decision.
+/// </summary>
 public static class ActivityRetry
 {
     public static TaskOptions Default { get; } =
-        TaskOptions.FromRetryPolicy(new RetryPolicy(maxNumberOfAttempts: 4, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2));
+        TaskOptions.FromRetryPolicy(new RetryPolicy(maxNumberOfAttempts: 4, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2)
+        {
+            HandleFailure = failure => !IsDataUseDenied(failure),
+        });
+
+    /// <summary>True when the activity was refused a member's data (<see cref="Lepton.Security.DataUseDeniedException"/>).</summary>
+    public static bool IsDataUseDenied(TaskFailureDetails? failure) =>
+        failure?.ErrorType == typeof(Lepton.Security.DataUseDeniedException).FullName;
 }
 
 public static class DurableClientExtensions
@@ -72,5 +82,25 @@ public static class BoundedFanOut
         running.Remove(done);
         results.Add(await done);
         progress?.Invoke(results);
+    }
+}
+
+/// <summary>Activity calls whose failure fails the run with the activity's own message, not the durable wrapper's.</summary>
+public static class DurableCalls
+{
+    public static async Task<T> CallAsync<T>(TaskOrchestrationContext context, string activity, object input)
+    {
+        try
+        {
+            return await context.CallActivityAsync<T>(activity, input, ActivityRetry.Default);
+        }
+        catch (TaskFailedException e) when (ActivityRetry.IsDataUseDenied(e.FailureDetails))
+        {
+            throw new Lepton.Security.DataUseDeniedException(e.FailureDetails.ErrorMessage);
+        }
+        catch (TaskFailedException e)
+        {
+            throw new InvalidOperationException(e.FailureDetails.ErrorMessage);
+        }
     }
 }

@@ -22,6 +22,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<TrainFinalModel>();
         services.AddSingleton<RegisterModelVersion>();
         services.AddSingleton<TrainingStarter>();
+        services.AddSingleton<Collaborations.CollaborationStarter>();
         services.AddSingleton<StartTrainingRun>();
         services.AddSingleton<PlanBatchScoring>();
         services.AddSingleton<ScoreBatchChunk>();

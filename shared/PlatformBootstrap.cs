@@ -6,7 +6,9 @@ using Lepton.Tenancy;
 namespace Lepton;
 
 /// <summary>Creates the registry tables once at start-up, so requests never race to create them.</summary>
-public sealed class PlatformBootstrap(TenantRegistry tenants, ApiKeyStore keys, DatasetCatalog catalog, GrantStore grants, AuditLog audit, Training.ModelRegistry models)
+public sealed class PlatformBootstrap(
+    TenantRegistry tenants, ApiKeyStore keys, DatasetCatalog catalog, GrantStore grants, AuditLog audit, Training.ModelRegistry models,
+    Collaborations.CollaborationStore collaborations, Collaborations.CollaborationLedger ledger, Collaborations.Contributions.ContributionService contributions)
 {
     public async Task EnsureCreatedAsync(CancellationToken ct = default)
     {
@@ -16,5 +18,8 @@ public sealed class PlatformBootstrap(TenantRegistry tenants, ApiKeyStore keys, 
         await grants.EnsureTableAsync(ct);
         await audit.EnsureContainerAsync(ct);
         await models.EnsureCreatedAsync(ct);
+        await collaborations.EnsureTableAsync(ct);
+        await ledger.EnsureTableAsync(ct);
+        await contributions.EnsureCreatedAsync(ct);
     }
 }

@@ -29,6 +29,14 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<DatasetCatalog>();
         services.AddSingleton<DatasetQueries>();
         services.AddSingleton<GrantStore>();
+        services.AddSingleton<Collaborations.CollaborationStore>();
+        services.AddSingleton<Collaborations.CollaborationData>();
+        services.AddSingleton<Collaborations.CollaborationRows>();
+        services.AddSingleton<Collaborations.PooledTraining>();
+        services.AddSingleton<Collaborations.CollaborationLifecycle>();
+        services.AddSingleton<Collaborations.CollaborationLedger>();
+        services.AddSingleton<Collaborations.Contributions.ContributionService>();
+        services.AddSingleton<IGrantDependents, Collaborations.GrantRevocations>();
         services.AddSingleton<AuditLog>();
         services.Configure<AuditOptions>(configuration.GetSection(AuditOptions.SectionName));
         services.AddSingleton<UsageMeter>();

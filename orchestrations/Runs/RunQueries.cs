@@ -15,8 +15,11 @@ public sealed record RunView(
     JsonElement? Result,
     string? Error);
 
-/// <summary>A durable run as a caller sees it, plus the tenant it belongs to (for the access policy, never shown).</summary>
-public sealed record RunLookup(string TenantId, RunView View);
+/// <summary>
+/// A durable run as a caller sees it, plus whom it belongs to (for the access policy, never shown): the tenant that
+/// started it, and the collaboration whose members may all follow it, if any.
+/// </summary>
+public sealed record RunLookup(string TenantId, string? Collaboration, RunView View);
 
 /// <summary>Reads runs from the durable store. Every run's input names its tenant, which is how ownership is checked.</summary>
 public sealed class RunQueries
@@ -53,7 +56,7 @@ public sealed class RunQueries
         string kind = meta.Name.Replace("Orchestrator", "", StringComparison.Ordinal).ToLowerInvariant();
         var view = new RunView(runId, kind, meta.RuntimeStatus.ToString(), meta.CreatedAt, meta.LastUpdatedAt, progress, result,
             meta.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? meta.FailureDetails?.ErrorMessage ?? meta.SerializedOutput : null);
-        return new RunLookup(tenant, view);
+        return new RunLookup(tenant, ReadString(meta.SerializedInput, "Collaboration"), view);
     }
 
     private static JsonElement? ParseJson(string? json)
@@ -83,6 +86,7 @@ public sealed class RunQueries
 
         using JsonDocument doc = JsonDocument.Parse(json);
         return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(property, out JsonElement value)
+            && value.ValueKind == JsonValueKind.String
             ? value.GetString()
             : null;
     }

@@ -27,7 +27,7 @@ public sealed class TrainingOrchestrator
         CandidateSpec winner = plan.Candidates.Single(c => c.Id == best.CandidateId);
 
         context.SetCustomStatus(new TrainingProgress("training final model", grid.Count, grid.Count, best.CandidateId, best.Metrics[plan.Metric].Mean));
-        TrainedArtifact artifact = await context.CallActivityAsync<TrainedArtifact>(nameof(TrainFinalModel), new FinalTrainingRequest(plan, winner, leaderboard), ActivityRetry.Default);
+        TrainedArtifact artifact = await DurableCalls.CallAsync<TrainedArtifact>(context, nameof(TrainFinalModel), new FinalTrainingRequest(plan, winner, leaderboard));
 
         context.SetCustomStatus(new TrainingProgress("registering", grid.Count, grid.Count, best.CandidateId, best.Metrics[plan.Metric].Mean));
         ModelVersion version = await context.CallActivityAsync<ModelVersion>(nameof(RegisterModelVersion), new RegisterRequest(plan, winner, leaderboard, artifact), ActivityRetry.Default);
@@ -42,6 +42,11 @@ public sealed class TrainingOrchestrator
         try
         {
             return await context.CallActivityAsync<FoldResult>(nameof(EvaluateCandidateFold), fold, ActivityRetry.Default);
+        }
+        catch (TaskFailedException e) when (ActivityRetry.IsDataUseDenied(e.FailureDetails))
+        {
+            // A member withdrew its data mid-run: the run stops with the owner's reason, not a list of failed candidates.
+            throw new Lepton.Security.DataUseDeniedException(e.FailureDetails.ErrorMessage);
         }
         catch (TaskFailedException e)
         {

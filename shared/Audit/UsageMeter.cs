@@ -13,8 +13,11 @@ public sealed class AuditOptions
     public TimeSpan UsageFlushInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
 
-/// <summary>Counts predictions per tenant and key in memory; <see cref="UsageFlusher"/> writes the sums to the audit log.</summary>
-public sealed class UsageMeter(AuditLog audit, TimeProvider time)
+/// <summary>
+/// Counts predictions per tenant and key (and, for a collaboration's models, per collaboration and model) in memory;
+/// <see cref="UsageFlusher"/> writes the sums to the audit log and the collaboration ledger.
+/// </summary>
+public sealed class UsageMeter(AuditLog audit, Collaborations.CollaborationLedger ledger, TimeProvider time)
 {
     private sealed class Counter
     {
@@ -22,11 +25,12 @@ public sealed class UsageMeter(AuditLog audit, TimeProvider time)
         public long Rows;
     }
 
-    private ConcurrentDictionary<(string Tenant, string Key), Counter> _counters = new();
+    private ConcurrentDictionary<(string Tenant, string Key, string Owner, string Model), Counter> _counters = new();
 
-    public void Record(string tenant, string keyId, int rows)
+    /// <param name="owner">The model's owner when it is not the caller's tenant (a collaboration's namespace).</param>
+    public void Record(string tenant, string keyId, int rows, string? owner = null, string? model = null)
     {
-        Counter counter = _counters.GetOrAdd((tenant, keyId), _ => new Counter());
+        Counter counter = _counters.GetOrAdd((tenant, keyId, owner ?? "", owner is null ? "" : model ?? ""), _ => new Counter());
         Interlocked.Increment(ref counter.Requests);
         Interlocked.Add(ref counter.Rows, rows);
     }
@@ -34,12 +38,28 @@ public sealed class UsageMeter(AuditLog audit, TimeProvider time)
     public async Task FlushAsync(CancellationToken ct = default)
     {
         // Swap in a fresh table; the old one is complete once in-flight increments on it finish (they are single instructions).
-        ConcurrentDictionary<(string Tenant, string Key), Counter> full = Interlocked.Exchange(ref _counters, new());
+        var full = Interlocked.Exchange(ref _counters, new());
         DateTimeOffset now = time.GetUtcNow();
-        foreach (((string tenant, string key), Counter counter) in full)
+        foreach (((string tenant, string key, string owner, string model), Counter counter) in full)
         {
-            await audit.AppendAsync(tenant, $"{tenant}/key:{key}", "prediction.usage", $"{tenant}/models",
-                $"{counter.Requests} requests, {counter.Rows} rows until {now:O}", ct: ct);
+            try
+            {
+                string? collaboration = Collaborations.ModelOwners.CollaborationOf(owner);
+                if (collaboration is not null)
+                {
+                    await ledger.RecordUsageAsync(collaboration, tenant, model, counter.Requests, counter.Rows, now, ct);
+                }
+
+                await audit.AppendAsync(tenant, $"{tenant}/key:{key}", "prediction.usage", owner.Length == 0 ? $"{tenant}/models" : $"{owner}/models/{model}",
+                    $"{counter.Requests} requests, {counter.Rows} rows until {now:O}", ct: ct);
+            }
+            catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
+            {
+                // Storage is away: keep the counts for the next flush rather than lose them.
+                Counter kept = _counters.GetOrAdd((tenant, key, owner, model), _ => new Counter());
+                Interlocked.Add(ref kept.Requests, counter.Requests);
+                Interlocked.Add(ref kept.Rows, counter.Rows);
+            }
         }
     }
 }

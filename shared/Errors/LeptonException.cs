@@ -11,6 +11,7 @@ public enum ErrorKind
     PayloadTooLarge,
     Unavailable,
     TooManyRequests,
+    Gone,
 }
 
 /// <summary>
@@ -50,6 +51,10 @@ public sealed class LeptonException(ErrorKind kind, string title, string detail,
             new Dictionary<string, object?> { [RetryAfterKey] = retryAfterSeconds });
 
     public const string RetryAfterKey = "retryAfter";
+
+    /// <summary>The resource existed and was withdrawn for good (a model version whose data grant was revoked).</summary>
+    public static LeptonException Gone(string detail) =>
+        new(ErrorKind.Gone, "No longer available.", detail);
 
     public static LeptonException Unavailable(string detail) =>
         new(ErrorKind.Unavailable, "The service cannot do this now.", detail);

@@ -19,7 +19,9 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
 {
     private const int MaxReportedErrors = 100;
 
-    public async Task<PredictionResponse> PredictAsync(string tenant, string model, int? version, JsonElement body, string keyId, CancellationToken ct)
+    /// <param name="owner">Whose registry holds the model: a tenant, or a collaboration's namespace.</param>
+    /// <param name="caller">The calling tenant, whose usage is metered (a collaboration's member, or the owner itself).</param>
+    public async Task<PredictionResponse> PredictAsync(string owner, string model, int? version, JsonElement body, string caller, string keyId, CancellationToken ct)
     {
         if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("rows", out JsonElement rows) || rows.ValueKind != JsonValueKind.Array)
         {
@@ -37,11 +39,16 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
             throw LeptonException.TooLarge($"{count} rows in one request; the limit is {options.Value.MaxRowsPerRequest} (Lepton:Prediction:MaxRowsPerRequest). Use batch scoring for more.");
         }
 
-        ModelVersion chosen = await ResolveAsync(tenant, model, version, ct);
+        ModelVersion chosen = await ResolveAsync(owner, model, version, ct);
+        if (await registry.RevocationOfAsync(owner, model, chosen.Version, ct) is { StopsPredictions: true } revoked)
+        {
+            throw LeptonException.Gone($"Model '{model}' v{chosen.Version} no longer serves predictions: {revoked.Reason}. Train a new version on data that is still granted.");
+        }
+
         ScoringBatch batch = Validate(rows, chosen.Inputs);
-        OnnxScorer scorer = await sessions.GetAsync(chosen, tenant, ct);
+        OnnxScorer scorer = await sessions.GetAsync(chosen, owner, ct);
         Dictionary<string, float[][]> outputs = scorer.Score(batch);
-        usage.Record(tenant, keyId, count);
+        usage.Record(caller, keyId, count, owner == caller ? null : owner, model);
         return new PredictionResponse(chosen.Model, chosen.Version, Interpret(chosen, outputs, count));
     }
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Threading.RateLimiting;
 using Lepton.Audit;
+using Lepton.Collaborations;
 using Lepton.Configuration;
 using Lepton.Errors;
 using Lepton.Tenancy;
@@ -24,7 +25,22 @@ public enum LeptonAction
     Train,
     ReadModels,
     Predict,
+
+    /// <summary>Propose a collaboration in the caller's own tenant's name.</summary>
+    ProposeCollaboration,
+
+    /// <summary>Read collaborations the caller's tenant is a member of: agreement, data report, contributions, ledger.</summary>
+    ReadCollaboration,
+
+    /// <summary>Accept, change the terms of, leave or settle a collaboration.</summary>
+    ManageCollaboration,
 }
+
+/// <summary>
+/// A platform activity was refused a member's data (grant revoked or expired, member left, collaboration no longer
+/// active). Orchestrations fail the run with this message rather than treat it as a failed candidate.
+/// </summary>
+public sealed class DataUseDeniedException(string message) : Exception(message);
 
 /// <summary>Declares the action an HTTP function performs; the host authorizes it before the function runs.</summary>
 [AttributeUsage(AttributeTargets.Method)]
@@ -74,7 +90,13 @@ public sealed class AccessPolicy : IDisposable
         [LeptonAction.Train] = [Roles.Admin, Roles.Contributor],
         [LeptonAction.ReadModels] = [Roles.Admin, Roles.Contributor, Roles.Consumer],
         [LeptonAction.Predict] = [Roles.Consumer, Roles.Contributor, Roles.Admin],
+        [LeptonAction.ProposeCollaboration] = [Roles.Admin],
+        [LeptonAction.ReadCollaboration] = [Roles.Admin, Roles.Contributor, Roles.Consumer],
+        [LeptonAction.ManageCollaboration] = [Roles.Admin],
     };
+
+    /// <summary>Actions whose route names neither tenant nor collaboration: they act for the caller's own tenant.</summary>
+    private static readonly HashSet<LeptonAction> OwnTenantActions = [LeptonAction.ProposeCollaboration, LeptonAction.ReadCollaboration];
 
     private readonly ApiKeyStore _keys;
     private readonly TenantRegistry _tenants;
@@ -83,11 +105,13 @@ public sealed class AccessPolicy : IDisposable
     private readonly IOptions<LeptonOptions> _options;
     private readonly PartitionedRateLimiter<string> _rateLimiter;
     private readonly CallerCache _callers;
+    private readonly CollaborationStore _collaborations;
 
     public AccessPolicy(
-        ApiKeyStore keys, TenantRegistry tenants, GrantStore grants, AuditLog audit, CallerCache callers, IOptions<LeptonOptions> options, IOptions<RateLimitOptions> rateLimit)
+        ApiKeyStore keys, TenantRegistry tenants, GrantStore grants, CollaborationStore collaborations, AuditLog audit, CallerCache callers,
+        IOptions<LeptonOptions> options, IOptions<RateLimitOptions> rateLimit)
     {
-        (_keys, _tenants, _grants, _audit, _callers, _options) = (keys, tenants, grants, audit, callers, options);
+        (_keys, _tenants, _grants, _collaborations, _audit, _callers, _options) = (keys, tenants, grants, collaborations, audit, callers, options);
         RateLimitOptions limit = rateLimit.Value;
         _rateLimiter = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
         {
@@ -113,8 +137,63 @@ public sealed class AccessPolicy : IDisposable
         {
             Authorize(caller, action, routeTenant);
         }
+        else if (OwnTenantActions.Contains(action))
+        {
+            Authorize(caller, action, caller.TenantId);
+        }
 
         return caller;
+    }
+
+    /// <summary>
+    /// Authorizes a request on a collaboration's route: the caller's tenant must be a current member (404 otherwise,
+    /// whether the collaboration exists or not) and the key must have a role for the action (403).
+    /// </summary>
+    public async Task<Caller> AuthorizeCollaborationRequestAsync(string? apiKey, LeptonAction action, string collaboration, CancellationToken ct = default)
+    {
+        Caller caller = await AuthenticateAsync(apiKey, ct);
+        if (caller.IsPlatformAdmin)
+        {
+            throw LeptonException.Forbidden("The platform administrator key only manages tenants; use a key of a member tenant.");
+        }
+
+        await _collaborations.GetForMemberAsync(collaboration, caller.TenantId, ct);
+        Authorize(caller, action, caller.TenantId);
+        return caller;
+    }
+
+    /// <summary>
+    /// Authorizes access to something loaded before its owner was known (a run): a tenant's belongs to that tenant; a
+    /// collaboration's to its current members. Anything else answers 404, as if it did not exist.
+    /// </summary>
+    public async Task AuthorizeOwnedAsync(Caller caller, LeptonAction action, string? tenant, string? collaboration, CancellationToken ct = default)
+    {
+        if (collaboration is not null && !caller.IsPlatformAdmin)
+        {
+            await _collaborations.GetForMemberAsync(collaboration, caller.TenantId, ct);
+            tenant = caller.TenantId;
+        }
+
+        Authorize(caller, action, tenant);
+    }
+
+    /// <summary>
+    /// Whether a platform activity working for a collaboration may use a member's dataset for a purpose now: the
+    /// collaboration must be active, the owner still a member, and a grant to the collaboration must allow the purpose.
+    /// Checked by the activity that reads the data, every time it reads, and written to the owner's audit chain either way.
+    /// </summary>
+    public async Task<Grant> AuthorizeCollaborationDataUseAsync(string collaboration, string runId, string owner, string dataset, string purpose, CancellationToken ct = default)
+    {
+        Collaborations.Collaboration? agreement = await _collaborations.FindAsync(collaboration, ct);
+        string? problem = agreement is null ? "the collaboration does not exist"
+            : !agreement.IsMember(owner) ? $"'{owner}' is no longer a member"
+            : agreement.State != CollaborationStates.Active ? $"the collaboration is {agreement.State}, not active"
+            : null;
+        Grant? grant = problem is null ? await _grants.FindActiveForCollaborationAsync(owner, dataset, collaboration, purpose, ct) : null;
+        problem ??= grant is null ? $"no grant of '{owner}' to the collaboration allows '{purpose}' on dataset '{dataset}' (revoked, expired or never given)" : null;
+        await _audit.AppendAsync(owner, $"collaboration:{collaboration}/run:{runId}", "data.use", $"{owner}/datasets/{dataset}",
+            problem is null ? $"allowed by {grant!.GrantId}" : $"denied: {problem}", purpose, ct);
+        return grant ?? throw new DataUseDeniedException($"Member '{owner}' data '{dataset}' may not be used for '{purpose}': {problem}.");
     }
 
     public async Task<Caller> AuthenticateAsync(string? apiKey, CancellationToken ct = default)

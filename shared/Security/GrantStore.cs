@@ -15,15 +15,31 @@ public static class Purposes
     public static IReadOnlyList<string> All { get; } = [Train, Evaluate];
 }
 
+/// <summary>
+/// A purpose-limited grant on a dataset to another tenant (<see cref="Grantee"/>) or to a collaboration
+/// (<see cref="Collaboration"/>), never both. <see cref="RevokeModels"/>: revoking it also stops the predictions of every
+/// model version trained on the data.
+/// </summary>
+/// <summary>What depends on grants (model versions trained on granted data): told of every revocation, at once.</summary>
+public interface IGrantDependents
+{
+    Task GrantRevokedAsync(Grant grant, string actor, CancellationToken ct);
+}
+
+/// <summary>The body of POST .../grants.</summary>
+public sealed record GrantRequest(string? Grantee, string? Collaboration, IReadOnlyList<string>? Purposes, DateTimeOffset? ExpiresAt, bool? RevokeModels);
+
 public sealed record Grant(
     string GrantId,
     string Owner,
     string Dataset,
-    string Grantee,
+    string? Grantee,
     IReadOnlyList<string> Purposes,
     DateTimeOffset CreatedAt,
     DateTimeOffset? ExpiresAt,
-    bool Revoked)
+    bool Revoked,
+    string? Collaboration = null,
+    bool RevokeModels = false)
 {
     public bool Allows(string purpose, DateTimeOffset now) =>
         !Revoked && (ExpiresAt is null || ExpiresAt > now) && Purposes.Contains(purpose);
@@ -33,7 +49,9 @@ public sealed record Grant(
 /// Purpose-limited grants on a dataset, owned by the dataset's tenant (one table partition per owner). A grant never
 /// lets anyone read rows through the API; it lets platform activities use the data for the stated purpose.
 /// </summary>
-public sealed class GrantStore(StorageClients storage, TenantRegistry tenants, AuditLog audit, TimeProvider time)
+public sealed class GrantStore(
+    StorageClients storage, TenantRegistry tenants, Datasets.DatasetCatalog catalog, Collaborations.CollaborationStore collaborations,
+    IEnumerable<IGrantDependents> dependents, AuditLog audit, TimeProvider time)
 {
     internal const string TableName = "grants";
 
@@ -41,40 +59,53 @@ public sealed class GrantStore(StorageClients storage, TenantRegistry tenants, A
 
     public Task EnsureTableAsync(CancellationToken ct = default) => Grants.CreateIfNotExistsAsync(ct);
 
-    public async Task<Grant> CreateAsync(string owner, string dataset, string? grantee, IReadOnlyList<string>? purposes, DateTimeOffset? expiresAt, string actor, CancellationToken ct = default)
+    public async Task<Grant> CreateAsync(string owner, string dataset, GrantRequest request, string actor, CancellationToken ct = default)
     {
-        if (!Names.IsValidDataset(dataset))
+        if (!Names.IsValidDataset(dataset) || (await catalog.ListVersionsAsync(owner, dataset, ct)).Count == 0)
         {
-            throw LeptonException.NotFound($"Dataset '{dataset}' was not found.");
+            throw LeptonException.NotFound($"Dataset '{dataset}' was not found (or has no published version yet).");
         }
 
-        if (purposes is null || purposes.Count == 0 || purposes.Any(p => !Purposes.All.Contains(p)))
+        if (request.Purposes is not { Count: > 0 } purposes || purposes.Any(p => !Purposes.All.Contains(p)))
         {
             throw LeptonException.BadRequest($"'purposes' must name one or more of: {string.Join(", ", Purposes.All)}.");
         }
 
-        if (string.IsNullOrWhiteSpace(grantee) || grantee == owner || await tenants.FindAsync(grantee, ct) is null)
+        if ((request.Grantee is null) == (request.Collaboration is null))
         {
-            throw LeptonException.BadRequest("'grantee' must be the id of another tenant.");
+            throw LeptonException.BadRequest("Name either 'grantee' (another tenant) or 'collaboration' (one you are a member of), not both.");
+        }
+
+        if (request.Grantee is { } grantee && (grantee == owner || await tenants.FindAsync(grantee, ct) is not { Disabled: false }))
+        {
+            throw LeptonException.BadRequest("'grantee' must be the id of another, active tenant.");
+        }
+
+        if (request.Collaboration is { } collaboration && (await collaborations.FindAsync(collaboration, ct))?.IsMember(owner) != true)
+        {
+            throw LeptonException.BadRequest("'collaboration' must name a collaboration this tenant is a member of.");
         }
 
         DateTimeOffset now = time.GetUtcNow();
-        if (expiresAt is { } expiry && expiry <= now)
+        if (request.ExpiresAt is { } expiry && expiry <= now)
         {
             throw LeptonException.BadRequest("'expiresAt' must be in the future.");
         }
 
-        var grant = new Grant("g-" + Guid.NewGuid().ToString("N")[..16], owner, dataset, grantee, purposes.Distinct().ToList(), now, expiresAt, false);
+        var grant = new Grant("g-" + Guid.NewGuid().ToString("N")[..16], owner, dataset, request.Grantee, purposes.Distinct().ToList(), now, request.ExpiresAt,
+            false, request.Collaboration, request.RevokeModels ?? false);
         await Grants.AddEntityAsync(new TableEntity(owner, grant.GrantId)
         {
             ["Dataset"] = dataset,
-            ["Grantee"] = grantee,
+            ["Grantee"] = grant.Grantee ?? "",
+            ["Collaboration"] = grant.Collaboration ?? "",
             ["Purposes"] = string.Join(',', grant.Purposes),
             ["CreatedAt"] = now,
-            ["ExpiresAt"] = expiresAt,
+            ["ExpiresAt"] = request.ExpiresAt,
             ["Revoked"] = false,
+            ["RevokeModels"] = grant.RevokeModels,
         }, ct);
-        await AuditBothAsync(grant, actor, "grant.created", ct);
+        await AuditAsync(grant, actor, "grant.created", ct);
         return grant;
     }
 
@@ -104,16 +135,27 @@ public sealed class GrantStore(StorageClients storage, TenantRegistry tenants, A
         e["RevokedAt"] = time.GetUtcNow();
         await Grants.UpdateEntityAsync(e, e.ETag, TableUpdateMode.Merge, ct);
         Grant revoked = ToGrant(e);
-        await AuditBothAsync(revoked, actor, "grant.revoked", ct);
+        await AuditAsync(revoked, actor, "grant.revoked", ct);
+        foreach (IGrantDependents dependent in dependents)
+        {
+            await dependent.GrantRevokedAsync(revoked, actor, ct);
+        }
+
         return revoked;
     }
 
     /// <summary>A grant that allows the grantee to use the dataset for the purpose now, if any.</summary>
-    public async Task<Grant?> FindActiveAsync(string owner, string dataset, string grantee, string purpose, CancellationToken ct = default)
+    public Task<Grant?> FindActiveAsync(string owner, string dataset, string grantee, string purpose, CancellationToken ct = default) =>
+        FirstAllowingAsync(TableClient.CreateQueryFilter($"PartitionKey eq {owner} and Dataset eq {dataset} and Grantee eq {grantee} and Revoked eq false"), purpose, ct);
+
+    /// <summary>A grant to the collaboration that allows using the member's dataset for the purpose now, if any.</summary>
+    public Task<Grant?> FindActiveForCollaborationAsync(string owner, string dataset, string collaboration, string purpose, CancellationToken ct = default) =>
+        FirstAllowingAsync(TableClient.CreateQueryFilter($"PartitionKey eq {owner} and Dataset eq {dataset} and Collaboration eq {collaboration} and Revoked eq false"), purpose, ct);
+
+    private async Task<Grant?> FirstAllowingAsync(string filter, string purpose, CancellationToken ct)
     {
         DateTimeOffset now = time.GetUtcNow();
-        await foreach (TableEntity e in Grants.QueryAsync<TableEntity>(
-            TableClient.CreateQueryFilter($"PartitionKey eq {owner} and Dataset eq {dataset} and Grantee eq {grantee} and Revoked eq false"), cancellationToken: ct))
+        await foreach (TableEntity e in Grants.QueryAsync<TableEntity>(filter, cancellationToken: ct))
         {
             Grant grant = ToGrant(e);
             if (grant.Allows(purpose, now))
@@ -125,23 +167,51 @@ public sealed class GrantStore(StorageClients storage, TenantRegistry tenants, A
         return null;
     }
 
-    /// <summary>A grant concerns its owner and its grantee: both chains record it.</summary>
-    private async Task AuditBothAsync(Grant grant, string actor, string action, CancellationToken ct)
+    /// <summary>A member's grants to a collaboration that are in force now (not revoked, not expired).</summary>
+    public async Task<IReadOnlyList<Grant>> ListActiveForCollaborationAsync(string owner, string collaboration, CancellationToken ct = default)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        var grants = new List<Grant>();
+        await foreach (TableEntity e in Grants.QueryAsync<TableEntity>(
+            TableClient.CreateQueryFilter($"PartitionKey eq {owner} and Collaboration eq {collaboration} and Revoked eq false"), cancellationToken: ct))
+        {
+            Grant grant = ToGrant(e);
+            if (grant.Purposes.Any(p => grant.Allows(p, now)))
+            {
+                grants.Add(grant);
+            }
+        }
+
+        return grants.OrderBy(g => g.CreatedAt).ToList();
+    }
+
+    /// <summary>
+    /// A tenant grant concerns its owner and its grantee: both chains record it. A collaboration grant (data contributed
+    /// or withdrawn) concerns every member of the collaboration.
+    /// </summary>
+    private async Task AuditAsync(Grant grant, string actor, string action, CancellationToken ct)
     {
         string resource = $"{grant.Owner}/datasets/{grant.Dataset}/grants/{grant.GrantId}";
-        string outcome = $"grantee {grant.Grantee}";
+        string outcome = grant.Collaboration is { } c ? $"collaboration {c}" : $"grantee {grant.Grantee}";
         string purposes = string.Join(',', grant.Purposes);
-        await audit.AppendAsync(grant.Owner, actor, action, resource, outcome, purposes, ct);
-        await audit.AppendAsync(grant.Grantee, actor, action, resource, outcome, purposes, ct);
+        IReadOnlyList<string> chains = grant.Collaboration is { } collaboration
+            ? (await collaborations.FindAsync(collaboration, ct))?.Members.Select(m => m.Tenant).ToList() ?? []
+            : [grant.Grantee!];
+        foreach (string tenant in chains.Prepend(grant.Owner).Distinct())
+        {
+            await audit.AppendAsync(tenant, actor, action, resource, outcome, purposes, ct);
+        }
     }
 
     private static Grant ToGrant(TableEntity e) => new(
         e.RowKey,
         e.PartitionKey,
         e.GetString("Dataset") ?? "",
-        e.GetString("Grantee") ?? "",
+        e.GetString("Grantee") is { Length: > 0 } grantee ? grantee : null,
         (e.GetString("Purposes") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries),
         e.GetDateTimeOffset("CreatedAt") ?? default,
         e.GetDateTimeOffset("ExpiresAt"),
-        e.GetBoolean("Revoked") ?? false);
+        e.GetBoolean("Revoked") ?? false,
+        e.GetString("Collaboration") is { Length: > 0 } collaboration ? collaboration : null,
+        e.GetBoolean("RevokeModels") ?? false);
 }

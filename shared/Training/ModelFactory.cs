@@ -63,11 +63,18 @@ public sealed class ModelFactory(DatasetSchema schema, string label, string task
     }
 
     /// <summary>Turns the label column into the "Label" the trainers expect; fitted separately so it never enters the exported model.</summary>
-    public IEstimator<ITransformer> LabelPreparation(IReadOnlyList<string> classes)
+    /// <remarks>
+    /// With <paramref name="keysFromClasses"/>, a multiclass model knows every class of <paramref name="classes"/> even when
+    /// its training rows lack some (a coalition of members scored on everyone's evaluation rows).
+    /// </remarks>
+    public IEstimator<ITransformer> LabelPreparation(IReadOnlyList<string> classes, bool keysFromClasses = false)
     {
         ColumnSchema labelColumn = LabelSchema;
         return task switch
         {
+            MlTasks.Multiclass when keysFromClasses => _ml.Transforms.Conversion.MapValueToKey(LabelColumn, label,
+                keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue,
+                keyData: _ml.Data.LoadFromEnumerable(classes.Select(c => new ClassValue { Value = c }))),
             MlTasks.Multiclass => _ml.Transforms.Conversion.MapValueToKey(LabelColumn, label, keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue),
             MlTasks.Binary when labelColumn.Kind == ColumnKind.Boolean => _ml.Transforms.CopyColumns(LabelColumn, label),
             MlTasks.Binary when labelColumn.Kind == ColumnKind.Numeric => _ml.Transforms.Conversion.ConvertType(LabelColumn, label, DataKind.Boolean),
@@ -214,4 +221,9 @@ public sealed class ModelFactory(DatasetSchema schema, string label, string task
         (MlTasks.Binary, ColumnKind.Numeric) => DataKind.Single,
         _ => DataKind.String,
     };
+
+    private sealed class ClassValue
+    {
+        public string Value { get; set; } = "";
+    }
 }

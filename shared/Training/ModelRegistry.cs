@@ -35,14 +35,72 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ModelVersion> _cards = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset ReadAt, int Production, bool Exists)> _heads = new();
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset ReadAt, ModelRevocation? Value)> _revocations = new();
+
     private TableClient Table => storage.PlatformTable(TableName);
+
+    /// <summary>Which model versions were trained under which grant: partition = grant id.</summary>
+    private TableClient Dependencies => storage.PlatformTable(DependenciesTable);
+
+    internal const string DependenciesTable = "modeldependencies";
 
     private BlobContainerClient Blobs => storage.PlatformBlobs.GetBlobContainerClient(Container);
 
     public async Task EnsureCreatedAsync(CancellationToken ct = default)
     {
         await Table.CreateIfNotExistsAsync(ct);
+        await Dependencies.CreateIfNotExistsAsync(ct);
         await Blobs.CreateIfNotExistsAsync(cancellationToken: ct);
+    }
+
+    /// <summary>
+    /// Marks every version trained under the grant as grantRevoked; with <paramref name="stopPredictions"/> they stop serving
+    /// (a mark that stops is never relaxed by a later one that does not). Returns the versions marked.
+    /// </summary>
+    public async Task<IReadOnlyList<(string Owner, string Model, int Version)>> MarkGrantRevokedAsync(
+        string grantId, string reason, bool stopPredictions, Func<string, IReadOnlyList<string>> auditTenants, string actor, CancellationToken ct = default)
+    {
+        var marked = new List<(string Owner, string Model, int Version)>();
+        await foreach (TableEntity row in Dependencies.QueryAsync<TableEntity>(e => e.PartitionKey == grantId, cancellationToken: ct))
+        {
+            string owner = row.GetString("Owner")!, model = row.GetString("Model")!;
+            int version = row.GetInt32("Version") ?? 0;
+            NullableResponse<TableEntity> existing = await Table.GetEntityIfExistsAsync<TableEntity>(owner, RevocationKey(model, version), cancellationToken: ct);
+            bool stops = stopPredictions || (existing.HasValue && existing.Value!.GetBoolean("Stops") == true);
+            await Table.UpsertEntityAsync(new TableEntity(owner, RevocationKey(model, version))
+            {
+                ["Reason"] = existing.HasValue ? existing.Value!.GetString("Reason") + "; " + reason : reason,
+                ["Stops"] = stops,
+                ["At"] = time.GetUtcNow(),
+            }, TableUpdateMode.Replace, ct);
+            _revocations.TryRemove($"{owner}/{model}/{version}", out _);
+            marked.Add((owner, model, version));
+            foreach (string chain in auditTenants(owner))
+            {
+                await audit.AppendAsync(chain, actor, "model.grant-revoked", $"{owner}/models/{model}/v{version}",
+                    (stops ? "predictions stopped: " : "marked: ") + reason, ct: ct);
+            }
+        }
+
+        return marked;
+    }
+
+    /// <summary>The version's revocation, if its data grant was revoked (re-read after <see cref="HeadCacheLifetime"/>).</summary>
+    public async Task<ModelRevocation?> RevocationOfAsync(string owner, string model, int version, CancellationToken ct = default)
+    {
+        string key = $"{owner}/{model}/{version}";
+        DateTimeOffset now = time.GetUtcNow();
+        if (_revocations.TryGetValue(key, out var cached) && now - cached.ReadAt <= HeadCacheLifetime)
+        {
+            return cached.Value;
+        }
+
+        NullableResponse<TableEntity> row = await Table.GetEntityIfExistsAsync<TableEntity>(owner, RevocationKey(model, version), cancellationToken: ct);
+        ModelRevocation? value = row.HasValue
+            ? new ModelRevocation(row.Value!.GetString("Reason") ?? "", row.Value.GetBoolean("Stops") ?? false, row.Value.GetDateTimeOffset("At") ?? now)
+            : null;
+        _revocations[key] = (now, value);
+        return value;
     }
 
     public static string ArtifactPrefix(string tenant, string model, string runId) => $"{tenant}/{model}/runs/{runId}/";
@@ -53,7 +111,9 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
         (await Artifact(version.OnnxBlob).DownloadContentAsync(ct)).Value.Content.ToArray();
 
     /// <summary>Registers the run's model as the next version; idempotent per run.</summary>
-    public async Task<ModelVersion> RegisterAsync(string tenant, ModelVersion proposed, CancellationToken ct = default, string? actor = null, bool mayPromote = true)
+    /// <param name="auditTenants">The chains that record the registration (a collaboration's members); the owner's by default.</param>
+    public async Task<ModelVersion> RegisterAsync(
+        string tenant, ModelVersion proposed, CancellationToken ct = default, string? actor = null, bool mayPromote = true, IReadOnlyList<string>? auditTenants = null)
     {
         while (true)
         {
@@ -109,8 +169,20 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
                 continue;
             }
 
-            await audit.AppendAsync(tenant, actor ?? $"system:{proposed.RunId}", "model.registered", $"{tenant}/models/{proposed.Model}/v{version}",
-                $"{registered.Stage}: {reason}", ct: ct);
+            foreach (string grantId in registered.GrantIds)
+            {
+                await Dependencies.UpsertEntityAsync(new TableEntity(grantId, $"{tenant}|{proposed.Model}|{version:D6}")
+                {
+                    ["Owner"] = tenant, ["Model"] = proposed.Model, ["Version"] = version,
+                }, cancellationToken: ct);
+            }
+
+            foreach (string chain in auditTenants ?? [tenant])
+            {
+                await audit.AppendAsync(chain, actor ?? $"system:{proposed.RunId}", "model.registered", $"{tenant}/models/{proposed.Model}/v{version}",
+                    $"{registered.Stage}: {reason}", ct: ct);
+            }
+
             return registered;
         }
     }
@@ -126,8 +198,27 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
         IReadOnlyList<ModelVersion> versions = await ListVersionsAsync(tenant, model, ct);
         int production = head.Value!.GetInt32("Production") ?? 0;
         // Stage is decided at registration; a version promoted over later is archived.
-        var staged = versions.Select(v => v.Stage == ModelStages.Production && v.Version != production ? v with { Stage = ModelStages.Archived } : v).ToList();
+        var staged = new List<ModelVersion>();
+        foreach (ModelVersion v in versions)
+        {
+            staged.Add((v.Stage == ModelStages.Production && v.Version != production ? v with { Stage = ModelStages.Archived } : v)
+                with { Revocation = await RevocationOfAsync(tenant, model, v.Version, ct) });
+        }
+
         return new ModelSummary(model, head.Value.GetInt32("Latest") ?? 0, production > 0 ? production : null, staged);
+    }
+
+    /// <summary>The owner's models: name, latest and production version.</summary>
+    public async Task<IReadOnlyList<(string Model, int Latest, int? Production)>> ListModelsAsync(string owner, CancellationToken ct = default)
+    {
+        var models = new List<(string, int, int?)>();
+        await foreach (TableEntity row in Table.QueryAsync<TableEntity>(
+            e => e.PartitionKey == owner && e.RowKey.CompareTo("h|") >= 0 && e.RowKey.CompareTo("h|~") < 0, cancellationToken: ct))
+        {
+            models.Add((row.GetString("Model") ?? "", row.GetInt32("Latest") ?? 0, row.GetInt32("Production") is > 0 and var p ? p : null));
+        }
+
+        return models;
     }
 
     /// <summary>One version's card, for serving: read once, then from memory (cards never change).</summary>
@@ -198,4 +289,6 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
     private static string HeadKey(string model) => $"h|{model}";
 
     private static string VersionKey(string model, int version) => $"v|{model}|{version:D6}";
+
+    private static string RevocationKey(string model, int version) => $"r|{model}|{version:D6}";
 }

@@ -19,7 +19,8 @@ public sealed record TrainRequest(
     string? Metric,
     int Folds,
     IReadOnlyList<string>? Candidates,
-    string RunId);
+    string RunId,
+    string? Collaboration = null);
 
 /// <summary>One curated dataset version the run trains on (a reference, never the rows).</summary>
 public sealed record DatasetRef(string Dataset, int Version, string DataBlob);
@@ -38,7 +39,28 @@ public sealed record TrainingPlan(
     int Folds,
     int Seed,
     long Rows,
-    IReadOnlyList<CandidateSpec> Candidates);
+    IReadOnlyList<CandidateSpec> Candidates,
+    CollaborationPlan? Collaboration = null);
+
+/// <summary>
+/// The data of a collaboration run: what each member contributed (dataset versions and the grants that allow them), the
+/// shared feature columns, and the fixed evaluation set drawn from each member (seeded, stratified, kept out of training).
+/// Rows are never in the plan: every activity reads them from the members' own storage, under their grants.
+/// </summary>
+public sealed record CollaborationPlan(
+    string Collaboration,
+    IReadOnlyList<MemberPlan> Members,
+    IReadOnlyList<string> Features,
+    double EvaluationFraction,
+    string EvaluationSetSha256,
+    IReadOnlyList<string> Classes);
+
+/// <summary>One member's part: its granted dataset versions and how many of its rows train and evaluate.</summary>
+public sealed record MemberPlan(string Member, IReadOnlyList<ContributedDataset> Datasets, long TrainRows, long EvaluationRows);
+
+/// <summary>A dataset version a member contributes under a grant to the collaboration.</summary>
+public sealed record ContributedDataset(
+    string Dataset, int Version, string DataBlob, long Rows, string SourceSha256, string GrantId, IReadOnlyList<string> Purposes, bool RevokeModels);
 
 public sealed record FoldRequest(TrainingPlan Plan, CandidateSpec Candidate, int Fold);
 
@@ -65,7 +87,8 @@ public sealed record TrainedArtifact(
     IReadOnlyList<ModelInput> Inputs,
     IReadOnlyList<string> ClassLabels,
     double ParityMaxDifference,
-    int ParityRows);
+    int ParityRows,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? Evaluation = null);
 
 public sealed record ModelInput(string Name, string Type);
 
@@ -89,7 +112,24 @@ public sealed record ModelVersion(
     IReadOnlyList<string> ClassLabels,
     DateTimeOffset CreatedAt,
     string RunId,
-    string PromotionReason);
+    string PromotionReason,
+    IReadOnlyList<MemberLineage>? Members = null,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? Evaluation = null,
+    string? EvaluationSetSha256 = null,
+    ModelRevocation? Revocation = null)
+{
+    /// <summary>The grants this version's training data came under: revoking one marks the version.</summary>
+    public IReadOnlyList<string> GrantIds => Members?.Select(m => m.GrantId).Distinct().ToList() ?? [];
+}
+
+/// <summary>Where a collaboration model's data came from: per member and dataset, the version, the source file's hash and the grant.</summary>
+public sealed record MemberLineage(string Member, string Dataset, int Version, string SourceSha256, string GrantId, long TrainRows, long EvaluationRows);
+
+/// <summary>
+/// A version whose data grant was revoked (or whose member left under revokeModelsOnLeave). <see cref="StopsPredictions"/>:
+/// the grant said so, and the version no longer serves.
+/// </summary>
+public sealed record ModelRevocation(string Reason, bool StopsPredictions, DateTimeOffset At);
 
 public sealed record TrainingOutcome(string RunId, string Model, int Version, string Stage, string Metric, double MetricValue, string PromotionReason);
 

@@ -8,7 +8,9 @@ using nietras.SeparatedValues;
 namespace Lepton.Training;
 
 /// <summary>A model trained on all rows, exported, and checked against ONNX Runtime.</summary>
-public sealed record FinalModel(byte[] Onnx, byte[] ModelZip, IReadOnlyList<ModelInput> Inputs, IReadOnlyList<string> ClassLabels, double ParityMaxDifference, int ParityRows);
+public sealed record FinalModel(
+    byte[] Onnx, byte[] ModelZip, IReadOnlyList<ModelInput> Inputs, IReadOnlyList<string> ClassLabels, double ParityMaxDifference, int ParityRows,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? Evaluation = null);
 
 /// <summary>The ML work of a training run on local files: one fold of one candidate, or the final model. No storage, no durable code.</summary>
 public static class TrainingEngine
@@ -30,14 +32,38 @@ public static class TrainingEngine
         return new FoldResult(candidate.Id, fold, metrics, null, watch.Elapsed.TotalSeconds);
     }
 
-    public static FinalModel TrainFinal(TrainingPlan plan, CandidateSpec winner, string dataPath, string workDirectory)
+    /// <summary>
+    /// Trains a candidate on one file and returns its metrics on another: a coalition's utility in a contribution run.
+    /// Null when the rows cannot train the candidate (one class only, say): the caller scores it as the constant predictor.
+    /// </summary>
+    public static (Dictionary<string, double>? Metrics, string? Error) TrainAndEvaluate(TrainingPlan plan, CandidateSpec candidate, string trainPath, string evaluationPath)
+    {
+        var factory = new ModelFactory(plan.Schema, plan.Label, plan.Task, plan.Seed);
+        IReadOnlyList<string> classes = Classes(plan, trainPath);
+        try
+        {
+            IDataView train = factory.Load(trainPath);
+            ITransformer labels = factory.LabelPreparation(classes, keysFromClasses: plan.Collaboration is not null).Fit(train);
+            ITransformer model = factory.Pipeline(candidate).Fit(labels.Transform(train));
+            return (Evaluate(factory, model, labels, evaluationPath), null);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or ArgumentOutOfRangeException)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    public static FinalModel TrainFinal(TrainingPlan plan, CandidateSpec winner, string dataPath, string workDirectory,
+        IReadOnlyDictionary<string, string>? evaluationFiles = null)
     {
         var factory = new ModelFactory(plan.Schema, plan.Label, plan.Task, plan.Seed);
         IReadOnlyList<string> classes = Classes(plan, dataPath);
         IDataView data = factory.Load(dataPath);
-        ITransformer labels = factory.LabelPreparation(classes).Fit(data);
+        ITransformer labels = factory.LabelPreparation(classes, keysFromClasses: plan.Collaboration is not null).Fit(data);
         IDataView prepared = labels.Transform(data);
         ITransformer model = factory.Pipeline(winner).Fit(prepared);
+        Dictionary<string, IReadOnlyDictionary<string, double>>? evaluation = evaluationFiles?.ToDictionary(
+            e => e.Key, e => (IReadOnlyDictionary<string, double>)Evaluate(factory, model, labels, e.Value));
         IReadOnlyList<string> classLabels = plan.Task == MlTasks.Multiclass ? KeyValues(prepared.Schema[ModelFactory.LabelColumn]) : classes;
 
         // The label never becomes an ONNX input: export from a view that holds only the feature columns.
@@ -68,7 +94,7 @@ public static class TrainingEngine
                     $"ONNX parity check failed: ONNX Runtime and ML.NET scores differ by up to {difference:G3} (tolerance {ParityTolerance}) over {rows} rows.");
             }
 
-            return new FinalModel(onnx, zip, scorer.Inputs, classLabels, difference, rows);
+            return new FinalModel(onnx, zip, scorer.Inputs, classLabels, difference, rows, evaluation);
         }
         finally
         {
@@ -78,9 +104,18 @@ public static class TrainingEngine
 
     public static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
 
-    /// <summary>Distinct label values in ordinal order: the classes of a classification task (binary: negative, positive).</summary>
+    /// <summary>
+    /// Distinct label values in ordinal order: the classes of a classification task (binary: negative, positive). A
+    /// collaboration's plan fixes them over every member's rows, so any subset of members learns the same classes.
+    /// </summary>
     private static IReadOnlyList<string> Classes(TrainingPlan plan, string path) =>
-        plan.Task == MlTasks.Regression ? [] : FoldSplitter.ReadColumn(path, plan.Label).Distinct().Order(StringComparer.Ordinal).ToList();
+        plan.Task == MlTasks.Regression ? []
+        : plan.Collaboration is { Classes.Count: > 0 } c ? c.Classes
+        : FoldSplitter.ReadColumn(path, plan.Label).Distinct().Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Metrics of a fitted model on rows it never saw; undefined ones (JSON cannot carry them) are left out.</summary>
+    private static Dictionary<string, double> Evaluate(ModelFactory factory, ITransformer model, ITransformer labels, string path) =>
+        factory.Evaluate(model.Transform(labels.Transform(factory.Load(path)))).Where(m => double.IsFinite(m.Value)).ToDictionary(m => m.Key, m => m.Value);
 
     private static (double MaxDifference, int Rows) Parity(ModelFactory factory, ITransformer model, OnnxScorer scorer, string samplePath, string task)
     {

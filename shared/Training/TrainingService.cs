@@ -13,7 +13,8 @@ namespace Lepton.Training;
 /// (per tenant and immutable dataset version), folds are cut from it deterministically, and only metrics and artifact
 /// references leave an activity.
 /// </summary>
-public sealed class TrainingService(DatasetCatalog catalog, DatasetQueries datasets, TenantStorageFactory tenants, ModelRegistry registry, Audit.AuditLog audit)
+public sealed class TrainingService(
+    DatasetCatalog catalog, DatasetQueries datasets, TenantStorageFactory tenants, ModelRegistry registry, Collaborations.PooledTraining pooled, Audit.AuditLog audit)
 {
     public const int Seed = 42;
     private static readonly ConcurrentDictionary<string, SemaphoreSlim> Downloads = new();
@@ -25,6 +26,11 @@ public sealed class TrainingService(DatasetCatalog catalog, DatasetQueries datas
         if (!Names.IsValidDataset(request.Model))
         {
             throw LeptonException.BadRequest($"'name' must be {Names.DatasetRule}.");
+        }
+
+        if (request.Collaboration is not null)
+        {
+            return await pooled.PrepareAsync(request, ct);
         }
 
         if (request.Datasets.Count == 0)
@@ -75,7 +81,7 @@ public sealed class TrainingService(DatasetCatalog catalog, DatasetQueries datas
     public async Task<FoldResult> EvaluateFoldAsync(FoldRequest request, CancellationToken ct = default)
     {
         TrainingPlan plan = request.Plan;
-        string data = await DataFileAsync(plan.Request.TenantId, plan.Data, ct);
+        string data = await DataFileAsync(plan, ct);
         string directory = Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(data)!, $"folds-{plan.Folds}-{plan.Seed}-{plan.Label}")).FullName;
         (string train, string test) = FoldSplitter.FoldFiles(directory, request.Fold);
         if (!File.Exists(train) || !File.Exists(test))
@@ -90,13 +96,27 @@ public sealed class TrainingService(DatasetCatalog catalog, DatasetQueries datas
     public async Task<TrainedArtifact> TrainFinalAsync(FinalTrainingRequest request, CancellationToken ct = default)
     {
         TrainingPlan plan = request.Plan;
-        string data = await DataFileAsync(plan.Request.TenantId, plan.Data, ct);
-        FinalModel model = await Task.Run(() => TrainingEngine.TrainFinal(plan, request.Winner, data, Path.GetDirectoryName(data)!), ct);
-        string prefix = ModelRegistry.ArtifactPrefix(plan.Request.TenantId, plan.Request.Model, plan.Request.RunId);
+        string data = await DataFileAsync(plan, ct);
+        Dictionary<string, string>? evaluation = null;
+        if (plan.Collaboration is not null)
+        {
+            // The fixed evaluation set judges the final model: all members' held-out rows together, and each member's alone.
+            IReadOnlyList<Collaborations.MemberFiles> files = await pooled.EvaluationFilesAsync(plan, ct);
+            evaluation = files.ToDictionary(f => f.Member, f => f.EvaluationFile);
+            evaluation[AllMembers] = await Collaborations.PooledTraining.EvaluationFileAsync(plan, files, ct);
+        }
+
+        FinalModel model = await Task.Run(() => TrainingEngine.TrainFinal(plan, request.Winner, data, Path.GetDirectoryName(data)!, evaluation), ct);
+        string prefix = ModelRegistry.ArtifactPrefix(OwnerOf(plan), plan.Request.Model, plan.Request.RunId);
         await registry.Artifact(prefix + "model.onnx").UploadAsync(BinaryData.FromBytes(model.Onnx), overwrite: true, ct);
         await registry.Artifact(prefix + "model.zip").UploadAsync(BinaryData.FromBytes(model.ModelZip), overwrite: true, ct);
+        if (plan.Collaboration is not null)
+        {
+            // Contribution runs re-create this version's exact data split and configuration from its plan (references only).
+            await registry.Artifact(prefix + PlanFileName).UploadAsync(BinaryData.FromObjectAsJson(plan, Ingestion.IngestPipeline.Json), overwrite: true, ct);
+        }
         return new TrainedArtifact(prefix + "model.onnx", TrainingEngine.Sha256(model.Onnx), prefix + "model.zip", model.Inputs, model.ClassLabels,
-            model.ParityMaxDifference, model.ParityRows);
+            model.ParityMaxDifference, model.ParityRows, model.Evaluation);
     }
 
     public Task<ModelVersion> RegisterAsync(RegisterRequest request, CancellationToken ct = default)
@@ -109,11 +129,26 @@ public sealed class TrainingService(DatasetCatalog catalog, DatasetQueries datas
             MlTasks.Multiclass => $"PredictedLabel: class index into classLabels; Score: one probability per class, in classLabels order",
             _ => $"Score: the predicted '{plan.Label}'",
         };
+        IReadOnlyList<MemberLineage>? lineage = plan.Collaboration?.Members.SelectMany(m => m.Datasets.Select(d =>
+            new MemberLineage(m.Member, d.Dataset, d.Version, d.SourceSha256, d.GrantId, m.TrainRows, m.EvaluationRows))).ToList();
         var proposed = new ModelVersion(plan.Request.Model, 0, "", plan.Task, plan.Metric, winner.Metrics[plan.Metric].Mean, plan.Label, request.Winner,
             request.Leaderboard, plan.Data, request.Artifact.OnnxBlob, request.Artifact.OnnxSha256, request.Artifact.Inputs, meaning,
-            request.Artifact.ClassLabels, default, plan.Request.RunId, "");
-        return registry.RegisterAsync(plan.Request.TenantId, proposed, ct);
+            request.Artifact.ClassLabels, default, plan.Request.RunId, "", lineage, request.Artifact.Evaluation, plan.Collaboration?.EvaluationSetSha256);
+        IReadOnlyList<string>? members = plan.Collaboration?.Members.Select(m => m.Member).ToList();
+        return registry.RegisterAsync(OwnerOf(plan), proposed, ct, auditTenants: members);
     }
+
+    public const string PlanFileName = "plan.json";
+
+    /// <summary>The key of the fixed evaluation set of all members together, next to each member's own.</summary>
+    public const string AllMembers = "*";
+
+    /// <summary>Whose registry the run's model goes to: the tenant's, or the collaboration's.</summary>
+    public static string OwnerOf(TrainingPlan plan) =>
+        plan.Collaboration is { } c ? Collaborations.ModelOwners.ForCollaboration(c.Collaboration) : plan.Request.TenantId;
+
+    private Task<string> DataFileAsync(TrainingPlan plan, CancellationToken ct) =>
+        plan.Collaboration is null ? DataFileAsync(plan.Request.TenantId, plan.Data, ct) : pooled.TrainFileAsync(plan, null, ct);
 
     private async Task<DatasetRef> ResolveAsync(string tenant, string entry, CancellationToken ct)
     {

@@ -18,6 +18,12 @@ if (args is ["serving", ..])
     return await Lepton.Benchmarks.Serving.RunAsync(args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(10));
 }
 
+if (args is ["contributions", ..])
+{
+    int[] sizes = args.SkipWhile(a => a != "--members").Skip(1).Select(s => s.Split(',').Select(int.Parse).ToArray()).FirstOrDefault([5, 8, 10]);
+    return await Lepton.Benchmarks.ContributionBench.RunAsync(sizes, args.SkipWhile(a => a != "--seeds").Skip(1).Select(int.Parse).FirstOrDefault(5));
+}
+
 if (args is ["training", ..])
 {
     int rows = args.SkipWhile(a => a != "--rows").Skip(1).Select(int.Parse).FirstOrDefault(100_000);
@@ -33,7 +39,7 @@ if (args is ["quality", string file, string label, ..])
 
 if (args.Length == 0 || args[0] != "ingest")
 {
-    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | serving [--seconds N] | scoring");
+    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | serving [--seconds N] | scoring | contributions [--members 5,8,10] [--seeds N]");
     return 2;
 }
 

@@ -67,18 +67,43 @@ public class SecurityTests(DevHostFixture fixture)
         string grantId = (await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{owner}/datasets/{dataset}/grants", ownerAdmin,
             new { grantee = other, purposes = new[] { "train" } }, HttpStatusCode.Created))["grantId"]!.GetValue<string>();
         string spareKeyId = (await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{owner}/keys", ownerAdmin, new { roles = new[] { "consumer" } }, HttpStatusCode.Created))["keyId"]!.GetValue<string>();
+
+        // a collaboration of the owner and a third tenant (not the other one), with a pooled model of the same name and a contribution report
+        const string collaboration = "mx-collab", partner = "mx-partner";
+        (string partnerAdmin, _) = await _client.CreateTenantAsync(partner);
+        await _client.UploadAsync(partnerAdmin, partner, dataset, "d.csv", TestData.GeneratedNumeric(20, seed: 7));
+        await _client.WaitForRunsAsync(partnerAdmin, partner, dataset);
+        await _client.JsonAsync(HttpMethod.Post, "/api/collaborations", ownerAdmin,
+            new { id = collaboration, members = new[] { owner, partner }, task = new { label = "label", type = "binary" } }, HttpStatusCode.Created);
+        await _client.JsonAsync(HttpMethod.Post, $"/api/collaborations/{collaboration}/accept", partnerAdmin, new { });
+        foreach ((string tenant, string key) in new[] { (owner, ownerAdmin), (partner, partnerAdmin) })
+        {
+            await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{tenant}/datasets/{dataset}/grants", key,
+                new { collaboration, purposes = new[] { "train", "evaluate" } }, HttpStatusCode.Created);
+        }
+
+        JsonNode pooled = await _client.JsonAsync(HttpMethod.Post, $"/api/collaborations/{collaboration}/models", ownerAdmin,
+            new { name = dataset, folds = 2, candidates = new[] { "lbfgs-lr-l2-1" } }, HttpStatusCode.Accepted);
+        Assert.Equal("Completed", (await _client.WaitForRunAsync(ownerAdmin, pooled["runId"]!.GetValue<string>()))["status"]!.GetValue<string>());
+        JsonNode contribution = await _client.JsonAsync(HttpMethod.Post, $"/api/collaborations/{collaboration}/models/{dataset}/contributions", ownerAdmin,
+            new { }, HttpStatusCode.Accepted);
+        Assert.Equal("Completed", (await _client.WaitForRunAsync(ownerAdmin, contribution["runId"]!.GetValue<string>()))["status"]!.GetValue<string>());
         var values = new Dictionary<string, string>
         {
             ["tenant"] = owner, ["dataset"] = dataset, ["runId"] = runId, ["keyId"] = spareKeyId, ["grantId"] = grantId, ["model"] = dataset, ["version"] = "1",
+            ["collaboration"] = collaboration, ["contribution"] = contribution["runId"]!.GetValue<string>(),
         };
         await Task.Delay(TimeSpan.FromSeconds(2.5));
 
         var failures = new List<string>();
         int checkedCases = 0;
-        foreach ((string name, string method, string route, LeptonAction action) in Routes())
+        // Leaving is last: once the owner has left, its collaboration routes answer 404 to it.
+        foreach ((string name, string method, string route, LeptonAction action) in Routes().OrderBy(r => r.Name == "LeaveCollaboration"))
         {
             string path = "/api/" + System.Text.RegularExpressions.Regex.Replace(route, @"\{(\w+)\}", m => values.GetValueOrDefault(m.Groups[1].Value, "x"));
-            bool tenantRoute = route.Contains("{tenant}", StringComparison.Ordinal);
+            bool tenantRoute = route.Contains("{tenant}", StringComparison.Ordinal) || route.Contains("{collaboration}", StringComparison.Ordinal);
+            // Proposing and listing collaborations act for the caller's own tenant: any tenant's admin may.
+            bool ownTenantRoute = route == "collaborations";
             string? wrongRole = Roles.All.FirstOrDefault(r => !AccessPolicy.RolesFor(action).Contains(r));
             string rightKey = action == LeptonAction.ManageTenants ? DevHostProcess.AdminKey : roleKeys[AccessPolicy.RolesFor(action)[0]];
             var cases = new List<(string Caller, string? Key, Func<HttpStatusCode, bool> Expected, string Description)>
@@ -87,8 +112,9 @@ public class SecurityTests(DevHostFixture fixture)
                 ("malformed key", "not-a-key", s => s == HttpStatusCode.Unauthorized, "401"),
                 ("revoked key", revoked["apiKey"]!.GetValue<string>(), s => s == HttpStatusCode.Unauthorized, "401"),
                 ("expired key", expired, s => s == HttpStatusCode.Unauthorized, "401"),
-                ("other tenant's admin", otherAdmin, s => s == (tenantRoute || action == LeptonAction.ReadRuns ? HttpStatusCode.NotFound : HttpStatusCode.Forbidden), "404 (403 for tenant management)"),
-                ("right role", rightKey, s => (int)s < 300 || s == HttpStatusCode.BadRequest, "2xx or 400 for the empty body"),
+                ownTenantRoute
+                    ? ("other tenant's admin", otherAdmin, s => (int)s < 300 || s == HttpStatusCode.BadRequest, "2xx or 400: it acts for itself")
+                    : ("other tenant's admin", otherAdmin, s => s == (tenantRoute || action == LeptonAction.ReadRuns ? HttpStatusCode.NotFound : HttpStatusCode.Forbidden), "404 (403 for tenant management)"),
             };
             if (action == LeptonAction.ManageTenants)
             {
@@ -96,8 +122,11 @@ public class SecurityTests(DevHostFixture fixture)
             }
             else if (wrongRole is not null)
             {
+                // Before the right role: a wrong role must be refused before anything happens.
                 cases.Add(($"same tenant, role {wrongRole}", roleKeys[wrongRole], s => s == HttpStatusCode.Forbidden, "403"));
             }
+
+            cases.Add(("right role", rightKey, s => (int)s < 300 || s == HttpStatusCode.BadRequest, "2xx or 400 for the empty body"));
 
             foreach ((string caller, string? key, Func<HttpStatusCode, bool> expected, string description) in cases)
             {

@@ -6,9 +6,7 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace Lepton.Functions.Functions;
 
-public sealed record CreateGrantBody(string? Grantee, IReadOnlyList<string>? Purposes, DateTimeOffset? ExpiresAt);
-
-/// <summary>The owner's admin grants another tenant a purpose on a dataset, lists grants, revokes them.</summary>
+/// <summary>The owner's admin grants another tenant or a collaboration a purpose on a dataset, lists grants, revokes them.</summary>
 public sealed class GrantFunctions(GrantStore grants)
 {
     [Function(nameof(CreateGrant))]
@@ -17,8 +15,8 @@ public sealed class GrantFunctions(GrantStore grants)
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/datasets/{dataset}/grants")] HttpRequest request,
         string tenant, string dataset, CancellationToken ct)
     {
-        CreateGrantBody body = await request.ReadJsonBodyAsync<CreateGrantBody>(ct);
-        Grant grant = await grants.CreateAsync(tenant, dataset, body.Grantee, body.Purposes, body.ExpiresAt, request.Caller().Actor, ct);
+        GrantRequest body = await request.ReadJsonBodyAsync<GrantRequest>(ct);
+        Grant grant = await grants.CreateAsync(tenant, dataset, body, request.Caller().Actor, ct);
         return new ObjectResult(grant) { StatusCode = StatusCodes.Status201Created };
     }
 

@@ -1,4 +1,3 @@
-using Lepton.Errors;
 using Lepton.Functions.Http;
 using Lepton.Orchestrations.Training;
 using Lepton.Security;
@@ -38,9 +37,14 @@ public sealed class ModelFunctions(TrainingStarter starter, ModelRegistry regist
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/models/{model}/versions/{version}/onnx")] HttpRequest request,
         string tenant, string model, string version, CancellationToken ct)
     {
-        int number = int.TryParse(version, out int v) && v > 0 ? v : throw LeptonException.BadRequest("'version' must be a positive whole number.");
-        ModelVersion found = await registry.GetVersionAsync(tenant, model, number, ct);
+        return await OnnxFileAsync(registry, tenant, model, RouteValues.Version(version), ct);
+    }
+
+    /// <summary>A version's ONNX artifact as a download, for any model owner.</summary>
+    internal static async Task<IActionResult> OnnxFileAsync(ModelRegistry registry, string owner, string model, int version, CancellationToken ct)
+    {
+        ModelVersion found = await registry.GetVersionAsync(owner, model, version, ct);
         BinaryData onnx = (await registry.Artifact(found.OnnxBlob).DownloadContentAsync(ct)).Value.Content;
-        return new FileContentResult(onnx.ToArray(), "application/octet-stream") { FileDownloadName = $"{model}-v{number}.onnx" };
+        return new FileContentResult(onnx.ToArray(), "application/octet-stream") { FileDownloadName = $"{model}-v{version}.onnx" };
     }
 }

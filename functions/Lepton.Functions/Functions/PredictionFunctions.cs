@@ -27,7 +27,7 @@ public sealed class PredictionFunctions(PredictionService predictions, ExternalM
     public Task<IActionResult> PredictVersion(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/models/{model}/versions/{version}/predict")] HttpRequest request,
         string tenant, string model, string version, CancellationToken ct) =>
-        ScoreAsync(request, tenant, model, int.TryParse(version, out int v) && v > 0 ? v : throw LeptonException.BadRequest("'version' must be a positive whole number."), ct);
+        ScoreAsync(request, tenant, model, RouteValues.Version(version), ct);
 
     /// <summary>Registers an ONNX file trained elsewhere (body: the file; query: task, classLabels, promote) as the model's next version.</summary>
     [Function(nameof(RegisterExternalModel))]
@@ -41,18 +41,6 @@ public sealed class PredictionFunctions(PredictionService predictions, ExternalM
         return new ObjectResult(version) { StatusCode = StatusCodes.Status201Created };
     }
 
-    private async Task<IActionResult> ScoreAsync(HttpRequest request, string tenant, string model, int? version, CancellationToken ct)
-    {
-        using JsonDocument body = await request.ReadJsonDocumentAsync(options.Value.MaxBodyBytes, ct);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(options.Value.RequestTimeout);
-        try
-        {
-            return new OkObjectResult(await predictions.PredictAsync(tenant, model, version, body.RootElement, request.Caller().KeyId!, timeout.Token));
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
-        {
-            throw LeptonException.Unavailable($"Scoring took longer than {options.Value.RequestTimeout.TotalSeconds:N0} s; try fewer rows.");
-        }
-    }
+    private Task<IActionResult> ScoreAsync(HttpRequest request, string tenant, string model, int? version, CancellationToken ct) =>
+        PredictionHttp.ScoreAsync(request, predictions, options.Value, tenant, model, version, ct);
 }

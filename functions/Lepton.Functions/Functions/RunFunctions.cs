@@ -8,18 +8,18 @@ using Microsoft.DurableTask.Client;
 
 namespace Lepton.Functions.Functions;
 
-public sealed class RunFunctions(RunQueries runs)
+public sealed class RunFunctions(RunQueries runs, AccessPolicy policy)
 {
-    /// <summary>Status, progress and result of a run the caller's tenant owns; any other run is 404.</summary>
+    /// <summary>Status, progress and result of a run the caller's tenant owns (or, for a collaboration's run, is a member of); any other run is 404.</summary>
     [Function(nameof(GetRun))]
     [RequiresAction(LeptonAction.ReadRuns)]
     public async Task<IActionResult> GetRun(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runs/{runId}")] HttpRequest request,
         string runId, [DurableClient] DurableTaskClient client, CancellationToken ct)
     {
-        // The route names no tenant: the run's own tenant is checked once it is loaded.
+        // The route names no owner: the run's own tenant or collaboration is checked once it is loaded.
         RunLookup? run = await runs.FindAsync(client, runId, ct);
-        AccessPolicy.Authorize(request.Caller(), LeptonAction.ReadRuns, run?.TenantId);
+        await policy.AuthorizeOwnedAsync(request.Caller(), LeptonAction.ReadRuns, run?.TenantId, run?.Collaboration, ct);
         return new OkObjectResult(run!.View);
     }
 }

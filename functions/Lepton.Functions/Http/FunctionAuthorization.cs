@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Lepton.Functions.Http;
 
 /// <summary>
-/// Authorizes an HTTP function before it runs, from its [RequiresAction] and the {tenant} route value, through the one
+/// Authorizes an HTTP function before it runs, from its [RequiresAction] and the {tenant} or {collaboration} route value, through the one
 /// <see cref="AccessPolicy"/>. Called by the worker middleware in Azure and by the dev host, so no function checks anything itself.
 /// Functions without the attribute (health, the Event Grid webhook) are not API-key routes.
 /// </summary>
@@ -24,9 +24,10 @@ public static class FunctionAuthorization
         }
 
         AccessPolicy policy = http.RequestServices.GetRequiredService<AccessPolicy>();
-        string? tenant = http.GetRouteValue("tenant") as string;
         string? key = http.Request.Headers[AccessPolicy.ApiKeyHeader].FirstOrDefault();
-        http.Items[CallerItem] = await policy.AuthorizeRequestAsync(key, requirement.Action, tenant, http.RequestAborted);
+        http.Items[CallerItem] = http.GetRouteValue("collaboration") is string collaboration
+            ? await policy.AuthorizeCollaborationRequestAsync(key, requirement.Action, collaboration, http.RequestAborted)
+            : await policy.AuthorizeRequestAsync(key, requirement.Action, http.GetRouteValue("tenant") as string, http.RequestAborted);
     }
 
     /// <summary>The authorized caller of this request.</summary>
