@@ -1,0 +1,172 @@
+namespace Lepton.Learning;
+
+/// <summary>
+/// How a network is trained. Defaults follow scikit-learn's MLP (Adam, learning rate 1e-3, L2 1e-4, batches of up to
+/// 200) with early stopping on a seeded validation split: the best epoch's parameters are kept.
+/// </summary>
+public sealed record NetworkOptions(
+    IReadOnlyList<int> Hidden,
+    string Optimizer = NetworkOptions.Adam,
+    float LearningRate = 1e-3f,
+    float L2 = 1e-4f,
+    float Momentum = 0.9f,
+    int BatchSize = 200,
+    int MaxEpochs = 200,
+    int Patience = 10,
+    double ValidationFraction = 0.1,
+    float Dropout = 0,
+    int Seed = 42)
+{
+    public const string Adam = "adam";
+    public const string Sgd = "sgd";
+}
+
+/// <summary>Rows of features (row-major, rows × width) and their targets: a value, 0/1, or a class index.</summary>
+public sealed record TrainingSet(float[] Features, float[] Targets, int Rows, int Width);
+
+/// <summary>
+/// A trained parametric model: featurization, network shape and flat parameters, and what its outputs mean (classes,
+/// or the regression target's scale). Serializable as JSON, so it can be stored, warm-started and averaged.
+/// </summary>
+public sealed record ParametricModel(
+    NetworkShape Shape,
+    Featurization Featurization,
+    float[] Parameters,
+    IReadOnlyList<string> Classes,
+    double TargetCenter,
+    double TargetScale,
+    int Epochs,
+    double ValidationLoss,
+    string? WarmStartedFrom = null);
+
+/// <summary>Mini-batch training of a <see cref="Network"/>: seeded shuffles, dropout and validation split, so a seed gives the same model.</summary>
+public static class NetworkTrainer
+{
+    public static (float[] Parameters, int Epochs, double ValidationLoss) Train(
+        TrainingSet data, NetworkShape shape, NetworkOptions options, IComputeBackend backend, float[]? start = null, int? epochs = null)
+    {
+        var random = new Random(options.Seed);
+        int[] order = Enumerable.Range(0, data.Rows).ToArray();
+        random.Shuffle(order);
+        int validationRows = epochs is null && data.Rows >= 50 ? (int)(data.Rows * options.ValidationFraction) : 0;
+        int[] validation = order[..validationRows], training = order[validationRows..];
+        int batch = Math.Max(1, Math.Min(options.BatchSize, training.Length));
+        var network = new Network(shape, backend, Math.Max(batch, Math.Min(validationRows, 4096)), options.Dropout);
+        if (start is null)
+        {
+            network.Initialize(options.Seed);
+        }
+        else
+        {
+            start.CopyTo(network.Parameters, 0);
+        }
+
+        IOptimizer optimizer = options.Optimizer == NetworkOptions.Sgd
+            ? new SgdMomentum(shape.ParameterCount, options.LearningRate, options.Momentum, options.L2)
+            : new AdamW(shape.ParameterCount, options.LearningRate, options.L2);
+        float[] x = new float[batch * data.Width], y = new float[batch], gradient = new float[batch * shape.Outputs];
+        float[] best = (float[])network.Parameters.Clone();
+        double bestLoss = double.PositiveInfinity;
+        int bestEpoch = 0, maxEpochs = epochs ?? options.MaxEpochs, epoch = 0;
+        var dropoutRandom = new Random(options.Seed + 1);
+        for (epoch = 1; epoch <= maxEpochs; epoch++)
+        {
+            random.Shuffle(training);
+            for (int from = 0; from < training.Length; from += batch)
+            {
+                int rows = Math.Min(batch, training.Length - from);
+                Gather(data, training.AsSpan(from, rows), x, y);
+                ReadOnlySpan<float> logits = network.Forward(x, rows, options.Dropout > 0 ? dropoutRandom : null);
+                Loss(shape, logits, y, rows, gradient);
+                network.Backward(gradient, rows, options.Dropout > 0);
+                optimizer.Step(network.Parameters, network.Gradient);
+            }
+
+            if (validationRows == 0)
+            {
+                continue;
+            }
+
+            double loss = Evaluate(network, data, validation, shape);
+            if (loss < bestLoss - 1e-6)
+            {
+                (bestLoss, bestEpoch) = (loss, epoch);
+                network.Parameters.CopyTo(best, 0);
+            }
+            else if (epoch - bestEpoch >= options.Patience)
+            {
+                break;
+            }
+        }
+
+        return validationRows == 0 ? (network.Parameters, maxEpochs, double.NaN) : (best, bestEpoch, bestLoss);
+    }
+
+    /// <summary>Outputs per row: P(positive) for binary, class probabilities for multiclass, the (unscaled) value for regression.</summary>
+    public static float[][] Predict(ParametricModel model, float[] features, int rows, IComputeBackend backend)
+    {
+        var network = new Network(model.Shape, backend, Math.Min(Math.Max(rows, 1), 1024));
+        model.Parameters.CopyTo(network.Parameters, 0);
+        var results = new float[rows][];
+        Span<double> p = stackalloc double[Math.Max(1, model.Shape.Outputs)];
+        for (int from = 0; from < rows; from += network.MaxBatch)
+        {
+            int count = Math.Min(network.MaxBatch, rows - from);
+            ReadOnlySpan<float> logits = network.Forward(features.AsSpan(from * model.Shape.Inputs, count * model.Shape.Inputs), count);
+            for (int i = 0; i < count; i++)
+            {
+                ReadOnlySpan<float> z = logits.Slice(i * model.Shape.Outputs, model.Shape.Outputs);
+                results[from + i] = model.Shape.Head switch
+                {
+                    NetworkHead.Binary => [(float)Losses.Sigmoid(z[0])],
+                    NetworkHead.Multiclass => Probabilities(z, p),
+                    _ => [(float)(z[0] * model.TargetScale + model.TargetCenter)],
+                };
+            }
+        }
+
+        return results;
+    }
+
+    private static float[] Probabilities(ReadOnlySpan<float> z, Span<double> p)
+    {
+        Losses.Softmax(z, p);
+        var result = new float[z.Length];
+        for (int c = 0; c < z.Length; c++)
+        {
+            result[c] = (float)p[c];
+        }
+
+        return result;
+    }
+
+    private static double Loss(NetworkShape shape, ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int rows, Span<float> gradient) => shape.Head switch
+    {
+        NetworkHead.Binary => Losses.BinaryCrossEntropy(logits, targets, rows, gradient),
+        NetworkHead.Multiclass => Losses.CategoricalCrossEntropy(logits, targets, rows, shape.Outputs, gradient),
+        _ => Losses.MeanSquaredError(logits, targets, rows, gradient),
+    };
+
+    private static double Evaluate(Network network, TrainingSet data, int[] rows, NetworkShape shape)
+    {
+        double total = 0;
+        float[] x = new float[network.MaxBatch * data.Width], y = new float[network.MaxBatch], gradient = new float[network.MaxBatch * shape.Outputs];
+        for (int from = 0; from < rows.Length; from += network.MaxBatch)
+        {
+            int count = Math.Min(network.MaxBatch, rows.Length - from);
+            Gather(data, rows.AsSpan(from, count), x, y);
+            total += Loss(shape, network.Forward(x, count), y, count, gradient) * count;
+        }
+
+        return total / rows.Length;
+    }
+
+    private static void Gather(TrainingSet data, ReadOnlySpan<int> rows, float[] x, float[] y)
+    {
+        for (int i = 0; i < rows.Length; i++)
+        {
+            data.Features.AsSpan(rows[i] * data.Width, data.Width).CopyTo(x.AsSpan(i * data.Width, data.Width));
+            y[i] = data.Targets[rows[i]];
+        }
+    }
+}
