@@ -18,6 +18,7 @@ public static class CandidateCatalog
             C("sdca-lr", "SdcaLogisticRegression", ("l2", 0.001)),
             C("fasttree-20x100", "FastTree", ("leaves", 20), ("trees", 100), ("learningRate", 0.2)),
             C("lightgbm-31x200", "LightGbm", ("leaves", 31), ("iterations", 200), ("learningRate", 0.05)),
+            .. Networks(),
         ],
         MlTasks.Multiclass =>
         [
@@ -26,6 +27,7 @@ public static class CandidateCatalog
             C("sdca-maxent", "SdcaMaximumEntropy", ("l2", 0.001)),
             C("fasttree-ova-20x100", "FastTreeOva", ("leaves", 20), ("trees", 100), ("learningRate", 0.2)),
             C("lightgbm-31x200", "LightGbm", ("leaves", 31), ("iterations", 200), ("learningRate", 0.05)),
+            .. Networks(),
         ],
         MlTasks.Regression =>
         [
@@ -34,9 +36,21 @@ public static class CandidateCatalog
             C("sdca-l2-0.00001", "Sdca", ("l2", 0.00001)),
             C("fasttree-20x100", "FastTree", ("leaves", 20), ("trees", 100), ("learningRate", 0.1)),
             C("lightgbm-15x200", "LightGbm", ("leaves", 15), ("iterations", 200), ("learningRate", 0.05)),
+            .. Networks(),
         ],
         _ => throw LeptonException.BadRequest($"Unknown task '{task}': use binary, multiclass or regression."),
     };
+
+    /// <summary>
+    /// Lepton's own networks (shared/Learning): two multi-layer perceptrons trained with Adam, and a linear model trained
+    /// by SGD with momentum; standardized inputs, L2, early stopping on a seeded validation split.
+    /// </summary>
+    private static IEnumerable<CandidateSpec> Networks() =>
+    [
+        C("mlp-64", ParametricEngine.Mlp, ("hidden1", 64), ("learningRate", 0.001), ("l2", 1e-4)),
+        C("mlp-128x64", ParametricEngine.Mlp, ("hidden1", 128), ("hidden2", 64), ("learningRate", 0.001), ("l2", 1e-4)),
+        C("sgd-linear", ParametricEngine.Sgd, ("learningRate", 0.01), ("l2", 1e-4), ("batch", 32)),
+    ];
 
     /// <summary>The task's candidates, or the subset the caller named.</summary>
     public static IReadOnlyList<CandidateSpec> Plan(string task, IReadOnlyList<string>? requested)

@@ -20,6 +20,11 @@ public static class TrainingEngine
 
     public static FoldResult EvaluateFold(TrainingPlan plan, CandidateSpec candidate, string trainPath, string testPath, int fold)
     {
+        if (ParametricEngine.Handles(candidate))
+        {
+            return ParametricEngine.EvaluateFold(plan, candidate, Classes(plan, trainPath), trainPath, testPath, fold);
+        }
+
         var watch = Stopwatch.StartNew();
         var factory = new ModelFactory(plan.Schema, plan.Label, plan.Task, plan.Seed);
         IReadOnlyList<string> classes = Classes(plan, trainPath);
@@ -38,6 +43,11 @@ public static class TrainingEngine
     /// </summary>
     public static (Dictionary<string, double>? Metrics, string? Error) TrainAndEvaluate(TrainingPlan plan, CandidateSpec candidate, string trainPath, string evaluationPath)
     {
+        if (ParametricEngine.Handles(candidate))
+        {
+            return ParametricEngine.TrainAndEvaluate(plan, candidate, Classes(plan, trainPath), trainPath, evaluationPath);
+        }
+
         var factory = new ModelFactory(plan.Schema, plan.Label, plan.Task, plan.Seed);
         IReadOnlyList<string> classes = Classes(plan, trainPath);
         try
@@ -56,6 +66,11 @@ public static class TrainingEngine
     public static FinalModel TrainFinal(TrainingPlan plan, CandidateSpec winner, string dataPath, string workDirectory,
         IReadOnlyDictionary<string, string>? evaluationFiles = null)
     {
+        if (ParametricEngine.Handles(winner))
+        {
+            return ParametricEngine.TrainFinal(plan, winner, Classes(plan, dataPath), dataPath, evaluationFiles);
+        }
+
         var factory = new ModelFactory(plan.Schema, plan.Label, plan.Task, plan.Seed);
         IReadOnlyList<string> classes = Classes(plan, dataPath);
         IDataView data = factory.Load(dataPath);

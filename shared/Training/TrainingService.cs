@@ -109,13 +109,15 @@ public sealed class TrainingService(
         FinalModel model = await Task.Run(() => TrainingEngine.TrainFinal(plan, request.Winner, data, Path.GetDirectoryName(data)!, evaluation), ct);
         string prefix = ModelRegistry.ArtifactPrefix(OwnerOf(plan), plan.Request.Model, plan.Request.RunId);
         await registry.Artifact(prefix + "model.onnx").UploadAsync(BinaryData.FromBytes(model.Onnx), overwrite: true, ct);
-        await registry.Artifact(prefix + "model.zip").UploadAsync(BinaryData.FromBytes(model.ModelZip), overwrite: true, ct);
+        // ML.NET candidates keep their model.zip; Lepton's networks their parameters and featurization (for warm starts).
+        string modelFile = ParametricEngine.Handles(request.Winner) ? ParametricModelFileName : "model.zip";
+        await registry.Artifact(prefix + modelFile).UploadAsync(BinaryData.FromBytes(model.ModelZip), overwrite: true, ct);
         if (plan.Collaboration is not null)
         {
             // Contribution runs re-create this version's exact data split and configuration from its plan (references only).
             await registry.Artifact(prefix + PlanFileName).UploadAsync(BinaryData.FromObjectAsJson(plan, Ingestion.IngestPipeline.Json), overwrite: true, ct);
         }
-        return new TrainedArtifact(prefix + "model.onnx", TrainingEngine.Sha256(model.Onnx), prefix + "model.zip", model.Inputs, model.ClassLabels,
+        return new TrainedArtifact(prefix + "model.onnx", TrainingEngine.Sha256(model.Onnx), prefix + modelFile, model.Inputs, model.ClassLabels,
             model.ParityMaxDifference, model.ParityRows, model.Evaluation);
     }
 
@@ -139,6 +141,8 @@ public sealed class TrainingService(
     }
 
     public const string PlanFileName = "plan.json";
+
+    public const string ParametricModelFileName = "model.params.json";
 
     /// <summary>The key of the fixed evaluation set of all members together, next to each member's own.</summary>
     public const string AllMembers = "*";

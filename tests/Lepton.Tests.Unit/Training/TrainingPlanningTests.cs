@@ -46,11 +46,23 @@ public class FoldSplitterTests
 public class CandidateCatalogTests
 {
     [Theory]
-    [InlineData(MlTasks.Binary, "LbfgsLogisticRegression", "SdcaLogisticRegression", "FastTree", "LightGbm")]
-    [InlineData(MlTasks.Multiclass, "LbfgsMaximumEntropy", "SdcaMaximumEntropy", "FastTreeOva", "LightGbm")]
-    [InlineData(MlTasks.Regression, "Sdca", "FastTree", "LightGbm")]
+    [InlineData(MlTasks.Binary, "LbfgsLogisticRegression", "SdcaLogisticRegression", "FastTree", "LightGbm", "Mlp", "Sgd")]
+    [InlineData(MlTasks.Multiclass, "LbfgsMaximumEntropy", "SdcaMaximumEntropy", "FastTreeOva", "LightGbm", "Mlp", "Sgd")]
+    [InlineData(MlTasks.Regression, "Sdca", "FastTree", "LightGbm", "Mlp", "Sgd")]
     public void For_Task_CoversRequiredTrainers(string task, params string[] trainers) =>
         Assert.Equal(trainers.Order(), CandidateCatalog.For(task).Select(c => c.Trainer).Distinct().Order());
+
+    [Theory]
+    [InlineData(MlTasks.Binary)]
+    [InlineData(MlTasks.Multiclass)]
+    [InlineData(MlTasks.Regression)]
+    public void For_Task_OffersTwoPerceptronsAndALinearNetwork(string task)
+    {
+        IReadOnlyList<CandidateSpec> networks = CandidateCatalog.For(task).Where(ParametricEngine.Handles).ToList();
+
+        Assert.Equal(["mlp-64", "mlp-128x64", "sgd-linear"], networks.Select(c => c.Id));
+        Assert.Equal(2, networks[1].HyperParameters.Count(h => h.Key.StartsWith("hidden", StringComparison.Ordinal)));
+    }
 
     [Fact]
     public void Plan_Subset_KeepsOnlyNamed() =>

@@ -1,0 +1,306 @@
+using System.Text.Json;
+using Lepton.Ingestion;
+using Lepton.Learning;
+using Lepton.Training;
+
+namespace Lepton.Tests.Unit.Learning;
+
+public class NetworkTests
+{
+    private static float[] RandomArray(int length, int seed, float scale = 1)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, length).Select(_ => (float)((random.NextDouble() * 2 - 1) * scale)).ToArray();
+    }
+
+    /// <summary>The batch loss of a network on fixed inputs, in double, for finite differences.</summary>
+    private static double Loss(Network network, NetworkShape shape, float[] x, float[] y, int rows, int? dropoutSeed)
+    {
+        ReadOnlySpan<float> logits = network.Forward(x, rows, dropoutSeed is { } s ? new Random(s) : null);
+        float[] gradient = new float[rows * shape.Outputs];
+        return shape.Head switch
+        {
+            NetworkHead.Binary => Losses.BinaryCrossEntropy(logits, y, rows, gradient),
+            NetworkHead.Multiclass => Losses.CategoricalCrossEntropy(logits, y, rows, shape.Outputs, gradient),
+            _ => Losses.MeanSquaredError(logits, y, rows, gradient),
+        };
+    }
+
+    [Theory]
+    [InlineData(NetworkHead.Regression, 1, 0f)]
+    [InlineData(NetworkHead.Binary, 1, 0f)]
+    [InlineData(NetworkHead.Multiclass, 4, 0f)]
+    [InlineData(NetworkHead.Multiclass, 3, 0.3f)]
+    public void Backward_EveryLayerAndLoss_MatchesFiniteDifferences(NetworkHead head, int outputs, float dropout)
+    {
+        // Arrange: Linear → ReLU → Linear → ReLU → Linear with the head's loss; inputs shifted so ReLUs are mostly active.
+        var shape = new NetworkShape(5, [7, 6], outputs, head);
+        using var backend = new CpuBackend(1);
+        var network = new Network(shape, backend, 8, dropout);
+        network.Initialize(3);
+        const int rows = 8;
+        float[] x = RandomArray(rows * 5, 4);
+        var targetRandom = new Random(5);
+        float[] y = Enumerable.Range(0, rows).Select(_ => head switch
+        {
+            NetworkHead.Binary => (float)targetRandom.Next(2),
+            NetworkHead.Multiclass => (float)targetRandom.Next(outputs),
+            _ => (float)targetRandom.NextDouble(),
+        }).ToArray();
+        int? seed = dropout > 0 ? 11 : null;
+
+        // Act: analytic gradient
+        ReadOnlySpan<float> logits = network.Forward(x, rows, seed is { } s ? new Random(s) : null);
+        float[] outputGradient = new float[rows * outputs];
+        _ = head switch
+        {
+            NetworkHead.Binary => Losses.BinaryCrossEntropy(logits, y, rows, outputGradient),
+            NetworkHead.Multiclass => Losses.CategoricalCrossEntropy(logits, y, rows, outputs, outputGradient),
+            _ => Losses.MeanSquaredError(logits, y, rows, outputGradient),
+        };
+        network.Backward(outputGradient, rows, dropout > 0);
+        float[] analytic = (float[])network.Gradient.Clone();
+
+        // Assert: central differences on every parameter, except where a step crosses a ReLU's kink (the one-sided
+        // differences then disagree, and no finite difference is the derivative)
+        const float epsilon = 1e-3f;
+        double worst = 0, at = Loss(network, shape, x, y, rows, seed);
+        string worstAt = "";
+        int kinks = 0;
+        for (int i = 0; i < network.Parameters.Length; i++)
+        {
+            float saved = network.Parameters[i];
+            network.Parameters[i] = saved + epsilon;
+            double plus = Loss(network, shape, x, y, rows, seed);
+            network.Parameters[i] = saved - epsilon;
+            double minus = Loss(network, shape, x, y, rows, seed);
+            network.Parameters[i] = saved;
+            double forward = (plus - at) / epsilon, backward = (at - minus) / epsilon;
+            if (Math.Abs(forward - backward) > 0.05 * (Math.Abs(forward) + Math.Abs(backward)) + 2e-3)
+            {
+                kinks++;
+                continue;
+            }
+
+            double numeric = (plus - minus) / (2 * epsilon);
+            double error = Math.Abs(numeric - analytic[i]) / Math.Max(1e-2, Math.Abs(numeric) + Math.Abs(analytic[i]));
+            if (error > worst)
+            {
+                (worst, worstAt) = (error, $"parameter {i}: numeric {numeric:G5}, analytic {analytic[i]:G5}");
+            }
+        }
+
+        Assert.True(worst < 2e-2, $"largest relative gradient error {worst:G3} at {worstAt}");
+        Assert.True(kinks < network.Parameters.Length / 10, $"{kinks} parameters sit at a kink");
+    }
+
+    [Theory]
+    [InlineData(NetworkOptions.Sgd)]
+    [InlineData(NetworkOptions.Adam)]
+    public void Step_QuadraticBowl_ConvergesToTheKnownMinimum(string kind)
+    {
+        // f(θ) = ½ Σ a_i (θ_i − c_i)², minimum at c.
+        float[] a = [1, 4, 0.5f, 2], c = [3, -1, 0.5f, 10];
+        float[] theta = new float[4], gradient = new float[4];
+        IOptimizer optimizer = kind == NetworkOptions.Sgd ? new SgdMomentum(4, 0.05f, 0.9f) : new AdamW(4, 0.05f);
+
+        for (int step = 0; step < 3000; step++)
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                gradient[i] = a[i] * (theta[i] - c[i]);
+            }
+
+            optimizer.Step(theta, gradient);
+        }
+
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(c[i], theta[i], 2);
+        }
+    }
+
+    [Fact]
+    public void Step_AdamWWeightDecay_ShrinksTheMinimumTowardsZero()
+    {
+        float[] theta = [0], gradient = [0];
+        var optimizer = new AdamW(1, 0.01f, weightDecay: 0.5f);
+        for (int step = 0; step < 5000; step++)
+        {
+            gradient[0] = theta[0] - 2;
+            optimizer.Step(theta, gradient);
+        }
+
+        Assert.InRange(theta[0], 0.1f, 1.99f);
+    }
+
+    [Fact]
+    public void Train_SameSeed_GivesTheSameParameters()
+    {
+        TrainingSet data = Blobs(300, 3);
+        var shape = new NetworkShape(4, [16], 3, NetworkHead.Multiclass);
+        using var backend = new CpuBackend();
+
+        (float[] first, _, _) = NetworkTrainer.Train(data, shape, new NetworkOptions([16], MaxEpochs: 20, Dropout: 0.1f, Seed: 7), backend);
+        (float[] second, _, _) = NetworkTrainer.Train(data, shape, new NetworkOptions([16], MaxEpochs: 20, Dropout: 0.1f, Seed: 7), backend);
+        (float[] other, _, _) = NetworkTrainer.Train(data, shape, new NetworkOptions([16], MaxEpochs: 20, Dropout: 0.1f, Seed: 8), backend);
+
+        Assert.Equal(first, second);
+        Assert.NotEqual(first, other);
+    }
+
+    [Fact]
+    public void Train_SeparableClasses_LearnsThem()
+    {
+        TrainingSet data = Blobs(600, 3);
+        var shape = new NetworkShape(4, [16], 3, NetworkHead.Multiclass);
+        using var backend = new CpuBackend();
+
+        (float[] parameters, _, double validation) = NetworkTrainer.Train(data, shape, new NetworkOptions([16], LearningRate: 0.01f, Seed: 1), backend);
+        var model = new ParametricModel(shape, new Featurization([], []), parameters, ["a", "b", "c"], 0, 1, 0, validation);
+        float[][] outputs = NetworkTrainer.Predict(model, data.Features, data.Rows, backend);
+
+        double accuracy = Enumerable.Range(0, data.Rows).Count(i => Array.IndexOf(outputs[i], outputs[i].Max()) == (int)data.Targets[i]) / (double)data.Rows;
+        Assert.True(accuracy > 0.95, $"accuracy {accuracy:F3}");
+    }
+
+    [Fact]
+    public void Gemm_IlgpuAndCpu_AgreeOnEveryTransposition()
+    {
+        using var cpu = new CpuBackend();
+        using var gpu = new IlgpuBackend(preferCuda: false);
+        foreach ((bool ta, bool tb) in new[] { (false, false), (true, false), (false, true) })
+        {
+            float[] a = RandomArray(7 * 5, 1), b = RandomArray(5 * 6, 2), c1 = RandomArray(7 * 6, 3), c2 = (float[])c1.Clone();
+            int m = 7, n = 6, k = 5;
+            if (ta)
+            {
+                (a, m, k) = (RandomArray(5 * 7, 1), 7, 5);
+            }
+
+            cpu.Gemm(ta, tb, m, n, k, a, tb ? RandomArray(6 * 5, 2) : b, c1, 1);
+            gpu.Gemm(ta, tb, m, n, k, a, tb ? RandomArray(6 * 5, 2) : b, c2, 1);
+
+            for (int i = 0; i < c1.Length; i++)
+            {
+                Assert.True(Math.Abs(c1[i] - c2[i]) <= 1e-5 * Math.Max(1, Math.Abs(c1[i])), $"{c1[i]} vs {c2[i]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Train_CpuAndIlgpuBackends_AgreeAfterFixedSteps()
+    {
+        // Arrange
+        TrainingSet data = Blobs(64, 2);
+        var shape = new NetworkShape(4, [8], 2, NetworkHead.Multiclass);
+        var options = new NetworkOptions([8], LearningRate: 0.01f, BatchSize: 16, Seed: 3);
+        using var cpu = new CpuBackend(1);
+        using var gpu = new IlgpuBackend(preferCuda: false);
+
+        // Act: 3 epochs of 4 batches, no early stopping
+        (float[] onCpu, _, _) = NetworkTrainer.Train(data, shape, options, cpu, epochs: 3);
+        (float[] onGpu, _, _) = NetworkTrainer.Train(data, shape, options, gpu, epochs: 3);
+
+        // Assert
+        double worst = onCpu.Zip(onGpu).Max(p => Math.Abs(p.First - p.Second) / Math.Max(1e-3, Math.Abs(p.First)));
+        Assert.True(worst < 1e-4, $"largest relative difference {worst:G3}");
+        Assert.StartsWith("ilgpu-", gpu.Name);
+    }
+
+    [Theory]
+    [InlineData(NetworkHead.Binary, 1)]
+    [InlineData(NetworkHead.Multiclass, 3)]
+    [InlineData(NetworkHead.Regression, 1)]
+    public void Export_RandomRowsWithMissingAndUnseenValues_OnnxRuntimeMatchesTheTrainer(NetworkHead head, int outputs)
+    {
+        // Arrange: numeric, boolean and categorical inputs; random parameters
+        var featurization = new Featurization(
+            [new NumericFeature("age", false, 41.5, 40, 12), new NumericFeature("smoker", true, 0.3, 0.3, 0.46), new NumericFeature("dose", false, 2, 1.5, 0.5)],
+            [new CategoricalFeature("site", ["north", "south", "east"])]);
+        var shape = new NetworkShape(featurization.Width, [5], outputs, head);
+        var model = new ParametricModel(shape, featurization, RandomArray(shape.ParameterCount, 9), head == NetworkHead.Multiclass ? ["x", "y", "z"] : ["f", "t"],
+            head == NetworkHead.Regression ? 100 : 0, head == NetworkHead.Regression ? 15 : 1, 1, 0);
+        var random = new Random(2);
+        var rows = Enumerable.Range(0, 50).Select(i => (IReadOnlyDictionary<string, string?>)new Dictionary<string, string?>
+        {
+            ["age"] = i % 7 == 0 ? "" : (20 + random.NextDouble() * 50).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["smoker"] = i % 2 == 0 ? "true" : "false",
+            ["dose"] = (random.NextDouble() * 3).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["site"] = i % 5 == 0 ? "west" : new[] { "north", "south", "east" }[i % 3],
+        }).ToList();
+        var columns = rows[0].Keys.ToDictionary(k => k, k => rows.Select(r => r[k] ?? "").ToArray());
+        float[] x = new float[rows.Count * featurization.Width];
+        for (int r = 0; r < rows.Count; r++)
+        {
+            featurization.Apply(columns, r, x.AsSpan(r * featurization.Width, featurization.Width));
+        }
+
+        // Act
+        using var scorer = new OnnxScorer(NetworkOnnx.Export(model));
+        Dictionary<string, float[][]> onnx = scorer.Score(rows);
+        using var cpu = new CpuBackend();
+        float[][] expected = NetworkTrainer.Predict(model, x, rows.Count, cpu);
+
+        // Assert: the inputs are the feature columns, and outputs agree within 1e-4 (relative)
+        Assert.Equal(["age", "smoker", "dose", "site"], scorer.Inputs.Select(i => i.Name));
+        Assert.Equal(["float", "bool", "float", "string"], scorer.Inputs.Select(i => i.Type));
+        float[][] actual = head == NetworkHead.Binary ? onnx["Probability.output"] : onnx["Score.output"];
+        for (int r = 0; r < rows.Count; r++)
+        {
+            for (int j = 0; j < outputs; j++)
+            {
+                Assert.True(Math.Abs(expected[r][j] - actual[r][j]) <= 1e-4 * Math.Max(1, Math.Abs(expected[r][j])), $"row {r}: {expected[r][j]} vs {actual[r][j]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void ParametricModel_JsonRoundTrip_KeepsFlatParametersAndLayout()
+    {
+        var shape = new NetworkShape(3, [4, 2], 2, NetworkHead.Multiclass);
+        var model = new ParametricModel(shape, new Featurization([new NumericFeature("a", false, 1, 1, 2)], [new CategoricalFeature("b", ["u", "v"])]),
+            RandomArray(shape.ParameterCount, 1), ["p", "q"], 0, 1, 12, 0.25);
+
+        ParametricModel back = JsonSerializer.Deserialize<ParametricModel>(JsonSerializer.Serialize(model))!;
+
+        Assert.Equal(3 * 4 + 4 + 4 * 2 + 2 + 2 * 2 + 2, shape.ParameterCount);
+        Assert.Equal(model.Parameters, back.Parameters);
+        Assert.Equal(model.Shape.Hidden, back.Shape.Hidden);
+        Assert.Equal(model.Featurization.Categorical[0].Categories, back.Featurization.Categorical[0].Categories);
+        Assert.Equal(shape.Layout[^1].BiasOffset + 2, shape.ParameterCount);
+    }
+
+    [Fact]
+    public void Fit_Featurization_StandardizesImputesAndOneHots()
+    {
+        ColumnSchema[] features = [new("n", ColumnKind.Numeric, false), new("b", ColumnKind.Boolean, false), new("c", ColumnKind.Categorical, false)];
+        var columns = new Dictionary<string, string[]> { ["n"] = ["1", "3", ""], ["b"] = ["true", "false", "true"], ["c"] = ["x", "y", "x"] };
+
+        Featurization f = Featurization.Fit(features, columns);
+        float[] row = new float[f.Width];
+        f.Apply(columns, 2, row);
+
+        Assert.Equal(2, f.Numeric[0].Fill);
+        Assert.Equal(["x", "y"], f.Categorical[0].Categories);
+        Assert.Equal([0f, (float)((1 - 2.0 / 3) / Math.Sqrt(2.0 / 9)), 1f, 0f], row);
+    }
+
+    /// <summary>Gaussian blobs in four dimensions, one per class, well apart.</summary>
+    private static TrainingSet Blobs(int rows, int classes)
+    {
+        var random = new Random(1);
+        float[] x = new float[rows * 4], y = new float[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            int c = i % classes;
+            y[i] = c;
+            for (int d = 0; d < 4; d++)
+            {
+                x[i * 4 + d] = (float)((d == c ? 3 : 0) + random.NextDouble() - 0.5);
+            }
+        }
+
+        return new TrainingSet(x, y, rows, 4);
+    }
+}
