@@ -22,8 +22,10 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<TrainFinalModel>();
         services.AddSingleton<RegisterModelVersion>();
         services.AddSingleton<TrainingStarter>();
+        services.AddSingleton<OnlineUpdateStarter>();
         services.AddSingleton<Collaborations.CollaborationStarter>();
         services.AddSingleton<StartTrainingRun>();
+        services.AddSingleton<StartOnlineUpdateRun>();
         services.AddSingleton<PlanBatchScoring>();
         services.AddSingleton<ScoreBatchChunk>();
         services.AddSingleton<CommitBatchScoring>();

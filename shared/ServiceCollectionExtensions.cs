@@ -46,6 +46,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<Training.ModelRegistry>();
         services.AddSingleton<Training.TrainingService>();
+        services.AddSingleton<Training.OnlineTraining>();
         services.Configure<Prediction.PredictionOptions>(configuration.GetSection(Prediction.PredictionOptions.SectionName));
         services.AddSingleton<Prediction.IModelArtifacts>(sp => sp.GetRequiredService<Training.ModelRegistry>());
         services.AddSingleton<Prediction.ModelSessionCache>();

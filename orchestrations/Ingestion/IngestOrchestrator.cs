@@ -34,6 +34,17 @@ public sealed class IngestOrchestrator
         DatasetVersionRecord version = await context.CallActivityAsync<DatasetVersionRecord>(
             nameof(PublishDatasetVersion), new PublishRequest(request, analysis, cleaned), ActivityRetry.Default);
         context.SetCustomStatus(new IngestProgress("published", Steps, Steps));
+        if (analysis.Spec is { Online: true } online && request.Dataset is { } updated)
+        {
+            // dataset.json asked for online learning: the model's production network learns from this version's rows.
+            var update = new OnlineUpdateRequest(request.TenantId, online.Model ?? updated, $"{updated}@{version.Version}", null, $"update-{request.RunId}");
+            string? updateRunId = await context.CallActivityAsync<string?>(nameof(StartOnlineUpdateRun), update, ActivityRetry.Default);
+            if (updateRunId is not null)
+            {
+                return Published(request, version, cleaned) with { TrainingRunId = updateRunId };
+            }
+        }
+
         if (analysis.Spec is { AutoTrain: true } spec && request.Dataset is { } dataset)
         {
             // dataset.json asked for a model: start a training run on this version, with an id derived from this run.

@@ -36,3 +36,10 @@ public sealed class StartTrainingRun
         return input.RunId;
     }
 }
+
+/// <summary>Starts an online update through the client, once, when the model has a network in production; else null.</summary>
+public sealed class StartOnlineUpdateRun(OnlineUpdateStarter starter)
+{
+    public Task<string?> RunAsync(DurableTaskClient client, OnlineUpdateRequest input, CancellationToken ct = default) =>
+        starter.StartFromIngestAsync(client, input, ct);
+}

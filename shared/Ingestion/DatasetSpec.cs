@@ -3,7 +3,8 @@ using System.Text.Json;
 namespace Lepton.Ingestion;
 
 /// <summary>The optional ingest/&lt;dataset&gt;/dataset.json: what the owner says about the data.</summary>
-public sealed record DatasetSpec(string? Label = null, string? Task = null, string? Metric = null, bool AutoTrain = false, string? Model = null)
+/// <remarks><see cref="Online"/>: each new version trains the model's production network further (no full retrain).</remarks>
+public sealed record DatasetSpec(string? Label = null, string? Task = null, string? Metric = null, bool AutoTrain = false, string? Model = null, bool Online = false)
 {
     public static readonly string[] Tasks = ["binary", "multiclass", "regression"];
 

@@ -36,13 +36,14 @@ public sealed record ParametricModel(
     double TargetCenter,
     double TargetScale,
     int Epochs,
-    double ValidationLoss,
+    double? ValidationLoss,
     string? WarmStartedFrom = null);
 
 /// <summary>Mini-batch training of a <see cref="Network"/>: seeded shuffles, dropout and validation split, so a seed gives the same model.</summary>
 public static class NetworkTrainer
 {
-    public static (float[] Parameters, int Epochs, double ValidationLoss) Train(
+    /// <returns>The parameters (the best epoch's, with a validation split), the epochs trained, and the best validation loss, if any.</returns>
+    public static (float[] Parameters, int Epochs, double? ValidationLoss) Train(
         TrainingSet data, NetworkShape shape, NetworkOptions options, IComputeBackend backend, float[]? start = null, int? epochs = null)
     {
         var random = new Random(options.Seed);
@@ -99,7 +100,7 @@ public static class NetworkTrainer
             }
         }
 
-        return validationRows == 0 ? (network.Parameters, maxEpochs, double.NaN) : (best, bestEpoch, bestLoss);
+        return validationRows == 0 || !double.IsFinite(bestLoss) ? (network.Parameters, maxEpochs, null) : (best, bestEpoch, bestLoss);
     }
 
     /// <summary>Outputs per row: P(positive) for binary, class probabilities for multiclass, the (unscaled) value for regression.</summary>

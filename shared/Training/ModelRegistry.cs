@@ -112,8 +112,10 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
 
     /// <summary>Registers the run's model as the next version; idempotent per run.</summary>
     /// <param name="auditTenants">The chains that record the registration (a collaboration's members); the owner's by default.</param>
+    /// <param name="decision">A promotion decided by the caller (an online update compares both models on the same rows).</param>
     public async Task<ModelVersion> RegisterAsync(
-        string tenant, ModelVersion proposed, CancellationToken ct = default, string? actor = null, bool mayPromote = true, IReadOnlyList<string>? auditTenants = null)
+        string tenant, ModelVersion proposed, CancellationToken ct = default, string? actor = null, bool mayPromote = true, IReadOnlyList<string>? auditTenants = null,
+        (bool Promote, string Reason)? decision = null)
     {
         while (true)
         {
@@ -127,9 +129,9 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
             int version = (head?.GetInt32("Latest") ?? 0) + 1;
             int? productionVersion = head?.GetInt32("Production") is > 0 and var p ? p : null;
             double? productionMetric = productionVersion is null ? null : head!.GetDouble("ProductionMetric");
-            (bool promote, string reason) = mayPromote
+            (bool promote, string reason) = decision ?? (mayPromote
                 ? Leaderboard.ShouldPromote(proposed.Metric, proposed.MetricValue, productionMetric, productionVersion)
-                : (false, "registered without promotion, as asked");
+                : (false, "registered without promotion, as asked"));
             ModelVersion registered = proposed with
             {
                 Version = version,

@@ -98,13 +98,13 @@ public static class ParametricEngine
         };
         NetworkOptions options = Options(candidate, plan.Seed);
         var shape = new NetworkShape(featurization.Width, options.Hidden, head == NetworkHead.Multiclass ? classes.Count : 1, head);
-        if (warmStart is not null && warmStart.Shape != shape)
+        if (warmStart is not null && !warmStart.Shape.Widths.SequenceEqual(shape.Widths) || warmStart is not null && warmStart.Shape.Head != shape.Head)
         {
             throw new InvalidOperationException("The model to warm-start has another shape (features or classes changed); train a new one instead.");
         }
 
         using var backend = new CpuBackend();
-        (float[] parameters, int trained, double loss) = NetworkTrainer.Train(new TrainingSet(x, targets, rows, featurization.Width), shape, options, backend,
+        (float[] parameters, int trained, double? loss) = NetworkTrainer.Train(new TrainingSet(x, targets, rows, featurization.Width), shape, options, backend,
             warmStart?.Parameters, epochs);
         return new ParametricModel(shape, featurization, parameters, plan.Task == MlTasks.Regression ? [] : classes, center, scale, trained, loss);
     }

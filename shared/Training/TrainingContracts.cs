@@ -116,11 +116,31 @@ public sealed record ModelVersion(
     IReadOnlyList<MemberLineage>? Members = null,
     IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? Evaluation = null,
     string? EvaluationSetSha256 = null,
-    ModelRevocation? Revocation = null)
+    ModelRevocation? Revocation = null,
+    int? WarmStartedFrom = null)
 {
     /// <summary>The grants this version's training data came under: revoking one marks the version.</summary>
     public IReadOnlyList<string> GrantIds => Members?.Select(m => m.GrantId).Distinct().ToList() ?? [];
 }
+
+/// <summary>POST /api/tenants/{t}/models/{m}/update, or dataset.json's "online": train the production network further on new rows.</summary>
+public sealed record OnlineUpdateRequest(string TenantId, string Model, string Dataset, int? Epochs, string RunId);
+
+/// <summary>
+/// A warm-started version, before registration: its artifact, the metrics of it and of the version it started from on
+/// the same held-out rows (of the new data, of the previous data, and both), and whether it may replace production.
+/// </summary>
+public sealed record OnlineUpdateResult(
+    OnlineUpdateRequest Request,
+    TrainingPlan Plan,
+    int BaseVersion,
+    TrainedArtifact Artifact,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Evaluation,
+    double MetricValue,
+    bool Promote,
+    string Reason);
+
+public sealed record OnlineUpdateProgress(string Stage, int Done, int Total);
 
 /// <summary>Where a collaboration model's data came from: per member and dataset, the version, the source file's hash and the grant.</summary>
 public sealed record MemberLineage(string Member, string Dataset, int Version, string SourceSha256, string GrantId, long TrainRows, long EvaluationRows);

@@ -154,7 +154,7 @@ public sealed class TrainingService(
     private Task<string> DataFileAsync(TrainingPlan plan, CancellationToken ct) =>
         plan.Collaboration is null ? DataFileAsync(plan.Request.TenantId, plan.Data, ct) : pooled.TrainFileAsync(plan, null, ct);
 
-    private async Task<DatasetRef> ResolveAsync(string tenant, string entry, CancellationToken ct)
+    internal async Task<DatasetRef> ResolveAsync(string tenant, string entry, CancellationToken ct)
     {
         string[] parts = entry.Split('@');
         string dataset = parts[0];
@@ -167,7 +167,7 @@ public sealed class TrainingService(
     }
 
     /// <summary>The pooled curated rows as one local CSV, cached per tenant and immutable versions; concurrent callers share one download.</summary>
-    private async Task<string> DataFileAsync(string tenant, IReadOnlyList<DatasetRef> refs, CancellationToken ct)
+    internal async Task<string> DataFileAsync(string tenant, IReadOnlyList<DatasetRef> refs, CancellationToken ct)
     {
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('|', refs.Select(r => $"{r.Dataset}@{r.Version}")))))[..16];
         string directory = Directory.CreateDirectory(Path.Combine(WorkRoot, tenant, key)).FullName;

@@ -9,8 +9,20 @@ using Microsoft.DurableTask.Client;
 
 namespace Lepton.Functions.Functions;
 
-public sealed class ModelFunctions(TrainingStarter starter, ModelRegistry registry)
+public sealed class ModelFunctions(TrainingStarter starter, OnlineUpdateStarter online, ModelRegistry registry)
 {
+    /// <summary>Online training: the production network learns from a new dataset version; 202 with the run.</summary>
+    [Function(nameof(UpdateModel))]
+    [RequiresAction(LeptonAction.Train)]
+    public async Task<IActionResult> UpdateModel(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/models/{model}/update")] HttpRequest request,
+        string tenant, string model, [DurableClient] DurableTaskClient client, CancellationToken ct)
+    {
+        OnlineUpdateBody body = await request.ReadJsonBodyAsync<OnlineUpdateBody>(ct);
+        string runId = await online.StartAsync(client, tenant, model, body, ct);
+        return new AcceptedResult($"/api/runs/{runId}", new { runId, statusUrl = $"/api/runs/{runId}" });
+    }
+
     /// <summary>Starts a cross-validated training run; 202 with the run id and where to follow it.</summary>
     [Function(nameof(StartTraining))]
     [RequiresAction(LeptonAction.Train)]

@@ -8,7 +8,8 @@ namespace Lepton.Functions.Functions;
 
 /// <summary>Durable triggers of the training workflow; the logic lives in orchestrations/ and shared/Training.</summary>
 public sealed class TrainingFunctions(
-    PrepareTraining prepare, EvaluateCandidateFold evaluate, TrainFinalModel trainFinal, RegisterModelVersion register, StartTrainingRun start)
+    PrepareTraining prepare, EvaluateCandidateFold evaluate, TrainFinalModel trainFinal, RegisterModelVersion register, StartTrainingRun start,
+    StartOnlineUpdateRun startOnline, OnlineTraining online)
 {
     [Function(nameof(TrainingOrchestrator))]
     public static Task<TrainingOutcome> RunTrainingOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -29,4 +30,18 @@ public sealed class TrainingFunctions(
 
     [Function(nameof(RegisterModelVersion))]
     public Task<ModelVersion> RunRegisterModelVersion([ActivityTrigger] RegisterRequest input, CancellationToken ct) => register.RunAsync(input, ct);
+
+    [Function(nameof(StartOnlineUpdateRun))]
+    public Task<string?> RunStartOnlineUpdateRun([ActivityTrigger] OnlineUpdateRequest input, [DurableClient] DurableTaskClient client, CancellationToken ct) =>
+        startOnline.RunAsync(client, input, ct);
+
+    [Function(nameof(OnlineUpdateOrchestrator))]
+    public static Task<TrainingOutcome> RunOnlineUpdateOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new OnlineUpdateOrchestrator().RunAsync(context, context.GetInput<OnlineUpdateRequest>()!);
+
+    [Function(nameof(TrainOnlineUpdate))]
+    public Task<OnlineUpdateResult> RunTrainOnlineUpdate([ActivityTrigger] OnlineUpdateRequest input, CancellationToken ct) => online.TrainAsync(input, ct);
+
+    [Function(nameof(RegisterOnlineUpdate))]
+    public Task<ModelVersion> RunRegisterOnlineUpdate([ActivityTrigger] OnlineUpdateResult input, CancellationToken ct) => online.RegisterAsync(input, ct);
 }

@@ -156,7 +156,7 @@ public class NetworkTests
         var shape = new NetworkShape(4, [16], 3, NetworkHead.Multiclass);
         using var backend = new CpuBackend();
 
-        (float[] parameters, _, double validation) = NetworkTrainer.Train(data, shape, new NetworkOptions([16], LearningRate: 0.01f, Seed: 1), backend);
+        (float[] parameters, _, double? validation) = NetworkTrainer.Train(data, shape, new NetworkOptions([16], LearningRate: 0.01f, Seed: 1), backend);
         var model = new ParametricModel(shape, new Featurization([], []), parameters, ["a", "b", "c"], 0, 1, 0, validation);
         float[][] outputs = NetworkTrainer.Predict(model, data.Features, data.Rows, backend);
 
