@@ -15,6 +15,7 @@ from sklearn.ensemble import (GradientBoostingClassifier, GradientBoostingRegres
                               RandomForestRegressor)
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import PredefinedSplit, cross_validate
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -34,6 +35,9 @@ if task == "regression":
         "ridge (standardized)": make_pipeline(StandardScaler(), Ridge()),
         "random forest": RandomForestRegressor(random_state=0),
         "gradient boosting": GradientBoostingRegressor(random_state=0),
+        "MLP 100 (standardized, defaults)": make_pipeline(StandardScaler(), MLPRegressor(random_state=0)),
+        "MLP 64 (standardized)": make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(64,), random_state=0)),
+        "MLP 128x64 (standardized)": make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(128, 64), random_state=0)),
     }
     scoring = {"r2": "r2", "rmse": "neg_root_mean_squared_error"}
 else:
@@ -42,6 +46,9 @@ else:
         "logistic regression (standardized)": make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
         "random forest": RandomForestClassifier(random_state=0),
         "gradient boosting": GradientBoostingClassifier(random_state=0),
+        "MLP 100 (standardized, defaults)": make_pipeline(StandardScaler(), MLPClassifier(random_state=0)),
+        "MLP 64 (standardized)": make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(64,), random_state=0)),
+        "MLP 128x64 (standardized)": make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(128, 64), random_state=0)),
     }
     scoring = {"accuracy": "accuracy", "auc": "roc_auc"} if task == "binary" else {"accuracy": "accuracy", "macroF1": "f1_macro"}
 

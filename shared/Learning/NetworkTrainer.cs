@@ -2,7 +2,10 @@ namespace Lepton.Learning;
 
 /// <summary>
 /// How a network is trained. Defaults follow scikit-learn's MLP (Adam, learning rate 1e-3, L2 1e-4, batches of up to
-/// 200) with early stopping on a seeded validation split: the best epoch's parameters are kept.
+/// 200, at most 200 epochs). With at least <see cref="ValidationMinimumRows"/> rows, early stopping watches a seeded
+/// validation split (<see cref="ValidationFraction"/>) and keeps the best epoch's parameters; with fewer, a validation
+/// split would be too small to judge by, so training stops when the training loss has not improved by 1e-4 for
+/// <see cref="Patience"/> epochs, as scikit-learn does by default.
 /// </summary>
 public sealed record NetworkOptions(
     IReadOnlyList<int> Hidden,
@@ -15,7 +18,8 @@ public sealed record NetworkOptions(
     int Patience = 10,
     double ValidationFraction = 0.1,
     float Dropout = 0,
-    int Seed = 42)
+    int Seed = 42,
+    int ValidationMinimumRows = 2000)
 {
     public const string Adam = "adam";
     public const string Sgd = "sgd";
@@ -49,7 +53,7 @@ public static class NetworkTrainer
         var random = new Random(options.Seed);
         int[] order = Enumerable.Range(0, data.Rows).ToArray();
         random.Shuffle(order);
-        int validationRows = epochs is null && data.Rows >= 50 ? (int)(data.Rows * options.ValidationFraction) : 0;
+        int validationRows = epochs is null && data.Rows >= options.ValidationMinimumRows ? (int)(data.Rows * options.ValidationFraction) : 0;
         int[] validation = order[..validationRows], training = order[validationRows..];
         int batch = Math.Max(1, Math.Min(options.BatchSize, training.Length));
         var network = new Network(shape, backend, Math.Max(batch, Math.Min(validationRows, 4096)), options.Dropout);
@@ -70,21 +74,34 @@ public static class NetworkTrainer
         double bestLoss = double.PositiveInfinity;
         int bestEpoch = 0, maxEpochs = epochs ?? options.MaxEpochs, epoch = 0;
         var dropoutRandom = new Random(options.Seed + 1);
+        double bestTrainingLoss = double.PositiveInfinity;
+        int stale = 0;
         for (epoch = 1; epoch <= maxEpochs; epoch++)
         {
             random.Shuffle(training);
+            double trainingLoss = 0;
             for (int from = 0; from < training.Length; from += batch)
             {
                 int rows = Math.Min(batch, training.Length - from);
                 Gather(data, training.AsSpan(from, rows), x, y);
                 ReadOnlySpan<float> logits = network.Forward(x, rows, options.Dropout > 0 ? dropoutRandom : null);
-                Loss(shape, logits, y, rows, gradient);
+                trainingLoss += Loss(shape, logits, y, rows, gradient) * rows;
                 network.Backward(gradient, rows, options.Dropout > 0);
                 optimizer.Step(network.Parameters, network.Gradient);
             }
 
             if (validationRows == 0)
             {
+                // Without a validation split (or with a fixed epoch count): stop once the training loss stalls.
+                trainingLoss /= training.Length;
+                stale = trainingLoss > bestTrainingLoss - 1e-4 ? stale + 1 : 0;
+                bestTrainingLoss = Math.Min(bestTrainingLoss, trainingLoss);
+                if (epochs is null && stale >= options.Patience)
+                {
+                    maxEpochs = epoch;
+                    break;
+                }
+
                 continue;
             }
 

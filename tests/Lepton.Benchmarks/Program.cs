@@ -18,6 +18,12 @@ if (args is ["serving", ..])
     return await Lepton.Benchmarks.Serving.RunAsync(args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(10));
 }
 
+if (args is ["network", ..])
+{
+    int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
+    return Lepton.Benchmarks.NetworkSpeed.Run(Option("--rows", 100_000), Option("--threads", 2), Option("--epochs", 3), args.Contains("--ilgpu"));
+}
+
 if (args is ["contributions", ..])
 {
     int[] sizes = args.SkipWhile(a => a != "--members").Skip(1).Select(s => s.Split(',').Select(int.Parse).ToArray()).FirstOrDefault([5, 8, 10]);
@@ -39,7 +45,7 @@ if (args is ["quality", string file, string label, ..])
 
 if (args.Length == 0 || args[0] != "ingest")
 {
-    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | serving [--seconds N] | scoring | contributions [--members 5,8,10] [--seeds N]");
+    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | serving [--seconds N] | scoring | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu]");
     return 2;
 }
 
