@@ -7,7 +7,7 @@ namespace Lepton.Learning;
 /// Exports a <see cref="ParametricModel"/> — featurization and network — as one ONNX graph whose inputs are exactly
 /// the curated feature columns ([N, 1] float, bool or string tensors, as the other candidates' exports) and whose
 /// outputs are what the prediction API reads: <c>Score.output</c> (the value, the logit, or the class probabilities)
-/// and, for binary models, <c>Probability.output</c>. Built on OnnxSharp's ONNX protobuf types.
+/// and, for binary models, <c>Probability.output</c> and <c>PredictedLabel.output</c>. Built on OnnxSharp's ONNX protobuf types.
 /// </summary>
 public static class NetworkOnnx
 {
@@ -93,6 +93,10 @@ public static class NetworkOnnx
             case NetworkHead.Binary:
                 graph.Node.Add(Node("Identity", [current], ["Score.output"]));
                 graph.Node.Add(Node("Sigmoid", [current], ["Probability.output"]));
+                // As ML.NET's binary exports: the predicted class, positive when P(positive) > 0.5.
+                graph.Initializer.Add(Floats("threshold", [1], [0.5f]));
+                graph.Node.Add(Node("Greater", ["Probability.output", "threshold"], ["PredictedLabel.output"]));
+                graph.Output.Add(Output("PredictedLabel.output", 1, TensorProto.Types.DataType.Bool));
                 graph.Output.Add(Output("Score.output", 1));
                 graph.Output.Add(Output("Probability.output", 1));
                 break;
@@ -149,7 +153,7 @@ public static class NetworkOnnx
 
     private static ValueInfoProto Input(string name, TensorProto.Types.DataType type) => Value(name, type, 1);
 
-    private static ValueInfoProto Output(string name, int width) => Value(name, TensorProto.Types.DataType.Float, width);
+    private static ValueInfoProto Output(string name, int width, TensorProto.Types.DataType type = TensorProto.Types.DataType.Float) => Value(name, type, width);
 
     private static ValueInfoProto Value(string name, TensorProto.Types.DataType type, int width)
     {

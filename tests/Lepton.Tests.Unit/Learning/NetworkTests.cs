@@ -246,6 +246,11 @@ public class NetworkTests
         Assert.Equal(["age", "smoker", "dose", "site"], scorer.Inputs.Select(i => i.Name));
         Assert.Equal(["float", "bool", "float", "string"], scorer.Inputs.Select(i => i.Type));
         float[][] actual = head == NetworkHead.Binary ? onnx["Probability.output"] : onnx["Score.output"];
+        if (head == NetworkHead.Binary)
+        {
+            Assert.Equal(actual.Select(p => p[0] > 0.5f ? 1f : 0f), onnx["PredictedLabel.output"].Select(p => p[0]));
+        }
+
         for (int r = 0; r < rows.Count; r++)
         {
             for (int j = 0; j < outputs; j++)
