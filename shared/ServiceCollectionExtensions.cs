@@ -36,6 +36,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Collaborations.CollaborationLifecycle>();
         services.AddSingleton<Collaborations.CollaborationLedger>();
         services.AddSingleton<Collaborations.Contributions.ContributionService>();
+        services.AddSingleton<Federated.FederatedService>();
         services.AddSingleton<IGrantDependents, Collaborations.GrantRevocations>();
         services.AddSingleton<AuditLog>();
         services.Configure<AuditOptions>(configuration.GetSection(AuditOptions.SectionName));

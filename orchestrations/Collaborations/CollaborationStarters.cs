@@ -9,15 +9,28 @@ using Microsoft.DurableTask.Client;
 
 namespace Lepton.Orchestrations.Collaborations;
 
-public sealed record StartCollaborationTrainingBody(string? Name, IReadOnlyList<string>? Candidates, int? Folds);
+/// <summary>
+/// The body of POST /api/collaborations/{c}/models: pooled runs take candidates and folds; federated runs take the rest
+/// (rounds, localEpochs, strategy, mu, trimFraction, hidden, minMembersPerRound, roundTimeoutSeconds, patience,
+/// secureAggregation, clipNorm, noiseMultiplier, learningRate).
+/// </summary>
+public sealed record StartCollaborationTrainingBody(
+    string? Name, IReadOnlyList<string>? Candidates, int? Folds, int? Rounds = null, int? LocalEpochs = null, string? Strategy = null, double? Mu = null,
+    double? TrimFraction = null, IReadOnlyList<int>? Hidden = null, int? MinMembersPerRound = null, int? RoundTimeoutSeconds = null, int? Patience = null,
+    bool? SecureAggregation = null, double? ClipNorm = null, double? NoiseMultiplier = null, double? LearningRate = null)
+{
+    public Lepton.Federated.FederatedBody Federated => new(Name, Rounds, LocalEpochs, Strategy, Mu, TrimFraction, Hidden, MinMembersPerRound, RoundTimeoutSeconds,
+        Patience, SecureAggregation, ClipNorm, NoiseMultiplier, LearningRate);
+}
 
 /// <summary>
 /// Starts a collaboration's runs after the checks a caller can act on (agreement active, data compatible, request valid),
 /// so a refused request answers 400/409 at once instead of a run that fails later.
 /// </summary>
-public sealed class CollaborationStarter(CollaborationData data, ContributionService contributions, ModelRegistry registry)
+public sealed class CollaborationStarter(CollaborationData data, ContributionService contributions, ModelRegistry registry, Lepton.Federated.FederatedService federated)
 {
-    public async Task<string> StartTrainingAsync(DurableTaskClient client, Collaboration c, string tenant, StartCollaborationTrainingBody body, CancellationToken ct = default)
+    public async Task<string> StartTrainingAsync(
+        DurableTaskClient client, Collaboration c, string tenant, string actor, StartCollaborationTrainingBody body, CancellationToken ct = default)
     {
         if (!Names.IsValidDataset(body.Name))
         {
@@ -30,16 +43,21 @@ public sealed class CollaborationStarter(CollaborationData data, ContributionSer
             throw LeptonException.BadRequest("'folds' must be between 2 and 20.");
         }
 
-        if (c.Mode != CollaborationModes.Pooled)
+        if (c.Mode == CollaborationModes.Federated)
         {
-            throw LeptonException.BadRequest($"Collaboration '{c.Id}' agreed on {c.Mode} training, which is not available yet; only pooled training is.");
+            Lepton.Federated.FederatedSettings settings = await federated.ValidateAsync(c, body.Federated, ct);
+            string federatedRunId = $"federated-{c.Id}-{Guid.NewGuid():N}";
+            var request = new Lepton.Federated.FederatedRequest(federatedRunId, tenant, c.Id, body.Name!, settings, actor);
+            var state = new Lepton.Federated.FederatedState(tenant, c.Id, request, null, null, [], [], 0, [], 0, null);
+            await client.ScheduleNewOrchestrationInstanceAsync(nameof(FederatedOrchestrator), state, new StartOrchestrationOptions(federatedRunId), ct);
+            return federatedRunId;
         }
 
         DataReport report = await data.RequireReadyAsync(c, ct);
         CandidateCatalog.Plan(report.Task!, body.Candidates);
         string runId = $"train-{c.Id}-{Guid.NewGuid():N}";
-        var request = new TrainRequest(tenant, body.Name!, [], report.Label, report.Task, report.Metric, folds, body.Candidates, runId, c.Id);
-        await client.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator), request, new StartOrchestrationOptions(runId), ct);
+        var pooled = new TrainRequest(tenant, body.Name!, [], report.Label, report.Task, report.Metric, folds, body.Candidates, runId, c.Id);
+        await client.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator), pooled, new StartOrchestrationOptions(runId), ct);
         return runId;
     }
 

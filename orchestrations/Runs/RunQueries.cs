@@ -13,7 +13,8 @@ public sealed record RunView(
     DateTimeOffset LastUpdatedAt,
     RunProgress? Progress,
     JsonElement? Result,
-    string? Error);
+    string? Error,
+    JsonElement? Details = null);
 
 /// <summary>
 /// A durable run as a caller sees it, plus whom it belongs to (for the access policy, never shown): the tenant that
@@ -54,8 +55,10 @@ public sealed class RunQueries
 
         JsonElement? result = meta.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? ParseJson(meta.SerializedOutput) : null;
         string kind = meta.Name.Replace("Orchestrator", "", StringComparison.Ordinal).ToLowerInvariant();
+        // The workflow's whole progress record (rounds and their metrics, who reported, who was skipped) next to the common fields.
         var view = new RunView(runId, kind, meta.RuntimeStatus.ToString(), meta.CreatedAt, meta.LastUpdatedAt, progress, result,
-            meta.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? meta.FailureDetails?.ErrorMessage ?? meta.SerializedOutput : null);
+            meta.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? meta.FailureDetails?.ErrorMessage ?? meta.SerializedOutput : null,
+            ParseJson(meta.SerializedCustomStatus));
         return new RunLookup(tenant, ReadString(meta.SerializedInput, "Collaboration"), view);
     }
 

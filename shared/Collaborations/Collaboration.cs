@@ -37,11 +37,14 @@ public static class CollaborationStates
 public sealed record CollaborationTask(string Label, string? Type, string? Metric);
 
 /// <summary>The agreed terms. <see cref="EvaluationFraction"/> of each member's rows is held out as the fixed evaluation set.</summary>
+/// <remarks><see cref="PrivacyEpsilon"/>/<see cref="PrivacyDelta"/>: the (ε, δ) budget a federated run may spend; runs planned beyond it are refused.</remarks>
 public sealed record CollaborationTerms(
     int MinRowsPerMember,
     bool RevokeModelsOnLeave,
     double CreditsPerThousandPredictions,
-    double EvaluationFraction);
+    double EvaluationFraction,
+    double? PrivacyEpsilon = null,
+    double? PrivacyDelta = null);
 
 /// <summary>One member: when it accepted the current revision of the terms (null while it has not), and when it left.</summary>
 public sealed record CollaborationMember(string Tenant, DateTimeOffset? AcceptedAt, DateTimeOffset? LeftAt);
@@ -95,7 +98,8 @@ public sealed record CollaborationProposal(
 
 public sealed record CollaborationTaskBody(string? Label, string? Type, string? Metric);
 
-public sealed record CollaborationTermsBody(int? MinRowsPerMember, bool? RevokeModelsOnLeave, double? CreditsPerThousandPredictions, double? EvaluationFraction);
+public sealed record CollaborationTermsBody(
+    int? MinRowsPerMember, bool? RevokeModelsOnLeave, double? CreditsPerThousandPredictions, double? EvaluationFraction, double? PrivacyEpsilon = null, double? PrivacyDelta = null);
 
 /// <summary>The body of PATCH /api/collaborations/{c}: any of these; the rest stays.</summary>
 public sealed record CollaborationChange(string? Name, string? Allocation, CollaborationTermsBody? Terms);

@@ -263,7 +263,9 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
             body.MinRowsPerMember ?? current.MinRowsPerMember,
             body.RevokeModelsOnLeave ?? current.RevokeModelsOnLeave,
             body.CreditsPerThousandPredictions ?? current.CreditsPerThousandPredictions,
-            body.EvaluationFraction ?? current.EvaluationFraction);
+            body.EvaluationFraction ?? current.EvaluationFraction,
+            body.PrivacyEpsilon ?? current.PrivacyEpsilon,
+            body.PrivacyDelta ?? current.PrivacyDelta);
         if (terms.MinRowsPerMember is < 0 or > 100_000_000)
         {
             throw LeptonException.BadRequest("'terms.minRowsPerMember' must be between 0 and 100,000,000.");
@@ -277,6 +279,11 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
         if (!(terms.EvaluationFraction is >= 0.05 and <= 0.5))
         {
             throw LeptonException.BadRequest("'terms.evaluationFraction' must be between 0.05 and 0.5.");
+        }
+
+        if (terms.PrivacyEpsilon is { } epsilon && !(epsilon > 0 && double.IsFinite(epsilon)) || terms.PrivacyDelta is { } delta && !(delta is > 0 and < 1))
+        {
+            throw LeptonException.BadRequest("'terms.privacyEpsilon' must be positive and 'terms.privacyDelta' between 0 and 1.");
         }
 
         return terms;

@@ -48,8 +48,10 @@ public static class NetworkTrainer
 {
     /// <returns>The parameters (the best epoch's, with a validation split), the epochs trained, and the best validation loss, if any.</returns>
     public static (float[] Parameters, int Epochs, double? ValidationLoss) Train(
-        TrainingSet data, NetworkShape shape, NetworkOptions options, IComputeBackend backend, float[]? start = null, int? epochs = null)
+        TrainingSet data, NetworkShape shape, NetworkOptions options, IComputeBackend backend, float[]? start = null, int? epochs = null, float proximalMu = 0)
     {
+        // FedProx: the local objective gains (μ/2)·‖θ − θ_start‖², so local training stays near the global model.
+        float[]? anchor = proximalMu > 0 && start is not null ? (float[])start.Clone() : null;
         var random = new Random(options.Seed);
         int[] order = Enumerable.Range(0, data.Rows).ToArray();
         random.Shuffle(order);
@@ -87,6 +89,14 @@ public static class NetworkTrainer
                 ReadOnlySpan<float> logits = network.Forward(x, rows, options.Dropout > 0 ? dropoutRandom : null);
                 trainingLoss += Loss(shape, logits, y, rows, gradient) * rows;
                 network.Backward(gradient, rows, options.Dropout > 0);
+                if (anchor is not null)
+                {
+                    for (int j = 0; j < anchor.Length; j++)
+                    {
+                        network.Gradient[j] += proximalMu * (network.Parameters[j] - anchor[j]);
+                    }
+                }
+
                 optimizer.Step(network.Parameters, network.Gradient);
             }
 

@@ -36,6 +36,12 @@ public static class BlobLayout
 
     public static string CuratedLineage(string dataset, int version) => CuratedVersionPrefix(dataset, version) + "lineage.json";
 
+    /// <summary>
+    /// A member's private key for one federated run's secure aggregation, kept in the member's own curated container
+    /// (never in the platform account). Dataset names cannot start with '_', so it never meets a dataset.
+    /// </summary>
+    public static string FederationKey(string collaboration, string runId) => $"_federation/{collaboration}/{runId}.key";
+
     /// <summary>Where reports go for files dropped outside a dataset folder.</summary>
     public const string InvalidPathDataset = "_invalid-path";
 

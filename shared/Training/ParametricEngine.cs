@@ -177,7 +177,7 @@ public static class ParametricEngine
             : throw LeptonException.BadRequest("The dataset has no numeric, boolean or categorical column besides the label to learn from.");
     }
 
-    private static (float[] Targets, double Center, double Scale) Targets(string task, string[] labels, IReadOnlyList<string> classes, ParametricModel? warmStart)
+    internal static (float[] Targets, double Center, double Scale) Targets(string task, string[] labels, IReadOnlyList<string> classes, ParametricModel? warmStart)
     {
         switch (task)
         {
@@ -210,7 +210,7 @@ public static class ParametricEngine
         return -1;
     }
 
-    private static float[] Matrix(Featurization featurization, IReadOnlyDictionary<string, string[]> columns, int rows)
+    internal static float[] Matrix(Featurization featurization, IReadOnlyDictionary<string, string[]> columns, int rows)
     {
         float[] x = new float[rows * featurization.Width];
         for (int r = 0; r < rows; r++)
@@ -221,7 +221,7 @@ public static class ParametricEngine
         return x;
     }
 
-    private static Dictionary<string, string[]> ReadColumns(string path, IEnumerable<string> names)
+    internal static Dictionary<string, string[]> ReadColumns(string path, IEnumerable<string> names)
     {
         using SepReader reader = Sep.Reader(o => o with { Unescape = true }).FromFile(path);
         string[] wanted = names.Distinct().ToArray();

@@ -117,7 +117,8 @@ public sealed record ModelVersion(
     IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? Evaluation = null,
     string? EvaluationSetSha256 = null,
     ModelRevocation? Revocation = null,
-    int? WarmStartedFrom = null)
+    int? WarmStartedFrom = null,
+    Federated.FederatedSummary? Federated = null)
 {
     /// <summary>The grants this version's training data came under: revoking one marks the version.</summary>
     public IReadOnlyList<string> GrantIds => Members?.Select(m => m.GrantId).Distinct().ToList() ?? [];

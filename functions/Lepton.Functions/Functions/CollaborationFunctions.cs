@@ -72,7 +72,7 @@ public sealed class CollaborationFunctions(CollaborationStore collaborations, Co
         string collaboration, CancellationToken ct) =>
         new OkObjectResult(await data.ReportAsync(await MemberViewAsync(request, collaboration, ct), ct));
 
-    /// <summary>Starts pooled training on the members' granted data; 202 with the run any member can follow.</summary>
+    /// <summary>Starts pooled or federated training (the agreement's mode) on the members' granted data; 202 with the run any member can follow.</summary>
     [Function(nameof(StartCollaborationTraining))]
     [RequiresAction(LeptonAction.Train)]
     public async Task<IActionResult> StartCollaborationTraining(
@@ -80,7 +80,7 @@ public sealed class CollaborationFunctions(CollaborationStore collaborations, Co
         string collaboration, [DurableClient] DurableTaskClient client, CancellationToken ct)
     {
         StartCollaborationTrainingBody body = await request.ReadJsonBodyAsync<StartCollaborationTrainingBody>(ct);
-        string runId = await starter.StartTrainingAsync(client, await MemberViewAsync(request, collaboration, ct), request.Caller().TenantId!, body, ct);
+        string runId = await starter.StartTrainingAsync(client, await MemberViewAsync(request, collaboration, ct), request.Caller().TenantId!, request.Caller().Actor, body, ct);
         return new AcceptedResult($"/api/runs/{runId}", new { runId, statusUrl = $"/api/runs/{runId}" });
     }
 
