@@ -18,6 +18,11 @@ if (args is ["serving", ..])
     return await Lepton.Benchmarks.Serving.RunAsync(args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(10));
 }
 
+if (args is ["federated", ..])
+{
+    return await Lepton.Benchmarks.FederatedBench.RunAsync(args.SkipWhile(a => a != "--rounds").Skip(1).Select(int.Parse).FirstOrDefault(30));
+}
+
 if (args is ["network", ..])
 {
     int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
@@ -45,7 +50,7 @@ if (args is ["quality", string file, string label, ..])
 
 if (args.Length == 0 || args[0] != "ingest")
 {
-    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | serving [--seconds N] | scoring | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu]");
+    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | serving [--seconds N] | scoring | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu] | federated [--rounds N]");
     return 2;
 }
 
