@@ -64,6 +64,54 @@ public class RestartTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task KillDuringFederatedRounds_Restart_ResumesAtTheLastRoundAndCountsNothingTwice()
+    {
+        // Arrange: two hospitals in a federated collaboration on a persisted host, a long run under way
+        var first = new DevHostProcess(_state, persist: true);
+        await first.StartAsync();
+        using var client = new LeptonClient(first.BaseUrl);
+        string[] members = ["rf-a", "rf-b"];
+        var keys = new Dictionary<string, string>();
+        foreach ((string member, string file) in members.Zip(new[] { "breast_cancer_hospital_a.csv", "breast_cancer_hospital_b.csv" }))
+        {
+            keys[member] = (await client.CreateTenantAsync(member)).ApiKey;
+            await client.UploadAsync(keys[member], member, "data", "data.csv", TestData.Sample(file));
+            await client.WaitForRunsAsync(keys[member], member, "data");
+        }
+
+        await client.JsonAsync(HttpMethod.Post, "/api/collaborations", keys["rf-a"],
+            new { id = "rf", members, mode = "federated", task = new { label = "malignant", type = "binary" } }, System.Net.HttpStatusCode.Created);
+        await client.JsonAsync(HttpMethod.Post, "/api/collaborations/rf/accept", keys["rf-b"], new { });
+        foreach (string member in members)
+        {
+            await client.JsonAsync(HttpMethod.Post, $"/api/tenants/{member}/datasets/data/grants", keys[member],
+                new { collaboration = "rf", purposes = new[] { "train", "evaluate" } }, System.Net.HttpStatusCode.Created);
+        }
+
+        const int rounds = 150;
+        string runId = (await client.JsonAsync(HttpMethod.Post, "/api/collaborations/rf/models", keys["rf-a"],
+            new { name = "onco", rounds, patience = rounds, localEpochs = 1 }, System.Net.HttpStatusCode.Accepted))["runId"]!.GetValue<string>();
+        int before = await WaitForRoundsAsync(client, keys["rf-a"], runId, 3);
+
+        // Act: kill the host mid-run, start a new one on the same storage
+        await first.KillAsync();
+        await using var second = new DevHostProcess(_state, persist: true);
+        await second.StartAsync();
+        using var client2 = new LeptonClient(second.BaseUrl);
+        JsonNode run = await client2.WaitForRunAsync(keys["rf-a"], runId, TimeSpan.FromMinutes(4));
+        JsonNode model = await client2.JsonAsync(HttpMethod.Get, "/api/collaborations/rf/models/onco", keys["rf-b"]);
+
+        // Assert: every round once, in order, and one registered version
+        Assert.True(run["status"]!.GetValue<string>() == "Completed", run.ToJsonString());
+        Assert.InRange(before, 3, rounds - 1);
+        int[] numbers = run["details"]!["Rounds"]!.AsArray().Select(r => r!["Round"]!.GetValue<int>()).ToArray();
+        Assert.Equal(Enumerable.Range(1, rounds), numbers);
+        JsonNode version = Assert.Single(model["versions"]!.AsArray())!;
+        Assert.Equal(rounds, version["federated"]!["rounds"]!.GetValue<int>());
+        Assert.Equal(rounds, version["federated"]!["roundsParticipated"]!["rf-b"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Terminate_CleanShutdown_StopsAzurite()
     {
         var host = new DevHostProcess(_state, persist: false);
@@ -75,6 +123,25 @@ public class RestartTests : IAsyncLifetime
         Assert.Equal(0, exitCode);
         Assert.Throws<ArgumentException>(() => Process.GetProcessById(azurite));
         Assert.Contains("Lepton dev host stopped", host.Output);
+    }
+
+    /// <summary>Waits until the federated run has completed at least <paramref name="rounds"/> rounds; returns how many it had.</summary>
+    private static async Task<int> WaitForRoundsAsync(LeptonClient client, string key, string runId, int rounds)
+    {
+        DateTime deadline = DateTime.UtcNow.AddMinutes(2);
+        while (DateTime.UtcNow < deadline)
+        {
+            using HttpResponseMessage response = await client.SendAsync(HttpMethod.Get, $"/api/runs/{runId}", key);
+            JsonNode? run = response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync()) : null;
+            if (run?["details"]?["Rounds"]?.AsArray().Count is { } done && done >= rounds)
+            {
+                return done;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("The federated run never got through its first rounds.");
     }
 
     private static async Task<string> WaitForRunningAsync(LeptonClient client, string key)
