@@ -12,6 +12,34 @@ public sealed class ContributionOrchestrator
 {
     public const int MaxParallelCoalitions = 8;
 
+    /// <summary>
+    /// Federated models: one activity per (round, member) scores every asked coalition's rebuilt model on that member's
+    /// held-out rows; the statistics are summed over members per round, and a coalition's score is its metric averaged
+    /// over the rounds. No model is retrained.
+    /// </summary>
+    private static async Task EvaluateFromRoundsAsync(TaskOrchestrationContext context, ContributionRequest request, ContributionPlayers players,
+        Lepton.Federated.FederatedContribution rounds, IReadOnlyList<ulong> masks, Dictionary<ulong, CoalitionScore> table)
+    {
+        if (masks.Count == 0)
+        {
+            return;
+        }
+
+        var work = rounds.Rounds.SelectMany(r => players.Players.Select(m => (Round: r, Member: m))).ToList();
+        List<(int Round, IReadOnlyList<Lepton.Federated.ValidationStatistics> Statistics)> results = await BoundedFanOut.RunAsync(work, MaxParallelCoalitions,
+            async w => (w.Round, await DurableCalls.CallAsync<IReadOnlyList<Lepton.Federated.ValidationStatistics>>(context, nameof(EvaluateFederatedCoalitions),
+                new Lepton.Federated.FederatedCoalitionRequest(request.Collaboration, rounds.TrainingRunId, request.RunId, w.Round, w.Member, players.Players, masks))),
+            done => context.SetCustomStatus(new ContributionProgress("evaluating coalitions from the rounds", done.Count, work.Count)));
+        bool higher = Lepton.Training.TaskMetrics.HigherIsBetter(rounds.Metric);
+        for (int k = 0; k < masks.Count; k++)
+        {
+            double score = rounds.Rounds.Average(r => Lepton.Federated.FederatedStatistics.Metrics(rounds.Task,
+                Lepton.Federated.FederatedStatistics.Sum(results.Where(x => x.Round == r).Select(x => x.Statistics[k]).ToList()), rounds.Classes)
+                .GetValueOrDefault(rounds.Metric));
+            table[masks[k]] = new CoalitionScore(masks[k], score, higher ? score : -score, false, $"average over {rounds.Rounds.Count} federated rounds");
+        }
+    }
+
     public async Task<ContributionOutcome> RunAsync(TaskOrchestrationContext context, ContributionRequest request)
     {
         context.SetCustomStatus(new ContributionProgress("planning", 0, 0));
@@ -21,6 +49,12 @@ public sealed class ContributionOrchestrator
 
         async Task<IReadOnlyDictionary<ulong, double>> EvaluateAsync(IReadOnlyList<ulong> masks)
         {
+            if (players.Federated is { } rounds)
+            {
+                await EvaluateFromRoundsAsync(context, request, players, rounds, masks.Distinct().Where(m => !table.ContainsKey(m)).ToList(), table);
+                return masks.Distinct().ToDictionary(m => m, m => table[m].Utility);
+            }
+
             List<ulong> missing = masks.Distinct().Where(m => !table.ContainsKey(m)).ToList();
             int before = table.Count;
             List<CoalitionScore> scores = await BoundedFanOut.RunAsync(missing, MaxParallelCoalitions,
@@ -50,3 +84,5 @@ public static class PrepareContributionRun;
 public static class EvaluateCoalition;
 
 public static class StoreContributionReport;
+
+public static class EvaluateFederatedCoalitions;

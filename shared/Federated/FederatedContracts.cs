@@ -78,3 +78,13 @@ public sealed record RoundMetric(int Round, double? Metric, int Reporting, IRead
 public sealed record FederatedSummary(
     string Strategy, int Rounds, bool SecureAggregation, IReadOnlyList<RoundMetric> History, IReadOnlyDictionary<string, int> RoundsParticipated, double? Epsilon,
     double? Delta, double? NoiseMultiplier, double? ClipNorm, IReadOnlyList<string> Excluded);
+
+/// <summary>
+/// A contribution run over a federated model: every coalition's model is rebuilt per round from the stored updates of
+/// its members (the round's global parameters plus their aggregate) and scored on one member's held-out rows.
+/// </summary>
+public sealed record FederatedCoalitionRequest(
+    string Collaboration, string TrainingRunId, string ContributionRunId, int Round, string Member, IReadOnlyList<string> Players, IReadOnlyList<ulong> Masks);
+
+/// <summary>What a contribution run needs to know of a federated training run: its rounds, task, metric and classes.</summary>
+public sealed record FederatedContribution(string TrainingRunId, IReadOnlyList<int> Rounds, string Task, string Metric, int Classes);

@@ -274,6 +274,8 @@ public sealed class FederatedService(
             throw new InvalidOperationException($"ONNX parity check failed: ONNX Runtime and the trainer differ by up to {parity:G3}.");
         }
 
+        // The round history (who reported, with which attempt's updates) lets a contribution run rebuild every coalition's model.
+        await Blobs.GetBlobClient(RunBlob(d.Request, HistoryFile)).UploadAsync(BinaryData.FromObjectAsJson(state.History, Json), overwrite: true, ct);
         string owner = ModelOwners.ForCollaboration(d.Request.Collaboration);
         string prefix = ModelRegistry.ArtifactPrefix(owner, d.Request.Model, d.Request.RunId);
         await registry.Artifact(prefix + "model.onnx").UploadAsync(BinaryData.FromBytes(onnx), overwrite: true, ct);
@@ -301,6 +303,63 @@ public sealed class FederatedService(
             lineage, new Dictionary<string, IReadOnlyDictionary<string, double>> { [TrainingService.AllMembers] = request.FinalMetrics }, null, null, null, summary);
         Collaboration? c = await collaborations.FindAsync(d.Request.Collaboration, ct);
         return await registry.RegisterAsync(owner, proposed, ct, auditTenants: c?.Members.Select(x => x.Tenant).ToList() ?? d.Members.Select(x => x.Member).ToList());
+    }
+
+    public const string HistoryFile = "history.json";
+
+    /// <summary>A finished federated run's plan and round history, for a contribution run over it.</summary>
+    public async Task<(FederatedPlan Plan, IReadOnlyList<RoundSummary> History)> ReadRunAsync(string collaboration, string trainingRunId, CancellationToken ct = default)
+    {
+        FederatedPlan plan = await PlanAsync($"{collaboration}/runs/{trainingRunId}/plan.json", ct);
+        IReadOnlyList<RoundSummary> history = (await Blobs.GetBlobClient($"{collaboration}/runs/{trainingRunId}/{HistoryFile}").DownloadContentAsync(ct))
+            .Value.Content.ToObjectFromJson<List<RoundSummary>>(Json)!;
+        return (plan, history);
+    }
+
+    /// <summary>
+    /// One member's validation statistics for every asked coalition's model of one round: the global parameters the round
+    /// started from plus the aggregate (by the run's strategy) of the coalition's members' stored updates of that round.
+    /// </summary>
+    public async Task<IReadOnlyList<ValidationStatistics>> EvaluateCoalitionsAsync(FederatedCoalitionRequest request, CancellationToken ct = default)
+    {
+        (FederatedPlan plan, IReadOnlyList<RoundSummary> history) = await ReadRunAsync(request.Collaboration, request.TrainingRunId, ct);
+        FederatedDraft d = plan.Draft;
+        FederatedSettings s = d.Request.Settings;
+        RoundSummary round = history.Single(h => h.Round == request.Round);
+        MemberPlan member = d.Members.Single(m => m.Member == request.Member);
+        MemberFiles files = await rows.MemberFilesAsync(d.Request.Collaboration, request.ContributionRunId, member.Member, member.Datasets, d.Features.Select(f => f.Name).ToList(),
+            d.Label, d.Task != MlTasks.Regression, d.EvaluationFraction, s.Seed, train: false, evaluate: true, ct);
+        float[] start = await ReadParametersAsync(request.Round == 1 ? RunBlob(d.Request, "global-0.json") : history.Single(h => h.Round == request.Round - 1).GlobalBlob, ct);
+        var updates = new Dictionary<string, float[]>();
+        foreach (string reporter in round.Reporting.Where(request.Players.Contains))
+        {
+            updates[reporter] = await ReadParametersAsync(RunBlob(d.Request, $"updates/{round.Round}-{round.Attempts}/{reporter}.json"), ct);
+        }
+
+        var results = new List<ValidationStatistics>();
+        foreach (ulong mask in request.Masks)
+        {
+            string[] coalition = Coalitions.Players(mask).Select(i => request.Players[i]).Where(updates.ContainsKey).ToArray();
+            float[] parameters = start;
+            if (coalition.Length > 0)
+            {
+                List<float[]> chosen = coalition.Select(m => updates[m]).ToList();
+                float[] aggregate = s.Strategy switch
+                {
+                    Strategies.Median => Aggregation.Median(chosen),
+                    Strategies.TrimmedMean => Aggregation.TrimmedMean(chosen, s.TrimFraction),
+                    _ when s.Private => Aggregation.WeightedMean(chosen, chosen.Select(_ => 1.0).ToList()),
+                    _ => Aggregation.WeightedMean(chosen, coalition.Select(m => (double)plan.Rows[m]).ToList()),
+                };
+                parameters = start.Zip(aggregate, (g, a) => g + a).ToArray();
+            }
+
+            results.Add(files.EvaluationRows > 0
+                ? FederatedStatistics.Validate(Model(plan, parameters), d.Task, d.Label, files.EvaluationFile)
+                : FederatedStatistics.Sum([]));
+        }
+
+        return results;
     }
 
     private static ParametricModel Model(FederatedPlan plan, float[] parameters) =>

@@ -37,6 +37,11 @@ public class FederatedFlowTests(DevHostFixture fixture)
         Assert.True(version["federated"]!["secureAggregation"]!.GetValue<bool>());
         Assert.All(new[] { "fh-a", "fh-b", "fh-c" }, m => Assert.Equal(8, version["federated"]!["roundsParticipated"]![m]!.GetValue<int>()));
         Assert.InRange(version["metricValue"]!.GetValue<double>(), 0.95, 1.0);
+        using (HttpResponseMessage masked = await _client.SendAsync(HttpMethod.Post, "/api/collaborations/fh/models/onco/contributions", keys["fh-a"], new { }))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, masked.StatusCode);
+        }
+
         string[] labels = Lines(TestData.Sample(Hospitals[0])).Skip(1).Take(30).Select(l => l.Split(',')[^1]).ToArray();
         double accuracy = predicted["predictions"]!.AsArray().Select((p, i) => p!["label"]!.GetValue<string>() == labels[i]).Count(ok => ok) / 30.0;
         Assert.True(accuracy >= 0.9, $"accuracy {accuracy}");
@@ -71,6 +76,20 @@ public class FederatedFlowTests(DevHostFixture fixture)
         Assert.True(run["status"]!.GetValue<string>() == "Completed", run.ToJsonString());
         Assert.Equal(pixels[^1], predicted["predictions"]![0]!["label"]!.GetValue<string>());
         Assert.InRange(model["versions"]![0]!["metricValue"]!.GetValue<double>(), 0.85, 1.0);
+
+        // contributions from the stored round updates, without retraining: the same report, shares and verification
+        JsonNode contribution = await _client.JsonAsync(HttpMethod.Post, "/api/collaborations/fd/models/digits/contributions", keys["fd-3"],
+            new { method = "shapley" }, HttpStatusCode.Accepted);
+        JsonNode contributionRun = await _client.WaitForRunAsync(keys["fd-3"], contribution["runId"]!.GetValue<string>(), TimeSpan.FromMinutes(4));
+        Assert.True(contributionRun["status"]!.GetValue<string>() == "Completed", contributionRun.ToJsonString());
+        JsonNode report = await _client.JsonAsync(HttpMethod.Get, contribution["reportUrl"]!.GetValue<string>(), keys["fd-1"]);
+        JsonNode verify = await _client.JsonAsync(HttpMethod.Get, contribution["reportUrl"]!.GetValue<string>() + "/verify", keys["fd-2"]);
+        Assert.Equal(members, report["members"]!.AsArray().Select(m => m!["member"]!.GetValue<string>()));
+        Assert.Equal(100, report["members"]!.AsArray().Sum(m => m!["share"]!.GetValue<double>()), 6);
+        Assert.Equal(32, report["coalitions"]!.AsArray().Count);
+        Assert.True(verify["valid"]!.GetValue<bool>(), verify.ToJsonString());
+        double grand = report["grandUtility"]!.GetValue<double>(), empty = report["emptyUtility"]!.GetValue<double>();
+        Assert.True(grand > empty, $"the members together ({grand}) should beat no update at all ({empty})");
     }
 
     [Fact]

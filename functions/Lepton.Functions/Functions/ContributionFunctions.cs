@@ -6,7 +6,7 @@ using Microsoft.DurableTask;
 namespace Lepton.Functions.Functions;
 
 /// <summary>Durable triggers of the contribution workflow: each activity calls the service directly (one hop).</summary>
-public sealed class ContributionFunctions(ContributionService contributions)
+public sealed class ContributionFunctions(ContributionService contributions, Lepton.Federated.FederatedService federated)
 {
     [Function(nameof(ContributionOrchestrator))]
     public static Task<ContributionOutcome> RunContributionOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -23,4 +23,8 @@ public sealed class ContributionFunctions(ContributionService contributions)
     [Function(nameof(StoreContributionReport))]
     public Task<ContributionReport> RunStoreContributionReport([ActivityTrigger] ReportRequest input, CancellationToken ct) =>
         contributions.StoreReportAsync(input, ct);
+
+    [Function(nameof(EvaluateFederatedCoalitions))]
+    public Task<IReadOnlyList<Lepton.Federated.ValidationStatistics>> RunEvaluateFederatedCoalitions(
+        [ActivityTrigger] Lepton.Federated.FederatedCoalitionRequest input, CancellationToken ct) => federated.EvaluateCoalitionsAsync(input, ct);
 }

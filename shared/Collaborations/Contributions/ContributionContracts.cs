@@ -40,7 +40,8 @@ public sealed record CoalitionScore(ulong Mask, double Score, double Utility, bo
 public sealed record ReportRequest(string Collaboration, string RunId, IReadOnlyList<CoalitionScore> Coalitions, EstimatedValues Values, DateTimeOffset CreatedAt);
 
 /// <summary>What the orchestrator keeps of the plan: the players and their rows (the plan itself stays in storage).</summary>
-public sealed record ContributionPlayers(IReadOnlyList<string> Players, IReadOnlyList<long> Rows);
+/// <remarks>With <see cref="Federated"/>, coalitions are evaluated from a federated run's stored round updates, without retraining.</remarks>
+public sealed record ContributionPlayers(IReadOnlyList<string> Players, IReadOnlyList<long> Rows, Federated.FederatedContribution? Federated = null);
 
 public sealed record CoalitionEntry(IReadOnlyList<string> Members, ulong Mask, double Score, double Utility, string? Note);
 

@@ -17,7 +17,7 @@ namespace Lepton.Collaborations.Contributions;
 /// versions and configuration), and the stored, audited, re-checkable report.
 /// </summary>
 public sealed class ContributionService(
-    CollaborationStore collaborations, ModelRegistry registry, PooledTraining pooled, StorageClients storage)
+    CollaborationStore collaborations, ModelRegistry registry, PooledTraining pooled, StorageClients storage, Federated.FederatedService federated)
 {
     public const string Container = "collaborations";
     internal const string CacheTable = "coalitioncache";
@@ -59,7 +59,13 @@ public sealed class ContributionService(
         ModelVersion version = await ResolveVersionAsync(c, model, body.Version, ct);
         if (version.Members is not { Count: > 0 })
         {
-            throw LeptonException.Conflict($"Model '{model}' v{version.Version} was not trained on the members' data; contributions need a pooled model.");
+            throw LeptonException.Conflict($"Model '{model}' v{version.Version} was not trained on the members' data; contributions need a pooled or federated model.");
+        }
+
+        if (version.Federated is { SecureAggregation: true })
+        {
+            throw LeptonException.Conflict(
+                $"Model '{model}' v{version.Version} was trained with secure aggregation: no member's own update was ever seen, so contributions cannot be computed from them.");
         }
 
         var sampling = new SamplingOptions(body.MaxSamples ?? 64, body.Tolerance ?? 0.01, Truncation: 0.005);
@@ -69,10 +75,36 @@ public sealed class ContributionService(
     /// <summary>Plans the run and stores the plan for its activities; returns only the players and their rows.</summary>
     public async Task<ContributionPlayers> PrepareAsync(ContributionRequest request, CancellationToken ct = default)
     {
-        ContributionPlan plan = await PlanAsync(request, ct);
+        Collaboration c = await collaborations.FindAsync(request.Collaboration, ct) ?? throw LeptonException.NotFound("No such resource.");
+        ModelVersion version = await registry.GetVersionAsync(c.ModelOwner, request.Model, request.Version, ct);
+        (ContributionPlan plan, Federated.FederatedContribution? rounds) = version.Federated is null ? (await PlanAsync(request, ct), null) : await PlanFederatedAsync(c, request, version, ct);
         await Blobs.GetBlobClient(PlanBlob(request.Collaboration, request.RunId)).UploadAsync(BinaryData.FromObjectAsJson(plan, Json), overwrite: true, ct);
         _plans[request.RunId] = plan;
-        return new ContributionPlayers(plan.Players, plan.Rows);
+        return new ContributionPlayers(plan.Players, plan.Rows, rounds);
+    }
+
+    /// <summary>
+    /// A federated model's contributions come from its stored round updates: the players are the members whose updates
+    /// made it, and a coalition's utility is its rebuilt models' metric on the members' held-out rows, averaged over rounds.
+    /// </summary>
+    private async Task<(ContributionPlan, Federated.FederatedContribution)> PlanFederatedAsync(Collaboration c, ContributionRequest request, ModelVersion version, CancellationToken ct)
+    {
+        RequireActive(c);
+        (Federated.FederatedPlan fed, IReadOnlyList<Federated.RoundSummary> history) = await federated.ReadRunAsync(c.Id, version.RunId, ct);
+        string[] players = fed.Draft.Members.Select(m => m.Member).Where(m => history.Any(h => h.Reporting.Contains(m))).ToArray();
+        var schema = new Ingestion.DatasetSchema([.. fed.Draft.Features, new Ingestion.ColumnSchema(fed.Draft.Label, Ingestion.ColumnKind.Categorical, true)],
+            fed.Draft.Label, fed.Draft.Task);
+        var trainRequest = new TrainRequest(request.TenantId, request.Model, [], fed.Draft.Label, fed.Draft.Task, fed.Draft.Metric, 2, [], request.RunId, c.Id);
+        var plan = new TrainingPlan(trainRequest, [], schema, fed.Draft.Label, fed.Draft.Task, fed.Draft.Metric, 2, fed.Draft.Request.Settings.Seed,
+            players.Sum(p => fed.Rows[p]), [], null);
+        // The held-out rows are fixed by the members' dataset versions, the fraction and the seed; this names them.
+        string evaluationSet = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('|', fed.Draft.Members.SelectMany(m =>
+            m.Datasets.Select(d => $"{m.Member}:{d.Dataset}@{d.Version}:{d.SourceSha256}"))) + $"|{fed.Draft.EvaluationFraction:R}|{fed.Draft.Request.Settings.Seed}")));
+        await collaborations.AuditMembersAsync(c, request.Actor, "contribution.started", $"{request.Method} over {players.Length} members from {history.Count} federated rounds",
+            ct, resource: $"collaborations/{c.Id}/models/{request.Model}/v{request.Version}/contributions/{request.RunId}");
+        var contributionPlan = new ContributionPlan(request, plan, version.Configuration, players, players.Select(p => fed.Rows[p]).ToList(),
+            TaskMetrics.HigherIsBetter(fed.Draft.Metric), 0, evaluationSet);
+        return (contributionPlan, new Federated.FederatedContribution(version.RunId, history.Select(h => h.Round).ToList(), fed.Draft.Task, fed.Draft.Metric, fed.Classes.Count));
     }
 
     private async Task<ContributionPlan> PlanAsync(ContributionRequest request, CancellationToken ct)

@@ -79,6 +79,7 @@ public class FunctionsMetadataTests
         ["AggregateFederatedRound"] = "activityTrigger",
         ["SummarizeFederatedEvaluation"] = "activityTrigger",
         ["RegisterFederatedModel"] = "activityTrigger",
+        ["EvaluateFederatedCoalitions"] = "activityTrigger",
         ["OnlineUpdateOrchestrator"] = "orchestrationTrigger",
         ["StartOnlineUpdateRun"] = "activityTrigger",
         ["TrainOnlineUpdate"] = "activityTrigger",
