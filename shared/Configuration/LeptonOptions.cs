@@ -26,6 +26,13 @@ public sealed class StorageOptions
     /// <summary>The platform account's blob endpoint when <see cref="PlatformConnection"/> is an endpoint URI (Azure).</summary>
     public string PlatformBlobEndpoint { get; set; } = "";
 
+    /// <summary>
+    /// When set, every tenant storage client handed out is recorded in this file with the tenant an activity declared it
+    /// acts for (<see cref="Storage.StorageAccess"/>): the isolation tests read it to show that a member's activity
+    /// opened only that member's account. Empty (the default) records nothing.
+    /// </summary>
+    public string AccessLogPath { get; set; } = "";
+
     /// <summary>Blob endpoint of a tenant account; {account} is replaced by the account name.</summary>
     public string TenantBlobEndpointTemplate { get; set; } = "https://{account}.blob.core.windows.net";
 

@@ -98,6 +98,7 @@ public sealed class FederatedService(
     /// <summary>One member's aggregates over its training rows, computed where its rows are.</summary>
     public async Task<MemberStatistics> ComputeStatisticsAsync(StatisticsRequest request, CancellationToken ct = default)
     {
+        using IDisposable scope = StorageAccess.ActingFor(nameof(ComputeStatisticsAsync), request.Member);
         FederatedDraft d = request.Draft;
         MemberPlan member = d.Members.Single(m => m.Member == request.Member);
         MemberFiles files = await rows.MemberFilesAsync(d.Request.Collaboration, d.Request.RunId, member.Member, member.Datasets, d.Features.Select(f => f.Name).ToList(),
@@ -108,6 +109,7 @@ public sealed class FederatedService(
     /// <summary>A fresh key pair for the member: the private key goes to the member's own storage, the public key back.</summary>
     public async Task<MemberKey> PublishKeyAsync(KeyRequest request, CancellationToken ct = default)
     {
+        using IDisposable scope = StorageAccess.ActingFor(nameof(PublishKeyAsync), request.Member);
         (byte[] privateKey, string publicKey) = SecureAggregation.CreateKeyPair();
         TenantStorage member = await tenants.ForTenantAsync(request.Member, ct);
         await member.Curated.GetBlobClient(BlobLayout.FederationKey(request.Collaboration, request.RunId)).UploadAsync(BinaryData.FromBytes(privateKey), overwrite: true, ct);
@@ -157,6 +159,7 @@ public sealed class FederatedService(
     /// </summary>
     public async Task<MemberRoundResult> TrainMemberAsync(MemberRoundRequest request, CancellationToken ct = default)
     {
+        using IDisposable scope = StorageAccess.ActingFor(nameof(TrainMemberAsync), request.Member);
         FederatedPlan plan = await PlanAsync(request.PlanBlob, ct);
         FederatedDraft d = plan.Draft;
         FederatedSettings s = d.Request.Settings;
@@ -322,6 +325,7 @@ public sealed class FederatedService(
     /// </summary>
     public async Task<IReadOnlyList<ValidationStatistics>> EvaluateCoalitionsAsync(FederatedCoalitionRequest request, CancellationToken ct = default)
     {
+        using IDisposable scope = StorageAccess.ActingFor(nameof(EvaluateCoalitionsAsync), request.Member);
         (FederatedPlan plan, IReadOnlyList<RoundSummary> history) = await ReadRunAsync(request.Collaboration, request.TrainingRunId, ct);
         FederatedDraft d = plan.Draft;
         FederatedSettings s = d.Request.Settings;

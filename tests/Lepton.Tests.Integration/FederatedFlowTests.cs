@@ -46,6 +46,12 @@ public class FederatedFlowTests(DevHostFixture fixture)
         double accuracy = predicted["predictions"]!.AsArray().Select((p, i) => p!["label"]!.GetValue<string>() == labels[i]).Count(ok => ok) / 30.0;
         Assert.True(accuracy >= 0.9, $"accuracy {accuracy}");
 
+        // every storage client a member's federated activity obtained was that member's own account
+        string[] scoped = File.ReadAllLines(DevHostFixture.StorageAccessLog).Select(l => l.Split('\t'))
+            .Where(f => f[0].Contains(":fh-", StringComparison.Ordinal)).Select(f => $"{f[0][(f[0].IndexOf(':') + 1)..]}->{f[1]}").ToArray();
+        Assert.All(new[] { "fh-a", "fh-b", "fh-c" }, m => Assert.Contains($"{m}->{m}", scoped));
+        Assert.All(scoped, line => Assert.Equal(line[..line.IndexOf("->", StringComparison.Ordinal)], line[(line.IndexOf("->", StringComparison.Ordinal) + 2)..]));
+
         // every read of a member's rows was authorized against its own grant and is in its own chain, and only there
         foreach (string member in keys.Keys)
         {

@@ -6,11 +6,17 @@ public sealed class DevHostFixture : IAsyncLifetime
     /// <summary>Small enough that the over-size test needs only a couple of megabytes.</summary>
     public const long MaxFileBytes = 2_000_000;
 
+    private static readonly string State = Path.Combine(Path.GetTempPath(), "lepton-it-" + Guid.NewGuid().ToString("N")[..8]);
+
+    /// <summary>Every tenant storage client the host handed out, with the tenant the acting activity declared (see StorageAccess).</summary>
+    public static string StorageAccessLog { get; } = Path.Combine(State + "-access.log");
+
     public DevHostProcess Host { get; } = new(
-        Path.Combine(Path.GetTempPath(), "lepton-it-" + Guid.NewGuid().ToString("N")[..8]),
+        State,
         persist: false,
         new Dictionary<string, string>
         {
+            ["Lepton__Storage__AccessLogPath"] = StorageAccessLog,
             ["Lepton__Ingestion__MaxFileBytes"] = MaxFileBytes.ToString(),
             // Low enough that the rate-limit test trips it quickly, high enough for every other test's traffic.
             ["Lepton__RateLimit__PermitsPerSecond"] = RatePerSecond.ToString(),
@@ -34,6 +40,7 @@ public sealed class DevHostFixture : IAsyncLifetime
         Client.Dispose();
         await Host.DisposeAsync();
         Directory.Delete(Host.StateDirectory, recursive: true);
+        File.Delete(StorageAccessLog);
     }
 }
 
