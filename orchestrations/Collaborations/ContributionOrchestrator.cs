@@ -68,7 +68,8 @@ public sealed class ContributionOrchestrator
             return masks.Distinct().ToDictionary(m => m, m => table[m].Utility);
         }
 
-        EstimatedValues values = await ContributionEstimator.ComputeAsync(request.Method, n, players.Rows, request.Seed, request.Sampling, EvaluateAsync);
+        EstimatedValues values = await ContributionEstimator.ComputeAsync(request.Method, n, players.Rows, request.Seed, request.Sampling, EvaluateAsync,
+            players.Federated is null ? ContributionEstimator.ExactLimit : ContributionEstimator.ExactLimitWithoutTraining);
 
         context.SetCustomStatus(new ContributionProgress("reporting", table.Count, table.Count));
         ContributionReport report = await DurableCalls.CallAsync<ContributionReport>(context, nameof(StoreContributionReport),

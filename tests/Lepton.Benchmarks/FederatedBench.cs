@@ -79,5 +79,42 @@ public static class FederatedBench
         }
 
         _ = run;
+        if (files.Length >= 5)
+        {
+            await OneMemberFailingAsync(host, id, members, rounds);
+        }
+    }
+
+    /// <summary>
+    /// The same federated run with one member failing every round from round 2 on (its grant withdrawn: each of its reads
+    /// is refused, without retries): the run completes on the others; waiting for everyone would never finish a round.
+    /// </summary>
+    private static async Task OneMemberFailingAsync(BenchHost host, string id, List<(string Tenant, string Key)> members, int rounds)
+    {
+        string admin = members[0].Key, c = $"{id}-federated";
+        var watch = Stopwatch.StartNew();
+        JsonNode started = await host.SendAsync(HttpMethod.Post, $"/api/collaborations/{c}/models", admin,
+            new { name = "m2", rounds, patience = rounds, localEpochs = 2, hidden = new[] { 64 } });
+        string runId = started["runId"]!.GetValue<string>();
+        while ((await host.SendAsync(HttpMethod.Get, $"/api/runs/{runId}", admin))["details"]?["Rounds"]?.AsArray().Count is not > 0)
+        {
+            await Task.Delay(20);
+        }
+
+        (string failing, string failingKey) = members[^1];
+        JsonNode grants = await host.SendAsync(HttpMethod.Get, $"/api/tenants/{failing}/datasets/data/grants", failingKey);
+        foreach (JsonNode? grant in grants["grants"]!.AsArray().Where(g => g!["collaboration"]?.GetValue<string>() == c && !g["revoked"]!.GetValue<bool>()))
+        {
+            await host.SendAsync(HttpMethod.Delete, $"/api/tenants/{failing}/datasets/data/grants/{grant!["grantId"]}", failingKey);
+        }
+
+        JsonNode run = await host.WaitForRunAsync(admin, runId);
+        double seconds = watch.Elapsed.TotalSeconds;
+        JsonArray history = run["details"]!["Rounds"]!.AsArray();
+        int withoutIt = history.Count(r => r!["Skipped"]!.AsArray().Any(s => s!.GetValue<string>() == failing));
+        JsonArray versions = (await host.SendAsync(HttpMethod.Get, $"/api/collaborations/{c}/models/m2", admin))["versions"]!.AsArray();
+        JsonNode version = versions[versions.Count - 1]!;
+        Console.WriteLine($"  1 of {members.Count} failing from round 2: completed {history.Count}/{rounds} rounds ({withoutIt} without {failing}), "
+            + $"{seconds / rounds * 1000:F0} ms a round, final {version["metric"]} {version["metricValue"]!.GetValue<double>():F4}");
     }
 }

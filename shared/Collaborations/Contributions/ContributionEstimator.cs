@@ -23,11 +23,16 @@ public static class ContributionEstimator
     /// <summary>Up to this many players, Shapley and Banzhaf are exact (2^n coalitions); beyond, they are sampled.</summary>
     public const int ExactLimit = 10;
 
+    /// <summary>The exact limit when a coalition costs an evaluation, not a training (contributions of federated models).</summary>
+    public const int ExactLimitWithoutTraining = 12;
+
     private const double Z95 = 1.959963984540054;
 
     public delegate Task<IReadOnlyDictionary<ulong, double>> Evaluate(IReadOnlyList<ulong> coalitions);
 
-    public static async Task<EstimatedValues> ComputeAsync(string method, int n, IReadOnlyList<long> rows, ulong seed, SamplingOptions options, Evaluate evaluate)
+    /// <param name="exactLimit">Up to this many players Shapley and Banzhaf are exact (federated runs, whose coalitions cost no training, allow more).</param>
+    public static async Task<EstimatedValues> ComputeAsync(
+        string method, int n, IReadOnlyList<long> rows, ulong seed, SamplingOptions options, Evaluate evaluate, int exactLimit = ExactLimit)
     {
         switch (method)
         {
@@ -38,12 +43,12 @@ public static class ContributionEstimator
                 IReadOnlyDictionary<ulong, double> v = await evaluate(GameValues.LeaveOneOutCoalitions(n).Prepend(0UL).ToList());
                 return new EstimatedValues(GameValues.LeaveOneOut(n, m => v[m]), null, true, null, null);
             }
-            case AllocationMethods.Shapley when n <= ExactLimit:
+            case AllocationMethods.Shapley when n <= exactLimit:
             {
                 IReadOnlyDictionary<ulong, double> v = await evaluate(Coalitions.All(n).ToList());
                 return new EstimatedValues(GameValues.Shapley(n, m => v[m]), null, true, null, null);
             }
-            case AllocationMethods.Banzhaf when n <= ExactLimit:
+            case AllocationMethods.Banzhaf when n <= exactLimit:
             {
                 IReadOnlyDictionary<ulong, double> v = await evaluate(Coalitions.All(n).ToList());
                 return new EstimatedValues(GameValues.Banzhaf(n, m => v[m]), null, true, null, null);

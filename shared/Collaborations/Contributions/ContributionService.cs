@@ -249,7 +249,8 @@ public sealed class ContributionService(
         {
             recomputed = await ContributionEstimator.ComputeAsync(report.Method, n, report.Members.Select(m => m.Rows).ToList(), report.Seed, report.Sampling,
                 masks => Task.FromResult<IReadOnlyDictionary<ulong, double>>(masks.Distinct().ToDictionary(m => m,
-                    m => table.TryGetValue(m, out double u) ? u : throw new KeyNotFoundException($"coalition mask {m} is not in the table"))));
+                    m => table.TryGetValue(m, out double u) ? u : throw new KeyNotFoundException($"coalition mask {m} is not in the table"))),
+                report.Exact ? Coalitions.MaxPlayers : ContributionEstimator.ExactLimit);
         }
         catch (KeyNotFoundException e)
         {
