@@ -104,6 +104,13 @@ public sealed class CollaborationData(GrantStore grants, DatasetCatalog catalog,
 
         // Features: columns every member with the label has, of one kind everywhere; a column of two kinds is a conflict.
         var labelled = contributing.Where(m => m.Schema!.Columns.Any(col => col.Name == label)).ToList();
+        ColumnKind? agreedLabel = labelled.Select(m => m.Schema!.Columns.First(col => col.Name == label).Kind).FirstOrDefault();
+        foreach (var m in labelled.Where(m => m.Schema!.Columns.First(col => col.Name == label).Kind != agreedLabel))
+        {
+            m.Problems.Add($"the label '{label}' is {m.Schema!.Columns.First(col => col.Name == label).Kind.ToString().ToLowerInvariant()} here but "
+                + $"{agreedLabel.ToString()!.ToLowerInvariant()} at {labelled[0].Member}; the members must label alike");
+        }
+
         var kinds = labelled.SelectMany(m => Candidates(m.Schema!, label).Select(col => (m.Member, col.Name, col.Kind)))
             .GroupBy(x => x.Name).ToDictionary(g => g.Key, g => g.ToList());
         var conflicts = kinds.Where(k => k.Value.Select(x => x.Kind).Distinct().Count() > 1)

@@ -80,6 +80,25 @@ public class ApiContractTests(DevHostFixture fixture)
         await AssertProblemAsync(response, HttpStatusCode.BadRequest);
     }
 
+    [Fact]
+    public async Task JsonRoute_ChunkedBodyOverTheLimit_Answers413()
+    {
+        // Arrange: a body with no declared length (chunked), larger than the 1 MB limit for API bodies
+        (string key, _) = await _client.CreateTenantAsync("chunky");
+        byte[] body = System.Text.Encoding.UTF8.GetBytes("{\"id\": \"c\", \"name\": \"" + new string('x', 2_000_000) + "\"}");
+        using var http = new HttpClient { BaseAddress = fixture.Host.BaseUrl };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/collaborations") { Content = new StreamContent(new MemoryStream(body)) };
+        request.Headers.TransferEncodingChunked = true;
+        request.Headers.Add("x-api-key", key);
+
+        // Act
+        using HttpResponseMessage response = await http.SendAsync(request);
+
+        // Assert
+        Assert.Null(request.Content.Headers.ContentLength);
+        await AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+    }
+
     [Theory]
     [InlineData("{\"id\": \"admin\", \"name\": \"Reserved\"}", HttpStatusCode.BadRequest)]
     [InlineData("{\"id\": \"UPPER\", \"name\": \"Bad\"}", HttpStatusCode.BadRequest)]

@@ -31,6 +31,11 @@ public static class RequestExtensions
             }
         }
 
+        if (buffer.Length == 0)
+        {
+            throw LeptonException.BadRequest("The request needs a JSON body.");
+        }
+
         try
         {
             return JsonDocument.Parse(buffer.ToArray());
@@ -41,23 +46,21 @@ public static class RequestExtensions
         }
     }
 
-    /// <summary>Reads a JSON body; a missing, oversized or malformed body is the caller's error (400/413), never a 500.</summary>
+    /// <summary>
+    /// Reads a JSON body; a missing, oversized or malformed body is the caller's error (400/413), never a 500. The limit
+    /// holds for what is actually read, so a chunked body without a declared length cannot bypass it.
+    /// </summary>
     public static async Task<T> ReadJsonBodyAsync<T>(this HttpRequest request, CancellationToken ct = default)
         where T : class
     {
-        if (request.ContentLength > MaxJsonBodyBytes)
-        {
-            throw LeptonException.TooLarge($"The JSON body may have at most {MaxJsonBodyBytes:N0} bytes.");
-        }
-
+        using JsonDocument document = await request.ReadJsonDocumentAsync(MaxJsonBodyBytes, ct);
         try
         {
-            return await JsonSerializer.DeserializeAsync<T>(request.Body, Json, ct)
-                ?? throw LeptonException.BadRequest("The request needs a JSON body.");
+            return document.RootElement.Deserialize<T>(Json) ?? throw LeptonException.BadRequest("The request needs a JSON body.");
         }
         catch (JsonException e)
         {
-            throw LeptonException.BadRequest($"The request body is not valid JSON: {e.Message}");
+            throw LeptonException.BadRequest($"The request body does not fit this request: {e.Message}");
         }
     }
 }
