@@ -383,8 +383,7 @@ public sealed class FederatedService(
         float[][] expected = NetworkTrainer.Predict(model, ParametricEngine.Matrix(model.Featurization, columns, sample.Count), sample.Count, backend);
         using var scorer = new OnnxScorer(onnx);
         Dictionary<string, float[][]> outputs = scorer.Score(sample);
-        float[][] actual = model.Shape.Head == NetworkHead.Binary ? outputs["Probability.output"] : outputs["Score.output"];
-        return expected.Zip(actual).Max(p => p.First.Zip(p.Second).Max(x => Math.Abs(x.First - x.Second) / Math.Max(1, Math.Abs(x.First))));
+        return TrainingEngine.MaxRelativeDifference(expected, model.Shape.Head == NetworkHead.Binary ? outputs["Probability.output"] : outputs["Score.output"]);
     }
 
     private async Task<FederatedPlan> PlanAsync(string blob, CancellationToken ct)

@@ -131,42 +131,12 @@ public static class ParametricEngine
 
     private static (double Difference, int Rows) Parity(TrainingPlan plan, ParametricModel model, OnnxScorer scorer, string dataPath)
     {
-        List<Dictionary<string, string?>> sample = [];
-        using (SepReader reader = Sep.Reader(o => o with { Unescape = true }).FromFile(dataPath))
-        {
-            string[] names = reader.Header.ColNames.ToArray();
-            foreach (SepReader.Row row in reader)
-            {
-                var values = new Dictionary<string, string?>(names.Length);
-                for (int i = 0; i < names.Length; i++)
-                {
-                    values[names[i]] = row[i].ToString();
-                }
-
-                sample.Add(values);
-                if (sample.Count == 200)
-                {
-                    break;
-                }
-            }
-        }
-
+        List<IReadOnlyDictionary<string, string?>> sample = TrainingEngine.ReadRows(dataPath, 200);
         var columns = sample[0].Keys.ToDictionary(k => k, k => sample.Select(r => r[k] ?? "").ToArray());
         using var backend = new CpuBackend();
         float[][] expected = NetworkTrainer.Predict(model, Matrix(model.Featurization, columns, sample.Count), sample.Count, backend);
         Dictionary<string, float[][]> onnx = scorer.Score(sample);
-        float[][] actual = plan.Task == MlTasks.Binary ? onnx["Probability.output"] : onnx["Score.output"];
-        double max = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            for (int j = 0; j < expected[i].Length; j++)
-            {
-                double difference = Math.Abs(expected[i][j] - actual[i][j]) / Math.Max(1, Math.Abs(expected[i][j]));
-                max = double.IsNaN(difference) ? double.PositiveInfinity : Math.Max(max, difference);
-            }
-        }
-
-        return (max, expected.Length);
+        return (TrainingEngine.MaxRelativeDifference(expected, plan.Task == MlTasks.Binary ? onnx["Probability.output"] : onnx["Score.output"]), expected.Length);
     }
 
     private static IReadOnlyList<ColumnSchema> Features(TrainingPlan plan)

@@ -140,23 +140,38 @@ public static class TrainingEngine
             ? scored.GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray()).ToArray()
             : scored.GetColumn<float>(column).Select(v => new[] { v }).ToArray();
 
-        var rows = new List<IReadOnlyDictionary<string, string?>>();
-        using (SepReader reader = Sep.Reader(o => o with { Unescape = true }).FromFile(samplePath))
-        {
-            string[] names = reader.Header.ColNames.ToArray();
-            foreach (SepReader.Row row in reader)
-            {
-                var values = new Dictionary<string, string?>(names.Length);
-                for (int i = 0; i < names.Length; i++)
-                {
-                    values[names[i]] = row[i].ToString();
-                }
+        float[][] actual = scorer.Score(ReadRows(samplePath, int.MaxValue))[column + ".output"];
+        return (MaxRelativeDifference(expected, actual), expected.Length);
+    }
 
-                rows.Add(values);
+    /// <summary>Up to <paramref name="max"/> rows of a curated CSV as column → text, as the ONNX scorer takes them.</summary>
+    internal static List<IReadOnlyDictionary<string, string?>> ReadRows(string path, int max)
+    {
+        var rows = new List<IReadOnlyDictionary<string, string?>>();
+        using SepReader reader = Sep.Reader(o => o with { Unescape = true }).FromFile(path);
+        string[] names = reader.Header.ColNames.ToArray();
+        foreach (SepReader.Row row in reader)
+        {
+            if (rows.Count == max)
+            {
+                break;
             }
+
+            var values = new Dictionary<string, string?>(names.Length);
+            for (int i = 0; i < names.Length; i++)
+            {
+                values[names[i]] = row[i].ToString();
+            }
+
+            rows.Add(values);
         }
 
-        float[][] actual = scorer.Score(rows)[column + ".output"];
+        return rows;
+    }
+
+    /// <summary>The largest difference between two models' outputs, relative to the first's magnitude (at least 1); NaN counts as infinite.</summary>
+    internal static double MaxRelativeDifference(float[][] expected, float[][] actual)
+    {
         double max = 0;
         for (int i = 0; i < expected.Length; i++)
         {
@@ -167,7 +182,7 @@ public static class TrainingEngine
             }
         }
 
-        return (max, expected.Length);
+        return max;
     }
 
     private static IReadOnlyList<string> KeyValues(DataViewSchema.Column column)
