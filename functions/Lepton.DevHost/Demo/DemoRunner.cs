@@ -8,6 +8,8 @@ namespace Lepton.DevHost.Demo;
 /// <summary>
 /// The README demo, as a partner would do it over HTTP: two hospitals become tenants, each uploads its share of the
 /// breast-cancer data through an upload URL, and the curated dataset summaries are printed when ingestion finishes.
+/// Then they agree on a collaboration, grant it their data, train one model on both shares without either seeing the
+/// other's rows, measure each one's contribution, and predict with it.
 /// </summary>
 public static class DemoRunner
 {
@@ -46,8 +48,82 @@ public static class DemoRunner
             PrintSummary(output, name, dataset);
         }
 
-        output.WriteLine("== Demo done. ==");
+        return await CollaborateAsync(http, keys, output, ct);
+    }
+
+    private static async Task<int> CollaborateAsync(HttpClient http, Dictionary<string, string> keys, TextWriter output, CancellationToken ct)
+    {
+        const string id = "oncology";
+        output.WriteLine();
+        output.WriteLine("== Demo: the hospitals train one model together ==");
+        string a = Hospitals[0].Tenant, b = Hospitals[1].Tenant;
+        await CallAsync(http, HttpMethod.Post, "/api/collaborations", keys[a],
+            new { id, name = "Oncology", members = new[] { a, b }, task = new { label = "malignant", type = "binary" }, allocation = "shapley" }, ct);
+        await CallAsync(http, HttpMethod.Post, $"/api/collaborations/{id}/accept", keys[b], new { }, ct);
+        foreach ((string tenant, _, _) in Hospitals)
+        {
+            await CallAsync(http, HttpMethod.Post, $"/api/tenants/{tenant}/datasets/{Dataset}/grants", keys[tenant],
+                new { collaboration = id, purposes = new[] { "train", "evaluate" } }, ct);
+        }
+
+        output.WriteLine($"{a} proposed '{id}', {b} accepted; both granted it 'train' and 'evaluate' on '{Dataset}'");
+        JsonNode started = await CallAsync(http, HttpMethod.Post, $"/api/collaborations/{id}/models", keys[a],
+            new { name = "malignancy", candidates = new[] { "lbfgs-lr-l2-1", "mlp-64", "sgd-linear" }, folds = 3 }, ct);
+        if (!await WaitForRunAsync(http, keys[b], started["runId"]!.GetValue<string>(), output, ct))
+        {
+            return 1;
+        }
+
+        JsonNode version = (await CallAsync(http, HttpMethod.Get, $"/api/collaborations/{id}/models/malignancy", keys[b], null, ct))["versions"]![0]!;
+        output.WriteLine($"pooled model v{version["version"]}: {version["configuration"]!["id"]} won, cross-validated {version["metric"]} "
+            + $"{version["metricValue"]!.GetValue<double>():F4}; on the held-out rows of both: "
+            + string.Join(", ", version["evaluation"]!.AsObject().Select(e => $"{(e.Key == "*" ? "together" : e.Key)} {e.Value!["auc"]!.GetValue<double>():F4}")));
+        JsonNode contributions = await CallAsync(http, HttpMethod.Post, $"/api/collaborations/{id}/models/malignancy/contributions", keys[b], new { }, ct);
+        if (!await WaitForRunAsync(http, keys[a], contributions["runId"]!.GetValue<string>(), output, ct))
+        {
+            return 1;
+        }
+
+        JsonNode report = await CallAsync(http, HttpMethod.Get, contributions["reportUrl"]!.GetValue<string>(), keys[a], null, ct);
+        output.WriteLine("contributions (Shapley): " + string.Join(", ", report["members"]!.AsArray().Select(m => $"{m!["member"]} {m["share"]!.GetValue<double>():F1}%")));
+        output.WriteLine($"== Demo done. Try GET /api/collaborations/{id}/data, .../models/malignancy or .../ledger with a hospital's key (shown once): ==");
+        foreach ((string tenant, _, _) in Hospitals)
+        {
+            output.WriteLine($"   {tenant}: x-api-key: {keys[tenant]}");
+        }
+
         return 0;
+    }
+
+    private static async Task<JsonNode> CallAsync(HttpClient http, HttpMethod method, string path, string key, object? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Add("x-api-key", key);
+        using HttpResponseMessage response = await http.SendAsync(request, ct);
+        JsonNode? result = await response.Content.ReadFromJsonAsync<JsonNode>(ct);
+        return response.IsSuccessStatusCode ? result! : throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {result?["detail"]}");
+    }
+
+    private static async Task<bool> WaitForRunAsync(HttpClient http, string key, string runId, TextWriter output, CancellationToken ct)
+    {
+        DateTime deadline = DateTime.UtcNow.AddMinutes(3);
+        while (DateTime.UtcNow < deadline)
+        {
+            JsonNode run = await CallAsync(http, HttpMethod.Get, $"/api/runs/{runId}", key, null, ct);
+            switch (run["status"]!.GetValue<string>())
+            {
+                case "Completed":
+                    return true;
+                case "Failed" or "Terminated":
+                    output.WriteLine($"run {runId} failed: {run["error"]}");
+                    return false;
+            }
+
+            await Task.Delay(500, ct);
+        }
+
+        output.WriteLine($"run {runId} did not finish in 3 minutes; follow it at /api/runs/{runId}");
+        return false;
     }
 
     private static async Task<string> CreateOrReuseTenantAsync(HttpClient http, string adminKey, string tenant, string name, CancellationToken ct)
