@@ -17,6 +17,11 @@ public sealed class TrainingStarter
             throw LeptonException.BadRequest("'name' (the model name) is required.");
         }
 
+        if (!Storage.Names.IsValidDataset(body.Name))
+        {
+            throw LeptonException.BadRequest($"'name' must be {Storage.Names.DatasetRule}.");
+        }
+
         if (body.Datasets is not { Count: > 0 })
         {
             throw LeptonException.BadRequest("'datasets' must name at least one dataset (\"name\" or \"name@version\").");

@@ -64,7 +64,17 @@ public sealed class SourceAnalyzer(IngestionOptions options)
         }
 
         string[] names = header;
-        CheckHeader(names, problems);
+        if (names.Length > options.MaxColumns)
+        {
+            // Checked before any per-column state exists: a very wide header must not cost memory or time to refuse.
+            problems.Add(new IngestProblem("too-many-columns",
+                $"The header has {names.Length:N0} columns; at most {options.MaxColumns:N0} are accepted (Lepton:Ingestion:MaxColumns).", names.Take(MaxExamples).ToList()));
+        }
+        else
+        {
+            CheckHeader(names, problems);
+        }
+
         if (problems.Count > 0)
         {
             hashed.DrainToEnd();

@@ -29,6 +29,19 @@ public class SourceAnalyzerTests
     }
 
     [Fact]
+    public void Analyze_HeaderWiderThanMaxColumns_RejectsWithTheCount()
+    {
+        var analyzer = new SourceAnalyzer(new IngestionOptions { MaxColumns = 50 });
+        string text = string.Join(',', Enumerable.Range(0, 51).Select(i => $"c{i}")) + "\n" + string.Join(',', Enumerable.Range(0, 51)) + "\n";
+
+        SourceAnalysis analysis = analyzer.Analyze(Csv.Stream(text), Encoding.UTF8.GetByteCount(text), "wide.csv", null);
+
+        IngestProblem problem = Assert.Single(analysis.Problems);
+        Assert.Equal("too-many-columns", problem.Code);
+        Assert.Contains("51", problem.Message);
+    }
+
+    [Fact]
     public void Analyze_OverSizeLimit_RejectsWithoutReading()
     {
         SourceAnalysis analysis = _analyzer.Analyze(Stream.Null, 5000, "big.csv", null);
