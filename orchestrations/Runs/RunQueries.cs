@@ -87,10 +87,19 @@ public sealed class RunQueries
             return null;
         }
 
-        using JsonDocument doc = JsonDocument.Parse(json);
-        return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(property, out JsonElement value)
-            && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : null;
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(json);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(property, out JsonElement value)
+                && value.ValueKind == JsonValueKind.String
+                ? value.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            // An input the provider moved to its large-message store comes back as a reference, not JSON: its owner cannot be
+            // read from it, so the run answers 404 like any run the caller does not own — never a 500.
+            return null;
+        }
     }
 }

@@ -21,6 +21,7 @@ public sealed class FederatedService(
     CollaborationStore collaborations, CollaborationData data, CollaborationRows rows, TenantStorageFactory tenants, StorageClients storage,
     ModelRegistry registry)
 {
+    public const int MaxRounds = 200;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentDictionary<string, FederatedPlan> _plans = new();
 
@@ -43,7 +44,8 @@ public sealed class FederatedService(
             body.LearningRate ?? 0.003, 64, PooledTraining.Seed);
         string? problem = settings switch
         {
-            { Rounds: < 1 or > 1000 } => "'rounds' must be between 1 and 1,000",
+            // The orchestrator carries each round's summary from execution to execution: 200 keep it well inside one durable message.
+            { Rounds: < 1 or > MaxRounds } => $"'rounds' must be between 1 and {MaxRounds}",
             { LocalEpochs: < 1 or > 100 } => "'localEpochs' must be between 1 and 100",
             _ when !Strategies.All.Contains(strategy) => $"'strategy' must be one of {string.Join(", ", Strategies.All)}",
             { Mu: < 0 } => "'mu' must be zero or more",
