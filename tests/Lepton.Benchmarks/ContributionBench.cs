@@ -77,7 +77,11 @@ public static class ContributionBench
         var table = report["coalitions"]!.AsArray().ToDictionary(c => c!["mask"]!.GetValue<ulong>(), c => c!["utility"]!.GetValue<double>());
         double[] exactShares = report["members"]!.AsArray().Select(m => m!["share"]!.GetValue<double>()).ToArray();
         int n = exactShares.Length, exactTrainings = (1 << n) - 1;
-        foreach ((int maxSamples, double tolerance, double truncation) in new[] { (8, 0.01, 0.005), (16, 0.01, 0.005), (32, 0.01, 0.005), (64, 0.01, 0.005) })
+        foreach ((int maxSamples, double tolerance, double truncation) in new[]
+        {
+            (8, 0.01, 0.005), (16, 0.01, 0.005), (32, 0.01, 0.005), (64, 0.01, 0.005),
+            (16, 0.01, 0.02), (32, 0.01, 0.02), (64, 0.01, 0.02), (32, 0.01, 0.05), (64, 0.01, 0.05),
+        })
         {
             var errors = new List<double>();
             var maxErrors = new List<double>();
