@@ -94,6 +94,7 @@ public class IngestionFlowTests(DevHostFixture fixture)
         JsonNode dataset = await _client.WaitForRunsAsync(key, "flow-reupload", "numbers", runs: 2);
 
         JsonArray versions = dataset["versions"]!.AsArray();
+        Assert.True(versions.Count == 2, $"expected two versions: {dataset["runs"]!.ToJsonString()}");
         Assert.Equal([1, 2], versions.Select(v => v!["version"]!.GetValue<int>()));
         Assert.Equal([30, 40], versions.Select(v => v!["rows"]!.GetValue<int>()));
     }
