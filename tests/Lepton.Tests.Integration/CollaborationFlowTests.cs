@@ -130,7 +130,7 @@ public class CollaborationFlowTests(DevHostFixture fixture)
         JsonNode run = await _client.WaitForRunAsync(keys["dg-4"], started["runId"]!.GetValue<string>(), TimeSpan.FromMinutes(4));
         Assert.True(run["status"]!.GetValue<string>() == "Completed", run.ToJsonString());
         JsonNode model = await _client.JsonAsync(HttpMethod.Get, "/api/collaborations/dg/models/digits", keys["dg-1"]);
-        string[] pixels = Lines(TestData.Sample("digits_member_1.csv"))[1].Split(',');
+        string[] pixels = TestData.Lines(TestData.Sample("digits_member_1.csv"))[1].Split(',');
         var row = Enumerable.Range(0, 64).ToDictionary(i => $"px{i}", i => (object)double.Parse(pixels[i], System.Globalization.CultureInfo.InvariantCulture));
         JsonNode prediction = await _client.JsonAsync(HttpMethod.Post, "/api/collaborations/dg/models/digits/predict", keys["dg-5"], new { rows = new[] { row } });
         JsonNode contributionRun = await _client.JsonAsync(HttpMethod.Post, "/api/collaborations/dg/models/digits/contributions", keys["dg-1"],
@@ -252,7 +252,7 @@ public class CollaborationFlowTests(DevHostFixture fixture)
         JsonNode started = await _client.JsonAsync(HttpMethod.Post, "/api/collaborations/rv/models", keys["rv-a"],
             new { name = "bc", candidates = new[] { "lbfgs-lr-l2-1" }, folds = 3 }, HttpStatusCode.Accepted);
         Assert.Equal("Completed", (await _client.WaitForRunAsync(keys["rv-a"], started["runId"]!.GetValue<string>()))["status"]!.GetValue<string>());
-        string header = Lines(TestData.Sample(files[0]))[0];
+        string header = TestData.Lines(TestData.Sample(files[0]))[0];
         var row = header.Split(',').Where(c => c != "malignant").ToDictionary(c => c, _ => (object)1.0);
 
         // Act + Assert: a grant revoked without revokeModels marks the version; it still serves
@@ -340,18 +340,16 @@ public class CollaborationFlowTests(DevHostFixture fixture)
 
     private static byte[] WithoutColumn(byte[] csv, string column)
     {
-        string[] lines = Lines(csv);
+        string[] lines = TestData.Lines(csv);
         int index = Array.IndexOf(lines[0].Split(','), column);
         return Encoding.UTF8.GetBytes(string.Join('\n', lines.Select(l => string.Join(',', l.Split(',').Where((_, i) => i != index)))) + "\n");
     }
 
     private static byte[] ShuffledLabels(byte[] csv, int seed)
     {
-        string[] lines = Lines(csv);
+        string[] lines = TestData.Lines(csv);
         string[] labels = lines.Skip(1).Select(l => l[(l.LastIndexOf(',') + 1)..]).ToArray();
         new Random(seed).Shuffle(labels);
         return Encoding.UTF8.GetBytes(string.Join('\n', lines.Select((l, i) => i == 0 ? l : l[..(l.LastIndexOf(',') + 1)] + labels[i - 1])) + "\n");
     }
-
-    private static string[] Lines(byte[] csv) => Encoding.UTF8.GetString(csv).ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
 }

@@ -23,8 +23,8 @@ public class FederatedFlowTests(DevHostFixture fixture)
             new { name = "onco", rounds = 8, localEpochs = 3, secureAggregation = true }, HttpStatusCode.Accepted);
         JsonNode run = await _client.WaitForRunAsync(keys["fh-c"], started["runId"]!.GetValue<string>(), TimeSpan.FromMinutes(4));
         JsonNode model = await _client.JsonAsync(HttpMethod.Get, "/api/collaborations/fh/models/onco", keys["fh-a"]);
-        string[] header = Lines(TestData.Sample(Hospitals[0]))[0].Split(',');
-        var rows = Lines(TestData.Sample(Hospitals[0])).Skip(1).Take(30).Select(l => header.Zip(l.Split(',')).Where(p => p.First != "malignant")
+        string[] header = TestData.Lines(TestData.Sample(Hospitals[0]))[0].Split(',');
+        var rows = TestData.Lines(TestData.Sample(Hospitals[0])).Skip(1).Take(30).Select(l => header.Zip(l.Split(',')).Where(p => p.First != "malignant")
             .ToDictionary(p => p.First, p => (object)double.Parse(p.Second, System.Globalization.CultureInfo.InvariantCulture))).ToList();
         JsonNode predicted = await _client.JsonAsync(HttpMethod.Post, "/api/collaborations/fh/models/onco/predict", keys["fh-c"], new { rows });
 
@@ -42,7 +42,7 @@ public class FederatedFlowTests(DevHostFixture fixture)
             Assert.Equal(HttpStatusCode.Conflict, masked.StatusCode);
         }
 
-        string[] labels = Lines(TestData.Sample(Hospitals[0])).Skip(1).Take(30).Select(l => l.Split(',')[^1]).ToArray();
+        string[] labels = TestData.Lines(TestData.Sample(Hospitals[0])).Skip(1).Take(30).Select(l => l.Split(',')[^1]).ToArray();
         double accuracy = predicted["predictions"]!.AsArray().Select((p, i) => p!["label"]!.GetValue<string>() == labels[i]).Count(ok => ok) / 30.0;
         Assert.True(accuracy >= 0.9, $"accuracy {accuracy}");
 
@@ -74,7 +74,7 @@ public class FederatedFlowTests(DevHostFixture fixture)
         JsonNode started = await _client.JsonAsync(HttpMethod.Post, "/api/collaborations/fd/models", keys["fd-1"],
             new { name = "digits", rounds = 10, localEpochs = 2, hidden = new[] { 32 } }, HttpStatusCode.Accepted);
         JsonNode run = await _client.WaitForRunAsync(keys["fd-2"], started["runId"]!.GetValue<string>(), TimeSpan.FromMinutes(4));
-        string[] pixels = Lines(TestData.Sample("digits_member_3.csv"))[1].Split(',');
+        string[] pixels = TestData.Lines(TestData.Sample("digits_member_3.csv"))[1].Split(',');
         var row = Enumerable.Range(0, 64).ToDictionary(i => $"px{i}", i => (object)double.Parse(pixels[i], System.Globalization.CultureInfo.InvariantCulture));
         JsonNode predicted = await _client.JsonAsync(HttpMethod.Post, "/api/collaborations/fd/models/digits/predict", keys["fd-5"], new { rows = new[] { row } });
         JsonNode model = await _client.JsonAsync(HttpMethod.Get, "/api/collaborations/fd/models/digits", keys["fd-4"]);
@@ -189,6 +189,4 @@ public class FederatedFlowTests(DevHostFixture fixture)
 
         throw new TimeoutException($"Run {runId} did not get there.");
     }
-
-    private static string[] Lines(byte[] csv) => Encoding.UTF8.GetString(csv).ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
 }

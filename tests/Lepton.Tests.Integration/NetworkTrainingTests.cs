@@ -26,7 +26,7 @@ public class NetworkTrainingTests(DevHostFixture fixture)
             new { name = "bc", datasets = new[] { "bc" }, label = "malignant", folds = 3, candidates = new[] { "mlp-64", "mlp-128x64", "sgd-linear" } }, HttpStatusCode.Accepted);
         JsonNode run = await _client.WaitForRunAsync(key, started["runId"]!.GetValue<string>(), TimeSpan.FromMinutes(3));
         JsonNode model = await _client.JsonAsync(HttpMethod.Get, "/api/tenants/net-serve/models/bc", key);
-        string[] lines = Lines(csv);
+        string[] lines = TestData.Lines(csv);
         string[] header = lines[0].Split(',');
         var rows = lines.Skip(1).Take(20).Select(l => header.Zip(l.Split(',')).Where(p => p.First != "malignant")
             .ToDictionary(p => p.First, p => (object)double.Parse(p.Second, System.Globalization.CultureInfo.InvariantCulture))).ToList();
@@ -115,6 +115,4 @@ public class NetworkTrainingTests(DevHostFixture fixture)
         Assert.Contains("online", await refused.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Conflict, unknown.StatusCode);
     }
-
-    private static string[] Lines(byte[] csv) => Encoding.UTF8.GetString(csv).ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
 }

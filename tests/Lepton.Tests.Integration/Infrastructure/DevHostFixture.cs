@@ -57,6 +57,9 @@ public static class TestData
 
     public static byte[] BreastCancerSpec => Sample("breast-cancer.dataset.json");
 
+    /// <summary>A CSV's lines, whatever its line endings (the samples have CRLF).</summary>
+    public static string[] Lines(byte[] csv) => System.Text.Encoding.UTF8.GetString(csv).ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+
     /// <summary>A numeric CSV with a unique id per row, so no row is a duplicate.</summary>
     public static byte[] GeneratedNumeric(int rows, int seed = 42)
     {
