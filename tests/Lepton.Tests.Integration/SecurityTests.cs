@@ -170,7 +170,9 @@ public class SecurityTests(DevHostFixture fixture)
         // No table or blob of the platform account holds the plain key or its secret part.
         (string blob, string table, IReadOnlyDictionary<string, string> keys) = fixture.Host.Storage();
         string connection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={keys["devstoreaccount1"]};BlobEndpoint={blob}/devstoreaccount1;TableEndpoint={table}/devstoreaccount1;";
-        string secret = key[(key.LastIndexOf('_') + 1)..];
+        // "lep_{hex id}_{secret}": the secret is everything after the id (it may itself contain '_').
+        string secret = key[(key.IndexOf('_', "lep_".Length) + 1)..];
+        Assert.True(secret.Length >= 40, $"the secret part of the key should be long, not '{secret}'");
         var tables = new TableServiceClient(connection);
         await foreach (Azure.Data.Tables.Models.TableItem t in tables.QueryAsync())
         {
