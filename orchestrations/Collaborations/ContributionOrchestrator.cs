@@ -31,10 +31,11 @@ public sealed class ContributionOrchestrator
                 new Lepton.Federated.FederatedCoalitionRequest(request.Collaboration, rounds.TrainingRunId, request.RunId, w.Round, w.Member, players.Players, masks))),
             done => context.SetCustomStatus(new ContributionProgress("evaluating coalitions from the rounds", done.Count, work.Count)));
         bool higher = Lepton.Training.TaskMetrics.HigherIsBetter(rounds.Metric);
+        ILookup<int, IReadOnlyList<Lepton.Federated.ValidationStatistics>> byRound = results.ToLookup(x => x.Round, x => x.Statistics);
         for (int k = 0; k < masks.Count; k++)
         {
             double score = rounds.Rounds.Average(r => Lepton.Federated.FederatedStatistics.Metrics(rounds.Task,
-                Lepton.Federated.FederatedStatistics.Sum(results.Where(x => x.Round == r).Select(x => x.Statistics[k]).ToList()), rounds.Classes)
+                Lepton.Federated.FederatedStatistics.Sum(byRound[r].Select(statistics => statistics[k]).ToList()), rounds.Classes)
                 .GetValueOrDefault(rounds.Metric));
             table[masks[k]] = new CoalitionScore(masks[k], score, higher ? score : -score, false, $"average over {rounds.Rounds.Count} federated rounds");
         }

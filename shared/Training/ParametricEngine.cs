@@ -121,12 +121,16 @@ public static class ParametricEngine
         return plan.Task switch
         {
             MlTasks.Binary => ModelMetrics.Binary(labels.Select(l => l == model.Classes[1]).ToArray(), outputs.Select(o => (double)o[0]).ToArray()),
-            // Rows of a class the model never saw are left out, as ML.NET's evaluator leaves out labels its key map lacks.
-            MlTasks.Multiclass => ModelMetrics.Multiclass(
-                labels.Select((l, i) => (Class: FindClass(model.Classes, l), i)).Where(x => x.Class >= 0).Select(x => x.Class).ToArray(),
-                labels.Select((l, i) => (Class: FindClass(model.Classes, l), i)).Where(x => x.Class >= 0).Select(x => outputs[x.i]).ToArray(), model.Classes.Count),
+            MlTasks.Multiclass => Multiclass(model, labels, outputs),
             _ => ModelMetrics.Regression(labels.Select(l => double.Parse(l, CultureInfo.InvariantCulture)).ToArray(), outputs.Select(o => (double)o[0]).ToArray()),
         };
+    }
+
+    /// <summary>Rows of a class the model never saw are left out, as ML.NET's evaluator leaves out labels its key map lacks.</summary>
+    private static Dictionary<string, double> Multiclass(ParametricModel model, string[] labels, float[][] outputs)
+    {
+        var known = labels.Select((l, i) => (Class: FindClass(model.Classes, l), Row: i)).Where(x => x.Class >= 0).ToArray();
+        return ModelMetrics.Multiclass(known.Select(x => x.Class).ToArray(), known.Select(x => outputs[x.Row]).ToArray(), model.Classes.Count);
     }
 
     private static (double Difference, int Rows) Parity(TrainingPlan plan, ParametricModel model, OnnxScorer scorer, string dataPath)

@@ -81,7 +81,7 @@ public sealed class CollaborationFunctions(CollaborationStore collaborations, Co
     {
         StartCollaborationTrainingBody body = await request.ReadJsonBodyAsync<StartCollaborationTrainingBody>(ct);
         string runId = await starter.StartTrainingAsync(client, await MemberViewAsync(request, collaboration, ct), request.Caller().TenantId!, request.Caller().Actor, body, ct);
-        return new AcceptedResult($"/api/runs/{runId}", new { runId, statusUrl = $"/api/runs/{runId}" });
+        return RunAccepted.For(runId);
     }
 
     private async Task<Collaboration> MemberViewAsync(HttpRequest request, string collaboration, CancellationToken ct) =>

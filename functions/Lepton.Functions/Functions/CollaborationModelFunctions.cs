@@ -61,7 +61,7 @@ public sealed class CollaborationModelFunctions(
         Collaboration c = await collaborations.GetForMemberAsync(collaboration, caller.TenantId, ct);
         string runId = await starter.StartContributionsAsync(client, c, model, body, caller.TenantId!, caller.Actor, ct);
         string reportUrl = $"/api/collaborations/{collaboration}/models/{model}/contributions/{runId}";
-        return new AcceptedResult($"/api/runs/{runId}", new { runId, statusUrl = $"/api/runs/{runId}", reportUrl });
+        return RunAccepted.For(runId, reportUrl);
     }
 
     [Function(nameof(ListContributions))]

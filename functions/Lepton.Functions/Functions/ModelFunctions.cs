@@ -20,7 +20,7 @@ public sealed class ModelFunctions(TrainingStarter starter, OnlineUpdateStarter 
     {
         OnlineUpdateBody body = await request.ReadJsonBodyAsync<OnlineUpdateBody>(ct);
         string runId = await online.StartAsync(client, tenant, model, body, ct);
-        return new AcceptedResult($"/api/runs/{runId}", new { runId, statusUrl = $"/api/runs/{runId}" });
+        return RunAccepted.For(runId);
     }
 
     /// <summary>Starts a cross-validated training run; 202 with the run id and where to follow it.</summary>
@@ -32,7 +32,7 @@ public sealed class ModelFunctions(TrainingStarter starter, OnlineUpdateStarter 
     {
         StartTrainingBody body = await request.ReadJsonBodyAsync<StartTrainingBody>(ct);
         string runId = await starter.StartAsync(client, tenant, body, ct);
-        return new AcceptedResult($"/api/runs/{runId}", new { runId, statusUrl = $"/api/runs/{runId}" });
+        return RunAccepted.For(runId);
     }
 
     /// <summary>Versions with their leaderboards, configuration, lineage and stage.</summary>

@@ -35,3 +35,10 @@ public static class RouteValues
     public static int Version(string text) =>
         int.TryParse(text, out int v) && v > 0 ? v : throw LeptonException.BadRequest("'version' must be a positive whole number.");
 }
+
+/// <summary>The one answer to a request that started a durable run: 202, where to follow it, and any links the caller needs.</summary>
+public static class RunAccepted
+{
+    public static AcceptedResult For(string runId, string? reportUrl = null) =>
+        new($"/api/runs/{runId}", reportUrl is null ? new { runId, statusUrl = $"/api/runs/{runId}" } : new { runId, statusUrl = $"/api/runs/{runId}", reportUrl });
+}
