@@ -39,13 +39,16 @@ public static class DurableClientExtensions
             await client.ScheduleNewOrchestrationInstanceAsync(orchestrator, input, new StartOrchestrationOptions(instanceId), ct);
             return true;
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists)
+        catch (Exception e) when (e is RpcException or InvalidOperationException)
         {
-            return false;
-        }
-        catch (InvalidOperationException e) when (e.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
+            // Two callers raced past the check above. Which exception a host throws for "already exists" differs (gRPC
+            // status on one, a wrapped provider exception on another), so ask the store rather than read the message.
+            if (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct) is not null)
+            {
+                return false;
+            }
+
+            throw;
         }
     }
 }

@@ -16,12 +16,18 @@ public static class ServiceCollectionExtensions
     /// <summary>The hosting-agnostic core: options, storage, registry, security, ingestion.</summary>
     public static IServiceCollection AddLeptonCore(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<LeptonOptions>(configuration.GetSection(LeptonOptions.SectionName));
-        services.Configure<StorageOptions>(configuration.GetSection(StorageOptions.SectionName));
-        services.Configure<IngestionOptions>(configuration.GetSection(IngestionOptions.SectionName));
-        services.Configure<RateLimitOptions>(configuration.GetSection(RateLimitOptions.SectionName));
+        services.AddValidatedOptions<LeptonOptions>(configuration, LeptonOptions.SectionName);
+        services.AddValidatedOptions<StorageOptions>(configuration, StorageOptions.SectionName);
+        services.AddValidatedOptions<IngestionOptions>(configuration, IngestionOptions.SectionName);
+        services.AddValidatedOptions<RateLimitOptions>(configuration, RateLimitOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
+        StorageClients.Register(services, configuration);
         services.AddSingleton<StorageClients>();
+        services.AddValidatedOptions<CacheOptions>(configuration, CacheOptions.SectionName);
+        services.AddSingleton<LocalFileCache>();
+        services.AddMemoryCache();
+        services.AddOptions<Microsoft.Extensions.Caching.Memory.MemoryCacheOptions>()
+            .Configure<Microsoft.Extensions.Options.IOptions<CacheOptions>>((memory, cache) => memory.SizeLimit = cache.Value.MaxEntries);
         services.AddSingleton<TenantRegistry>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<TenantStorageFactory>();
@@ -39,22 +45,29 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Federated.FederatedService>();
         services.AddSingleton<IGrantDependents, Collaborations.GrantRevocations>();
         services.AddSingleton<AuditLog>();
-        services.Configure<AuditOptions>(configuration.GetSection(AuditOptions.SectionName));
+        services.AddValidatedOptions<AuditOptions>(configuration, AuditOptions.SectionName);
         services.AddSingleton<UsageMeter>();
-        services.Configure<SecurityOptions>(configuration.GetSection(SecurityOptions.SectionName));
+        services.AddValidatedOptions<SecurityOptions>(configuration, SecurityOptions.SectionName);
         services.AddSingleton<CallerCache>();
         services.AddSingleton<AccessPolicy>();
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<Training.ModelRegistry>();
         services.AddSingleton<Training.TrainingService>();
         services.AddSingleton<Training.OnlineTraining>();
-        services.Configure<Prediction.PredictionOptions>(configuration.GetSection(Prediction.PredictionOptions.SectionName));
+        services.AddValidatedOptions<Prediction.PredictionOptions>(configuration, Prediction.PredictionOptions.SectionName);
         services.AddSingleton<Prediction.IModelArtifacts>(sp => sp.GetRequiredService<Training.ModelRegistry>());
         services.AddSingleton<Prediction.ModelSessionCache>();
         services.AddSingleton<Prediction.PredictionService>();
         services.AddSingleton<Prediction.ExternalModels>();
         services.AddSingleton<Prediction.BatchScoring>();
         services.AddSingleton<PlatformBootstrap>();
+        return services;
+    }
+
+    /// <summary>Binds a settings section and checks its data annotations when the host starts, so a bad value stops start-up with its name.</summary>
+    public static IServiceCollection AddValidatedOptions<T>(this IServiceCollection services, IConfiguration configuration, string section) where T : class
+    {
+        services.AddOptions<T>().Bind(configuration.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();
         return services;
     }
 }

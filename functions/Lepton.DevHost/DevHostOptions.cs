@@ -1,3 +1,6 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+
 namespace Lepton.DevHost;
 
 /// <summary>Command-line switches of the dev host; everything else is ordinary configuration (env Lepton__..., local.settings.json).</summary>
@@ -13,74 +16,49 @@ public sealed record DevHostOptions(
     bool BenchmarkEndpoint,
     string[] Remaining)
 {
-    public const string Usage = """
-        Lepton dev host: runs the Lepton function app locally on Azurite with the Durable Task engine.
+    private static readonly Option<int> PortOption = NonNegative(new Option<int>("--port") { Description = "HTTP port (like func start)", DefaultValueFactory = _ => 7071 });
+    private static readonly Option<bool> PersistOption = new("--persist") { Description = "keep storage in <state-dir>/azurite across restarts (default: in memory)" };
+    private static readonly Option<string?> StateOption = new("--state-dir") { Description = "folder for local state (default: .lepton in the repository)" };
+    private static readonly Option<bool> FreePortsOption = new("--free-ports") { Description = "run Azurite on free ports instead of 10000-10002" };
+    private static readonly Option<int> TenantsOption = NonNegative(new Option<int>("--tenant-accounts") { Description = "tenant storage accounts to offer", DefaultValueFactory = _ => 8 });
+    private static readonly Option<bool> DemoOption = new("--demo") { Description = "after start-up, run the two-hospital demo against this host" };
+    private static readonly Option<bool> ExitAfterDemoOption = new("--exit-after-demo") { Description = "run the demo, then stop (for scripts)" };
+    private static readonly Option<bool> StorageOnlyOption = new("--storage-only") { Description = "only Azurite and blob events, posted to a function host on --port (for func start)" };
+    private static readonly Option<bool> BenchmarkOption = new("--benchmark-endpoint") { Description = "also serve POST /api/bench/constant (a constant body: the serving benchmark's ceiling)" };
 
-        Usage: dotnet run --project functions/Lepton.DevHost -- [options]
-          --port N              HTTP port (default 7071, like func start)
-          --persist             keep storage in <state-dir>/azurite across restarts (default: in memory)
-          --state-dir DIR       folder for local state (default: .lepton in the repository)
-          --free-ports          run Azurite on free ports instead of 10000-10002
-          --tenant-accounts N   tenant storage accounts to offer (default 8)
-          --demo                after start-up, run the two-hospital demo against this host
-          --exit-after-demo     stop when the demo ends (for scripts)
-          --storage-only        only Azurite and blob events, posted to a function host on --port (for func start)
-          --benchmark-endpoint  also serve POST /api/bench/constant (a constant body: the serving benchmark's ceiling)
-          --help                show this text
-        Configuration: Lepton__AdminKey (platform admin key; generated if unset), Lepton__DevHost__FunctionKey.
-        """;
-
-    public static DevHostOptions Parse(string[] args)
+    /// <summary>The dev host's command line. Tokens it does not know (e.g. --Lepton:AdminKey=...) go on to the host's configuration.</summary>
+    public static RootCommand Command { get; } = new(
+        "Lepton dev host: runs the Lepton function app locally on Azurite with the Durable Task engine.\n"
+        + "Configuration: Lepton__AdminKey (platform admin key; generated if unset), Lepton__DevHost__FunctionKey.")
     {
-        int port = 7071, tenants = 8;
-        bool persist = false, freePorts = false, demo = false, exitAfterDemo = false, storageOnly = false, benchmark = false;
-        string? state = null;
-        var remaining = new List<string>();
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--port":
-                    port = ParseInt(args, ref i, "--port");
-                    break;
-                case "--persist":
-                    persist = true;
-                    break;
-                case "--free-ports":
-                    freePorts = true;
-                    break;
-                case "--state-dir":
-                    state = NextValue(args, ref i, "--state-dir");
-                    break;
-                case "--tenant-accounts":
-                    tenants = ParseInt(args, ref i, "--tenant-accounts");
-                    break;
-                case "--benchmark-endpoint":
-                    benchmark = true;
-                    break;
-                case "--storage-only":
-                    storageOnly = true;
-                    break;
-                case "--demo":
-                    demo = true;
-                    break;
-                case "--exit-after-demo":
-                    (demo, exitAfterDemo) = (true, true);
-                    break;
-                default:
-                    remaining.Add(args[i]);
-                    break;
-            }
-        }
+        Options = { PortOption, PersistOption, StateOption, FreePortsOption, TenantsOption, DemoOption, ExitAfterDemoOption, StorageOnlyOption, BenchmarkOption },
+        TreatUnmatchedTokensAsErrors = false,
+    };
 
-        return new DevHostOptions(port, persist, freePorts, state, tenants, demo, exitAfterDemo, storageOnly, benchmark, remaining.ToArray());
+    public static DevHostOptions From(ParseResult parsed)
+    {
+        bool exitAfterDemo = parsed.GetValue(ExitAfterDemoOption);
+        return new DevHostOptions(parsed.GetValue(PortOption), parsed.GetValue(PersistOption), parsed.GetValue(FreePortsOption), parsed.GetValue(StateOption),
+            parsed.GetValue(TenantsOption), parsed.GetValue(DemoOption) || exitAfterDemo, exitAfterDemo, parsed.GetValue(StorageOnlyOption),
+            parsed.GetValue(BenchmarkOption), parsed.UnmatchedTokens.ToArray());
     }
 
-    private static int ParseInt(string[] args, ref int i, string name) =>
-        int.TryParse(NextValue(args, ref i, name), out int value) && value >= 0
-            ? value
-            : throw new ArgumentException($"{name} needs a whole number.");
+    public static DevHostOptions Parse(params string[] args)
+    {
+        ParseResult parsed = Command.Parse(args);
+        return parsed.Errors.Count == 0 ? From(parsed) : throw new ArgumentException(string.Join(" ", parsed.Errors.Select(e => e.Message)));
+    }
 
-    private static string NextValue(string[] args, ref int i, string name) =>
-        ++i < args.Length ? args[i] : throw new ArgumentException($"{name} needs a value.");
+    private static Option<int> NonNegative(Option<int> option)
+    {
+        option.Validators.Add(result =>
+        {
+            // A token that is not a number at all is already an error of the parser; only judge the numbers.
+            if (result.Tokens is [{ } token] && int.TryParse(token.Value, out int value) && value < 0)
+            {
+                result.AddError($"{option.Name} needs a whole number of 0 or more.");
+            }
+        });
+        return option;
+    }
 }

@@ -1,21 +1,12 @@
+using System.CommandLine;
+using System.CommandLine.Help;
 using Lepton.DevHost;
 
-if (args.Contains("--help") || args.Contains("-h"))
+ParseResult parsed = DevHostOptions.Command.Parse(args);
+if (parsed.Errors.Count > 0 || parsed.Action is HelpAction)
 {
-    Console.WriteLine(DevHostOptions.Usage);
-    return 0;
+    // Prints the errors (exit code 1) or the help text (exit code 0), as every System.CommandLine tool does.
+    return parsed.Invoke();
 }
 
-DevHostOptions options;
-try
-{
-    options = DevHostOptions.Parse(args);
-}
-catch (ArgumentException e)
-{
-    Console.Error.WriteLine(e.Message);
-    Console.Error.WriteLine(DevHostOptions.Usage);
-    return 2;
-}
-
-return await DevHostApp.RunAsync(options);
+return await DevHostApp.RunAsync(DevHostOptions.From(parsed));

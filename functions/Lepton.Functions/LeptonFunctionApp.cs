@@ -14,7 +14,7 @@ public static class LeptonFunctionApp
     {
         services.AddLeptonCore(configuration);
         services.AddLeptonOrchestrations();
-        services.AddHostedService<Audit.UsageFlusher>();
+        services.AddHostedService<UsageFlusher>();
         return services;
     }
 }

@@ -10,20 +10,6 @@ using Microsoft.DurableTask.Client;
 namespace Lepton.Orchestrations.Collaborations;
 
 /// <summary>
-/// The body of POST /api/collaborations/{c}/models: pooled runs take candidates and folds; federated runs take the rest
-/// (rounds, localEpochs, strategy, mu, trimFraction, hidden, minMembersPerRound, roundTimeoutSeconds, patience,
-/// secureAggregation, clipNorm, noiseMultiplier, learningRate).
-/// </summary>
-public sealed record StartCollaborationTrainingBody(
-    string? Name, IReadOnlyList<string>? Candidates, int? Folds, int? Rounds = null, int? LocalEpochs = null, string? Strategy = null, double? Mu = null,
-    double? TrimFraction = null, IReadOnlyList<int>? Hidden = null, int? MinMembersPerRound = null, int? RoundTimeoutSeconds = null, int? Patience = null,
-    bool? SecureAggregation = null, double? ClipNorm = null, double? NoiseMultiplier = null, double? LearningRate = null)
-{
-    public Lepton.Federated.FederatedBody Federated => new(Name, Rounds, LocalEpochs, Strategy, Mu, TrimFraction, Hidden, MinMembersPerRound, RoundTimeoutSeconds,
-        Patience, SecureAggregation, ClipNorm, NoiseMultiplier, LearningRate);
-}
-
-/// <summary>
 /// Starts a collaboration's runs after the checks a caller can act on (agreement active, data compatible, request valid),
 /// so a refused request answers 400/409 at once instead of a run that fails later.
 /// </summary>
@@ -32,16 +18,7 @@ public sealed class CollaborationStarter(CollaborationData data, ContributionSer
     public async Task<string> StartTrainingAsync(
         DurableTaskClient client, Collaboration c, string tenant, string actor, StartCollaborationTrainingBody body, CancellationToken ct = default)
     {
-        if (!Names.IsValidDataset(body.Name))
-        {
-            throw LeptonException.BadRequest($"'name' (the model name) is required: {Names.DatasetRule}.");
-        }
-
-        int folds = body.Folds ?? 5;
-        if (folds is < 2 or > 20)
-        {
-            throw LeptonException.BadRequest("'folds' must be between 2 and 20.");
-        }
+        int folds = TrainingRequestRules.Check(body.Name, body.Folds, body.Candidates);
 
         if (c.Mode == CollaborationModes.Federated)
         {

@@ -1,3 +1,4 @@
+using Lepton.Runs;
 using Lepton.Collaborations.Contributions;
 using Microsoft.DurableTask;
 
@@ -8,7 +9,7 @@ namespace Lepton.Orchestrations.Collaborations;
 /// fan-out, each coalition once), compute values with <see cref="ContributionEstimator"/>, store the report. The estimator
 /// is deterministic (seeded, ordered), so it runs here and asks for coalitions through durable activities.
 /// </summary>
-public sealed class ContributionOrchestrator
+public sealed class ContributionOrchestrator : TaskOrchestrator<ContributionRequest, ContributionOutcome>
 {
     public const int MaxParallelCoalitions = 8;
 
@@ -29,7 +30,7 @@ public sealed class ContributionOrchestrator
         List<(int Round, IReadOnlyList<Lepton.Federated.ValidationStatistics> Statistics)> results = await BoundedFanOut.RunAsync(work, MaxParallelCoalitions,
             async w => (w.Round, await DurableCalls.CallAsync<IReadOnlyList<Lepton.Federated.ValidationStatistics>>(context, nameof(EvaluateFederatedCoalitions),
                 new Lepton.Federated.FederatedCoalitionRequest(request.Collaboration, rounds.TrainingRunId, request.RunId, w.Round, w.Member, players.Players, masks))),
-            done => context.SetCustomStatus(new ContributionProgress("evaluating coalitions from the rounds", done.Count, work.Count)));
+            done => context.SetCustomStatus(new RunProgress("evaluating coalitions from the rounds", done.Count, work.Count)));
         bool higher = Lepton.Training.TaskMetrics.HigherIsBetter(rounds.Metric);
         ILookup<int, IReadOnlyList<Lepton.Federated.ValidationStatistics>> byRound = results.ToLookup(x => x.Round, x => x.Statistics);
         for (int k = 0; k < masks.Count; k++)
@@ -41,9 +42,9 @@ public sealed class ContributionOrchestrator
         }
     }
 
-    public async Task<ContributionOutcome> RunAsync(TaskOrchestrationContext context, ContributionRequest request)
+    public override async Task<ContributionOutcome> RunAsync(TaskOrchestrationContext context, ContributionRequest request)
     {
-        context.SetCustomStatus(new ContributionProgress("planning", 0, 0));
+        context.SetCustomStatus(new RunProgress("planning", 0, 0));
         ContributionPlayers players = await DurableCalls.CallAsync<ContributionPlayers>(context, nameof(PrepareContributionRun), request);
         int n = players.Players.Count;
         var table = new Dictionary<ulong, CoalitionScore>();
@@ -60,7 +61,7 @@ public sealed class ContributionOrchestrator
             int before = table.Count;
             List<CoalitionScore> scores = await BoundedFanOut.RunAsync(missing, MaxParallelCoalitions,
                 mask => DurableCalls.CallAsync<CoalitionScore>(context, nameof(EvaluateCoalition), new CoalitionRequest(request.Collaboration, request.RunId, mask)),
-                done => context.SetCustomStatus(new ContributionProgress("evaluating coalitions", before + done.Count, before + missing.Count)));
+                done => context.SetCustomStatus(new RunProgress("evaluating coalitions", before + done.Count, before + missing.Count)));
             foreach (CoalitionScore score in scores)
             {
                 table[score.Mask] = score;
@@ -72,10 +73,10 @@ public sealed class ContributionOrchestrator
         EstimatedValues values = await ContributionEstimator.ComputeAsync(request.Method, n, players.Rows, request.Seed, request.Sampling, EvaluateAsync,
             players.Federated is null ? ContributionEstimator.ExactLimit : ContributionEstimator.ExactLimitWithoutTraining);
 
-        context.SetCustomStatus(new ContributionProgress("reporting", table.Count, table.Count));
+        context.SetCustomStatus(new RunProgress("reporting", table.Count, table.Count));
         ContributionReport report = await DurableCalls.CallAsync<ContributionReport>(context, nameof(StoreContributionReport),
             new ReportRequest(request.Collaboration, request.RunId, table.Values.OrderBy(s => s.Mask).ToList(), values, context.CurrentUtcDateTime));
-        context.SetCustomStatus(new ContributionProgress("done", table.Count, table.Count));
+        context.SetCustomStatus(new RunProgress("done", table.Count, table.Count));
         return new ContributionOutcome(request.RunId, request.Collaboration, request.Model, request.Version, request.Method, report.Members);
     }
 }

@@ -12,11 +12,11 @@ namespace Lepton.Orchestrations.Collaborations;
 /// resumes at the last completed round. A member that fails (after retries) or misses the deadline is skipped and
 /// reported; with secure aggregation the round is redone cleanly without it, since its masks would not cancel.
 /// </summary>
-public sealed class FederatedOrchestrator
+public sealed class FederatedOrchestrator : TaskOrchestrator<FederatedState, TrainingOutcome>
 {
     public const int MaxAttemptsPerRound = 3;
 
-    public async Task<TrainingOutcome> RunAsync(TaskOrchestrationContext context, FederatedState state)
+    public override async Task<TrainingOutcome> RunAsync(TaskOrchestrationContext context, FederatedState state)
     {
         FederatedSettings s = state.Request.Settings;
         if (state.PlanBlob is null)

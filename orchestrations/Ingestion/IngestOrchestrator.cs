@@ -1,3 +1,4 @@
+using Lepton.Runs;
 using Lepton.Datasets;
 using Lepton.Ingestion;
 using Lepton.Orchestrations.Training;
@@ -10,30 +11,30 @@ namespace Lepton.Orchestrations.Ingestion;
 /// One uploaded file becomes a curated dataset version or a rejection report: analyze, clean, publish.
 /// Deterministic: it only passes references and small metadata between activities and reads no clock or storage itself.
 /// </summary>
-public sealed class IngestOrchestrator
+public sealed class IngestOrchestrator : TaskOrchestrator<IngestRequest, IngestOutcome>
 {
     private const int Steps = 3;
 
-    public async Task<IngestOutcome> RunAsync(TaskOrchestrationContext context, IngestRequest request)
+    public override async Task<IngestOutcome> RunAsync(TaskOrchestrationContext context, IngestRequest request)
     {
-        context.SetCustomStatus(new IngestProgress("analyzing", 0, Steps));
-        SourceAnalysis analysis = await context.CallActivityAsync<SourceAnalysis>(nameof(AnalyzeSource), request, ActivityRetry.Default);
+        context.SetCustomStatus(new RunProgress("analyzing", 0, Steps));
+        AnalysisSummary analysis = await context.CallActivityAsync<AnalysisSummary>(nameof(AnalyzeSource), request, ActivityRetry.Default);
         if (analysis.IsRejected)
         {
             return await RejectAsync(context, new RejectRequest(request, analysis.Problems, analysis, null), analysis.DataRows);
         }
 
-        context.SetCustomStatus(new IngestProgress("cleaning", 1, Steps));
-        CleanedVersion cleaned = await context.CallActivityAsync<CleanedVersion>(nameof(CleanSource), new CleanRequest(request, analysis), ActivityRetry.Default);
-        if (cleaned.Cleaning.IsRejected)
+        context.SetCustomStatus(new RunProgress("cleaning", 1, Steps));
+        CleanedVersion cleaned = await context.CallActivityAsync<CleanedVersion>(nameof(CleanSource), new CleanRequest(request, analysis.AnalysisBlob), ActivityRetry.Default);
+        if (cleaned.IsRejected)
         {
-            return await RejectAsync(context, new RejectRequest(request, cleaned.Cleaning.Problems, analysis, cleaned.Version), cleaned.Cleaning.RowsIn);
+            return await RejectAsync(context, new RejectRequest(request, cleaned.Problems, analysis, cleaned.Version), cleaned.RowsIn);
         }
 
-        context.SetCustomStatus(new IngestProgress("publishing", 2, Steps));
+        context.SetCustomStatus(new RunProgress("publishing", 2, Steps));
         DatasetVersionRecord version = await context.CallActivityAsync<DatasetVersionRecord>(
-            nameof(PublishDatasetVersion), new PublishRequest(request, analysis, cleaned), ActivityRetry.Default);
-        context.SetCustomStatus(new IngestProgress("published", Steps, Steps));
+            nameof(PublishDatasetVersion), new PublishRequest(request, analysis.AnalysisBlob, cleaned), ActivityRetry.Default);
+        context.SetCustomStatus(new RunProgress("published", Steps, Steps));
         if (analysis.Spec is { Online: true } online && request.Dataset is { } updated)
         {
             // dataset.json asked for online learning: the model's production network learns from this version's rows.
@@ -59,13 +60,13 @@ public sealed class IngestOrchestrator
     }
 
     private static IngestOutcome Published(IngestRequest request, DatasetVersionRecord version, CleanedVersion cleaned) =>
-        new(request.RunId, IngestRunStatus.Published, request.Dataset, version.Version, cleaned.Cleaning.RowsIn, cleaned.Cleaning.RowsOut, [], null);
+        new(request.RunId, IngestRunStatus.Published, request.Dataset, version.Version, cleaned.RowsIn, cleaned.RowsOut, [], null);
 
     private static async Task<IngestOutcome> RejectAsync(TaskOrchestrationContext context, RejectRequest rejection, long rowsIn)
     {
-        context.SetCustomStatus(new IngestProgress("rejecting", Steps - 1, Steps));
+        context.SetCustomStatus(new RunProgress("rejecting", Steps - 1, Steps));
         string report = await context.CallActivityAsync<string>(nameof(RejectSource), rejection, ActivityRetry.Default);
-        context.SetCustomStatus(new IngestProgress("rejected", Steps, Steps));
+        context.SetCustomStatus(new RunProgress("rejected", Steps, Steps));
         return new IngestOutcome(rejection.Ingest.RunId, IngestRunStatus.Rejected, rejection.Ingest.Dataset, null, rowsIn, 0, rejection.Problems, report);
     }
 }

@@ -1,14 +1,15 @@
+using Lepton.Runs;
 using Lepton.Prediction;
 using Microsoft.DurableTask;
 
 namespace Lepton.Orchestrations.Prediction;
 
 /// <summary>Check the file against the model, score its chunks in parallel (bounded), publish the output in one commit.</summary>
-public sealed class BatchScoringOrchestrator
+public sealed class BatchScoringOrchestrator : TaskOrchestrator<BatchRequest, BatchOutcome>
 {
     public const int MaxParallelChunks = 8;
 
-    public async Task<BatchOutcome> RunAsync(TaskOrchestrationContext context, BatchRequest request)
+    public override async Task<BatchOutcome> RunAsync(TaskOrchestrationContext context, BatchRequest request)
     {
         BatchPlan plan = await context.CallActivityAsync<BatchPlan>(nameof(PlanBatchScoring), request, ActivityRetry.Default);
         if (plan.Problems.Count > 0)
@@ -18,10 +19,10 @@ public sealed class BatchScoringOrchestrator
         }
 
         List<(int Index, string Block)> staged = await BoundedFanOut.RunAsync(plan.Chunks, MaxParallelChunks, chunk => ScoreAsync(context, plan, chunk),
-            done => context.SetCustomStatus(new { Stage = "scoring", Done = done.Count, Total = plan.Chunks.Count }));
+            done => context.SetCustomStatus(new RunProgress("scoring", done.Count, plan.Chunks.Count)));
         string[] blocks = staged.OrderBy(s => s.Index).Select(s => s.Block).ToArray();
         string output = await context.CallActivityAsync<string>(nameof(CommitBatchScoring), new CommitRequest(plan, blocks), ActivityRetry.Default);
-        context.SetCustomStatus(new { Stage = "done", Done = plan.Chunks.Count, Total = plan.Chunks.Count });
+        context.SetCustomStatus(new RunProgress("done", plan.Chunks.Count, plan.Chunks.Count));
         return new BatchOutcome(request.RunId, "scored", output, plan.Rows, []);
     }
 
@@ -31,22 +32,16 @@ public sealed class BatchScoringOrchestrator
 
 public sealed record CommitRequest(BatchPlan Plan, IReadOnlyList<string> BlockIds);
 
-public sealed class PlanBatchScoring(BatchScoring batch)
-{
-    public Task<BatchPlan> RunAsync(BatchRequest input, CancellationToken ct = default) => batch.PlanAsync(input, ct);
-}
+// Activity names: empty marker types; each [Function] method calls BatchScoring directly (one hop).
 
-public sealed class ScoreBatchChunk(BatchScoring batch)
-{
-    public Task<string> RunAsync(ChunkRequest input, CancellationToken ct = default) => batch.ScoreChunkAsync(input, ct);
-}
+/// <summary>Check the file's header against the model's inputs and cut it into chunks.</summary>
+public static class PlanBatchScoring;
 
-public sealed class CommitBatchScoring(BatchScoring batch)
-{
-    public Task<string> RunAsync(CommitRequest input, CancellationToken ct = default) => batch.CommitAsync(input.Plan, input.BlockIds, ct);
-}
+/// <summary>Score one chunk and stage it as a block of the output blob.</summary>
+public static class ScoreBatchChunk;
 
-public sealed class ReportBatchScoring(BatchScoring batch)
-{
-    public Task<string> RunAsync(BatchPlan input, CancellationToken ct = default) => batch.ReportAsync(input, ct);
-}
+/// <summary>Commit the staged blocks: the output appears at once, whole.</summary>
+public static class CommitBatchScoring;
+
+/// <summary>Write the readable report of a file that cannot be scored.</summary>
+public static class ReportBatchScoring;

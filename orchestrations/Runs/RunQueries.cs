@@ -1,9 +1,8 @@
 using System.Text.Json;
+using Lepton.Runs;
 using Microsoft.DurableTask.Client;
 
 namespace Lepton.Orchestrations.Runs;
-
-public sealed record RunProgress(string? Stage, int Done, int Total);
 
 public sealed record RunView(
     string RunId,
@@ -22,6 +21,9 @@ public sealed record RunView(
 /// </summary>
 public sealed record RunLookup(string TenantId, string? Collaboration, RunView View);
 
+/// <summary>The two fields every workflow's input carries that say whose run it is.</summary>
+internal sealed record RunOwner(string? TenantId, string? Collaboration);
+
 /// <summary>Reads runs from the durable store. Every run's input names its tenant, which is how ownership is checked.</summary>
 public sealed class RunQueries
 {
@@ -33,73 +35,52 @@ public sealed class RunQueries
         }
 
         OrchestrationMetadata? meta = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct);
-        string? tenant = meta is null ? null : ReadString(meta.SerializedInput, "TenantId");
-        if (meta is null || tenant is null)
+        RunOwner? owner = meta is null ? null : Read<RunOwner>(meta.ReadInputAs<RunOwner>);
+        if (meta is null || owner?.TenantId is not { } tenant)
         {
             return null;
         }
 
-        RunProgress? progress = null;
-        if (meta.SerializedCustomStatus is { Length: > 0 } status)
-        {
-            using JsonDocument doc = JsonDocument.Parse(status);
-            JsonElement s = doc.RootElement;
-            if (s.ValueKind == JsonValueKind.Object)
-            {
-                progress = new RunProgress(
-                    s.TryGetProperty("Stage", out JsonElement stage) ? stage.GetString() : null,
-                    s.TryGetProperty("Done", out JsonElement done) ? done.GetInt32() : 0,
-                    s.TryGetProperty("Total", out JsonElement total) ? total.GetInt32() : 0);
-            }
-        }
-
-        JsonElement? result = meta.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? ParseJson(meta.SerializedOutput) : null;
         string kind = meta.Name.Replace("Orchestrator", "", StringComparison.Ordinal).ToLowerInvariant();
         // The workflow's whole progress record (rounds and their metrics, who reported, who was skipped) next to the common fields.
-        var view = new RunView(runId, kind, meta.RuntimeStatus.ToString(), meta.CreatedAt, meta.LastUpdatedAt, progress, result,
+        var view = new RunView(runId, kind, meta.RuntimeStatus.ToString(), meta.CreatedAt, meta.LastUpdatedAt,
+            Read(meta.ReadCustomStatusAs<RunProgress>),
+            meta.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? ReadJson(meta.SerializedOutput, meta.ReadOutputAs<JsonElement>) : null,
             meta.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? meta.FailureDetails?.ErrorMessage ?? meta.SerializedOutput : null,
-            ParseJson(meta.SerializedCustomStatus));
-        return new RunLookup(tenant, ReadString(meta.SerializedInput, "Collaboration"), view);
+            ReadJson(meta.SerializedCustomStatus, meta.ReadCustomStatusAs<JsonElement>));
+        return new RunLookup(tenant, owner.Collaboration, view);
     }
 
-    private static JsonElement? ParseJson(string? json)
+    /// <summary>
+    /// A payload the provider moved to its large-message store comes back as a reference, not JSON: its owner cannot be
+    /// read from it, so the run answers 404 like any run the caller does not own — never a 500.
+    /// </summary>
+    private static T? Read<T>(Func<T?> read) where T : class
     {
-        if (string.IsNullOrEmpty(json))
+        try
+        {
+            return read();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static JsonElement? ReadJson(string? serialized, Func<JsonElement> read)
+    {
+        if (string.IsNullOrEmpty(serialized))
         {
             return null;
         }
 
         try
         {
-            using JsonDocument doc = JsonDocument.Parse(json);
-            return doc.RootElement.Clone();
+            return read();
         }
         catch (JsonException)
         {
-            return JsonSerializer.SerializeToElement(json);
-        }
-    }
-
-    private static string? ReadString(string? json, string property)
-    {
-        if (string.IsNullOrEmpty(json))
-        {
-            return null;
-        }
-
-        try
-        {
-            using JsonDocument doc = JsonDocument.Parse(json);
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(property, out JsonElement value)
-                && value.ValueKind == JsonValueKind.String
-                ? value.GetString()
-                : null;
-        }
-        catch (JsonException)
-        {
-            // An input the provider moved to its large-message store comes back as a reference, not JSON: its owner cannot be
-            // read from it, so the run answers 404 like any run the caller does not own — never a 500.
-            return null;
+            return JsonSerializer.SerializeToElement(serialized);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Lepton.Runs;
 using Lepton.Errors;
 using Lepton.Training;
 using Microsoft.DurableTask;
@@ -9,15 +10,15 @@ namespace Lepton.Orchestrations.Training;
 /// Online training of a model's production network on a new dataset version: warm-start, evaluate against the version
 /// it started from, register (promoted only if not worse). Two activities, references in and out.
 /// </summary>
-public sealed class OnlineUpdateOrchestrator
+public sealed class OnlineUpdateOrchestrator : TaskOrchestrator<OnlineUpdateRequest, TrainingOutcome>
 {
-    public async Task<TrainingOutcome> RunAsync(TaskOrchestrationContext context, OnlineUpdateRequest request)
+    public override async Task<TrainingOutcome> RunAsync(TaskOrchestrationContext context, OnlineUpdateRequest request)
     {
-        context.SetCustomStatus(new OnlineUpdateProgress("training from the production version", 0, 2));
+        context.SetCustomStatus(new RunProgress("training from the production version", 0, 2));
         OnlineUpdateResult result = await DurableCalls.CallAsync<OnlineUpdateResult>(context, nameof(TrainOnlineUpdate), request);
-        context.SetCustomStatus(new OnlineUpdateProgress("registering", 1, 2));
+        context.SetCustomStatus(new RunProgress("registering", 1, 2));
         ModelVersion version = await DurableCalls.CallAsync<ModelVersion>(context, nameof(RegisterOnlineUpdate), result);
-        context.SetCustomStatus(new OnlineUpdateProgress("done", 2, 2));
+        context.SetCustomStatus(new RunProgress("done", 2, 2));
         return new TrainingOutcome(request.RunId, version.Model, version.Version, version.Stage, version.Metric, version.MetricValue, version.PromotionReason);
     }
 }
@@ -26,8 +27,6 @@ public sealed class OnlineUpdateOrchestrator
 public static class TrainOnlineUpdate;
 
 public static class RegisterOnlineUpdate;
-
-public sealed record OnlineUpdateBody(string? Dataset, int? Epochs);
 
 /// <summary>Starts online updates: checked first (a network in production, a published dataset), so a bad request is a 4xx, not a failed run.</summary>
 public sealed class OnlineUpdateStarter(OnlineTraining online)

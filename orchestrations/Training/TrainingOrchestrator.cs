@@ -1,3 +1,4 @@
+using Lepton.Runs;
 using Lepton.Training;
 using Microsoft.DurableTask;
 
@@ -8,11 +9,11 @@ namespace Lepton.Orchestrations.Training;
 /// aggregate, train the winner on all data, export and check ONNX, register. Candidates whose folds keep failing are
 /// dropped with their error; the run fails only when none succeeds. Deterministic: references and metrics only.
 /// </summary>
-public sealed class TrainingOrchestrator
+public sealed class TrainingOrchestrator : TaskOrchestrator<TrainRequest, TrainingOutcome>
 {
     public const int MaxParallelFolds = 8;
 
-    public async Task<TrainingOutcome> RunAsync(TaskOrchestrationContext context, TrainRequest request)
+    public override async Task<TrainingOutcome> RunAsync(TaskOrchestrationContext context, TrainRequest request)
     {
         context.SetCustomStatus(new TrainingProgress("planning", 0, 0, null, null));
         TrainingPlan plan = await context.CallActivityAsync<TrainingPlan>(nameof(PrepareTraining), request, ActivityRetry.Default);

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Lepton.Audit;
@@ -50,7 +49,7 @@ public sealed class UsageMeter(AuditLog audit, Collaborations.CollaborationLedge
                     await ledger.RecordUsageAsync(collaboration, tenant, model, counter.Requests, counter.Rows, now, ct);
                 }
 
-                await audit.AppendAsync(tenant, $"{tenant}/key:{key}", "prediction.usage", owner.Length == 0 ? $"{tenant}/models" : $"{owner}/models/{model}",
+                await audit.AppendAsync(tenant, $"{tenant}/key:{key}", AuditActions.PredictionUsage, owner.Length == 0 ? $"{tenant}/models" : $"{owner}/models/{model}",
                     $"{counter.Requests} requests, {counter.Rows} rows until {now:O}", ct: ct);
             }
             catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
@@ -61,30 +60,5 @@ public sealed class UsageMeter(AuditLog audit, Collaborations.CollaborationLedge
                 Interlocked.Add(ref kept.Rows, counter.Rows);
             }
         }
-    }
-}
-
-/// <summary>Writes prediction usage to the audit log every interval, and once more at shutdown.</summary>
-public sealed class UsageFlusher(UsageMeter meter, IOptions<AuditOptions> options) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.UsageFlushInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await meter.FlushAsync(stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await meter.FlushAsync(cancellationToken);
     }
 }

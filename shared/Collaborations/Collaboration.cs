@@ -104,3 +104,16 @@ public sealed record CollaborationTermsBody(
 /// <summary>The body of PATCH /api/collaborations/{c}: any of these; the rest stays.</summary>
 public sealed record CollaborationChange(string? Name, string? Allocation, CollaborationTermsBody? Terms);
 
+/// <summary>
+/// The body of POST /api/collaborations/{c}/models: pooled runs take candidates and folds; federated runs take the rest
+/// (rounds, localEpochs, strategy, mu, trimFraction, hidden, minMembersPerRound, roundTimeoutSeconds, patience,
+/// secureAggregation, clipNorm, noiseMultiplier, learningRate).
+/// </summary>
+public sealed record StartCollaborationTrainingBody(
+    string? Name, IReadOnlyList<string>? Candidates, int? Folds, int? Rounds = null, int? LocalEpochs = null, string? Strategy = null, double? Mu = null,
+    double? TrimFraction = null, IReadOnlyList<int>? Hidden = null, int? MinMembersPerRound = null, int? RoundTimeoutSeconds = null, int? Patience = null,
+    bool? SecureAggregation = null, double? ClipNorm = null, double? NoiseMultiplier = null, double? LearningRate = null)
+{
+    public Lepton.Federated.FederatedBody Federated => new(Name, Rounds, LocalEpochs, Strategy, Mu, TrimFraction, Hidden, MinMembersPerRound, RoundTimeoutSeconds,
+        Patience, SecureAggregation, ClipNorm, NoiseMultiplier, LearningRate);
+}

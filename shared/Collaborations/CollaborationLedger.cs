@@ -1,3 +1,4 @@
+using Lepton.Audit;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -38,7 +39,6 @@ public sealed record SettlementBody(string? Period);
 public sealed class CollaborationLedger(StorageClients storage, CollaborationStore collaborations, ContributionService contributions, TimeProvider time)
 {
     internal const string UsageTable = "collaborationusage";
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     private TableClient Usage => storage.PlatformTable(UsageTable);
 
@@ -98,17 +98,17 @@ public sealed class CollaborationLedger(StorageClients storage, CollaborationSto
 
         BlobClient blob = Blobs.GetBlobClient($"{c.Id}/settlements/{period}.json");
         var settlement = new Settlement(c.Id, period!, await GetAsync(c, from, to, ct), time.GetUtcNow(), actor);
-        byte[] content = JsonSerializer.SerializeToUtf8Bytes(settlement, Json);
+        byte[] content = JsonSerializer.SerializeToUtf8Bytes(settlement, LeptonJson.Options);
         try
         {
             await blob.UploadAsync(new BinaryData(content), new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, ct);
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412)
         {
-            return ((await blob.DownloadContentAsync(ct)).Value.Content.ToObjectFromJson<Settlement>(Json)!, false);
+            return ((await blob.DownloadContentAsync(ct)).Value.Content.ToObjectFromJson<Settlement>(LeptonJson.Options)!, false);
         }
 
-        await collaborations.AuditMembersAsync(c, actor, "collaboration.settled", $"period {period}: sha256 {Convert.ToHexStringLower(SHA256.HashData(content))}",
+        await collaborations.AuditMembersAsync(c, actor, AuditActions.CollaborationSettled, $"period {period}: sha256 {Convert.ToHexStringLower(SHA256.HashData(content))}",
             ct, resource: $"collaborations/{c.Id}/settlements/{period}");
         return (settlement, true);
     }

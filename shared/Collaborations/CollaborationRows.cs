@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Lepton.Security;
@@ -17,11 +16,9 @@ public sealed record MemberFiles(string Member, string TrainFile, string Evaluat
 /// and reads through that member's own tenant-scoped storage client. Rows stay on the worker's disk (immutable dataset
 /// versions are downloaded once per process); only metrics, hashes and references leave an activity.
 /// </summary>
-public sealed class CollaborationRows(AccessPolicy policy, TenantStorageFactory tenants)
+public sealed class CollaborationRows(AccessPolicy policy, TenantStorageFactory tenants, LocalFileCache files)
 {
-    private static readonly ConcurrentDictionary<string, SemaphoreSlim> Gates = new();
-
-    private static string Root => Path.Combine(Path.GetTempPath(), "lepton-collaborations");
+    private string Root => Path.Combine(files.Root, "collaborations");
 
     /// <summary>
     /// The member's rows projected on the run's columns (features, then label) and split: rows of a dataset granted for both
@@ -50,7 +47,7 @@ public sealed class CollaborationRows(AccessPolicy policy, TenantStorageFactory 
         string directory = Path.Combine(Root, collaboration, member, key);
         string trainFile = Path.Combine(directory, "train.csv"), evaluationFile = Path.Combine(directory, "evaluation.csv");
         string countsFile = Path.Combine(directory, "counts.txt");
-        await OnceAsync(countsFile, async () =>
+        await files.EnsureAsync(countsFile, async () =>
         {
             Directory.CreateDirectory(directory);
             var raw = new List<(ContributedDataset Dataset, string Path)>();
@@ -61,24 +58,24 @@ public sealed class CollaborationRows(AccessPolicy policy, TenantStorageFactory 
 
             (long trainRows, long evaluationRows) = Split(raw, features, label, stratify, evaluationFraction, SeedFor(seed, member), trainFile, evaluationFile);
             await File.WriteAllTextAsync(countsFile, $"{trainRows} {evaluationRows}", ct);
-        }, ct);
+        }, ct, directory);
 
         long[] counts = (await File.ReadAllTextAsync(countsFile, ct)).Split(' ').Select(long.Parse).ToArray();
         return new MemberFiles(member, trainFile, evaluationFile, counts[0], counts[1]);
     }
 
     /// <summary>One file of the given members' training (or evaluation) rows, in plan order, cached by its content's inputs.</summary>
-    public static async Task<string> ConcatenateAsync(IReadOnlyList<string> files, string header, CancellationToken ct)
+    public async Task<string> ConcatenateAsync(IReadOnlyList<string> sources, string header, CancellationToken ct)
     {
-        string path = Path.Combine(Root, "concatenated", Hash(string.Join('|', files)), "data.csv");
-        await OnceAsync(path, async () =>
+        string path = Path.Combine(Root, "concatenated", Hash(string.Join('|', sources)), "data.csv");
+        await files.EnsureAsync(path, async () =>
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             string temp = path + "." + Guid.NewGuid().ToString("N");
             await using (var output = new StreamWriter(temp, false, new UTF8Encoding(false)))
             {
                 await output.WriteLineAsync(header);
-                foreach (string file in files)
+                foreach (string file in sources)
                 {
                     foreach (string line in File.ReadLines(file).Skip(1))
                     {
@@ -111,7 +108,7 @@ public sealed class CollaborationRows(AccessPolicy policy, TenantStorageFactory 
     private async Task<string> DownloadAsync(string member, ContributedDataset d, CancellationToken ct)
     {
         string path = Path.Combine(Root, "_raw", member, $"{d.Dataset}@{d.Version}.csv");
-        await OnceAsync(path, async () =>
+        await files.EnsureAsync(path, async () =>
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             TenantStorage storage = await tenants.ForTenantAsync(member, ct);
@@ -182,29 +179,6 @@ public sealed class CollaborationRows(AccessPolicy policy, TenantStorageFactory 
         }
 
         return rows;
-    }
-
-    /// <summary>Several activities of one worker may need the same file at once: one builds it, the others wait for it.</summary>
-    private static async Task OnceAsync(string path, Func<Task> build, CancellationToken ct)
-    {
-        if (File.Exists(path))
-        {
-            return;
-        }
-
-        SemaphoreSlim gate = Gates.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct);
-        try
-        {
-            if (!File.Exists(path))
-            {
-                await build();
-            }
-        }
-        finally
-        {
-            gate.Release();
-        }
     }
 
     private static string Escape(string value) =>

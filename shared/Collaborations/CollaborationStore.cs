@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Memory;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Azure;
@@ -16,7 +17,7 @@ namespace Lepton.Collaborations;
 /// under the row's ETag so two members acting at once cannot lose each other's acceptance. Every change is appended to
 /// the audit chain of every member (those who left included, for the change that concerns them).
 /// </summary>
-public sealed class CollaborationStore(StorageClients storage, TenantRegistry tenants, AuditLog audit, TimeProvider time)
+public sealed class CollaborationStore(StorageClients storage, TenantRegistry tenants, AuditLog audit, TimeProvider time, IMemoryCache cache)
 {
     internal const string TableName = "collaborations";
     private const string Partition = "collaboration";
@@ -25,8 +26,6 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
     /// <summary>Membership is checked on every collaboration request; a change made elsewhere is seen within this time.</summary>
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(1);
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly ConcurrentDictionary<string, (DateTimeOffset ReadAt, Collaboration? Value)> _cache = new();
 
     private TableClient Table => storage.PlatformTable(TableName);
 
@@ -82,14 +81,14 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
             throw LeptonException.Conflict($"A collaboration '{body.Id}' already exists; choose another id.");
         }
 
-        _cache.TryRemove(collaboration.Id, out _);
-        await AuditMembersAsync(collaboration, actor, "collaboration.proposed",
+        cache.Remove((nameof(CollaborationStore), collaboration.Id));
+        await AuditMembersAsync(collaboration, actor, AuditActions.CollaborationProposed,
             $"{mode}, {allocation}, label {task.Label}, members {string.Join(", ", members)}", ct);
         return collaboration;
     }
 
     public Task<Collaboration> AcceptAsync(string id, string member, string actor, CancellationToken ct = default) =>
-        ChangeAsync(id, member, actor, "collaboration.accepted", c =>
+        ChangeAsync(id, member, actor, AuditActions.CollaborationAccepted, c =>
         {
             if (c.State == CollaborationStates.Ended)
             {
@@ -105,7 +104,7 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
 
     /// <summary>A change of name, allocation or terms is a new revision: it needs every member's acceptance again.</summary>
     public Task<Collaboration> UpdateAsync(string id, string member, CollaborationChange change, string actor, CancellationToken ct = default) =>
-        ChangeAsync(id, member, actor, "collaboration.terms-changed", c =>
+        ChangeAsync(id, member, actor, AuditActions.CollaborationTermsChanged, c =>
         {
             if (change.Name is null && change.Allocation is null && change.Terms is null)
             {
@@ -127,11 +126,11 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
                 State = CollaborationStates.Proposed,
                 Members = c.Members.Select(m => m with { AcceptedAt = m.Tenant == member ? now : null }).ToList(),
             };
-            return (changed, $"revision {changed.Revision} proposed by {member}: {JsonSerializer.Serialize(changed.Terms, Json)}, allocation {changed.Allocation}");
+            return (changed, $"revision {changed.Revision} proposed by {member}: {JsonSerializer.Serialize(changed.Terms, LeptonJson.Options)}, allocation {changed.Allocation}");
         }, ct);
 
     public Task<Collaboration> LeaveAsync(string id, string member, string actor, CancellationToken ct = default) =>
-        ChangeAsync(id, member, actor, "collaboration.left", c =>
+        ChangeAsync(id, member, actor, AuditActions.CollaborationLeft, c =>
         {
             DateTimeOffset now = time.GetUtcNow();
             Collaboration left = c with { Members = c.Members.Select(m => m.Tenant == member ? m with { LeftAt = now } : m).ToList() };
@@ -149,14 +148,14 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
         }
 
         DateTimeOffset now = time.GetUtcNow();
-        if (_cache.TryGetValue(id, out var cached) && now - cached.ReadAt <= CacheLifetime)
+        if (cache.TryGetValue((nameof(CollaborationStore), id), out (DateTimeOffset ReadAt, Collaboration? Value) cached) && now - cached.ReadAt <= CacheLifetime)
         {
             return cached.Value;
         }
 
         NullableResponse<TableEntity> row = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, id, cancellationToken: ct);
         Collaboration? value = row.HasValue ? FromEntity(row.Value!) : null;
-        _cache[id] = (now, value);
+        cache.Put((nameof(CollaborationStore), id), (now, value), CacheLifetime);
         return value;
     }
 
@@ -212,7 +211,7 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
                 continue;
             }
 
-            _cache.TryRemove(id, out _);
+            cache.Remove((nameof(CollaborationStore), id));
             await AuditMembersAsync(changed, actor, action, outcome, ct);
             return changed;
         }
@@ -291,9 +290,9 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
 
     private static TableEntity ToEntity(Collaboration c) => new(Partition, c.Id)
     {
-        ["Document"] = JsonSerializer.Serialize(c, Json),
+        ["Document"] = JsonSerializer.Serialize(c, LeptonJson.Options),
         ["State"] = c.State,
     };
 
-    private static Collaboration FromEntity(TableEntity e) => JsonSerializer.Deserialize<Collaboration>(e.GetString("Document")!, Json)!;
+    private static Collaboration FromEntity(TableEntity e) => JsonSerializer.Deserialize<Collaboration>(e.GetString("Document")!, LeptonJson.Options)!;
 }

@@ -58,7 +58,7 @@ public sealed class PooledTraining(CollaborationStore collaborations, Collaborat
                 CollaborationRows.Sha256OfFiles(files.Select(f => f.EvaluationFile)), classes));
         foreach (MemberPlan m in members)
         {
-            await audit.AppendAsync(m.Member, $"system:{request.RunId}", "training.started", $"collaborations/{c.Id}/models/{request.Model}",
+            await audit.AppendAsync(m.Member, $"system:{request.RunId}", AuditActions.TrainingStarted, $"collaborations/{c.Id}/models/{request.Model}",
                 $"pooled: {plan.Candidates.Count} candidates x {plan.Folds} folds on {members.Sum(x => x.TrainRows)} rows of {members.Count} members; "
                 + $"this member: {string.Join(", ", m.Datasets.Select(d => $"{d.Dataset}@{d.Version}"))}", ct: ct);
         }
@@ -91,13 +91,13 @@ public sealed class PooledTraining(CollaborationStore collaborations, Collaborat
         return files;
     }
 
-    public static Task<string> EvaluationFileAsync(TrainingPlan plan, IReadOnlyList<MemberFiles> files, CancellationToken ct) =>
-        CollaborationRows.ConcatenateAsync(files.Select(f => f.EvaluationFile).ToList(), CollaborationRows.HeaderFor(plan.Collaboration!.Features, plan.Label), ct);
+    public Task<string> EvaluationFileAsync(TrainingPlan plan, IReadOnlyList<MemberFiles> files, CancellationToken ct) =>
+        rows.ConcatenateAsync(files.Select(f => f.EvaluationFile).ToList(), CollaborationRows.HeaderFor(plan.Collaboration!.Features, plan.Label), ct);
 
     private Task<MemberFiles> MemberAsync(TrainingPlan plan, MemberPlan m, bool train, bool evaluate, CancellationToken ct) =>
         rows.MemberFilesAsync(plan.Collaboration!.Collaboration, plan.Request.RunId, m.Member, m.Datasets, plan.Collaboration.Features, plan.Label,
             plan.Task != MlTasks.Regression, plan.Collaboration.EvaluationFraction, plan.Seed, train, evaluate, ct);
 
-    private static Task<string> TrainFileAsync(IReadOnlyList<MemberFiles> files, IReadOnlyList<string> features, string label, CancellationToken ct) =>
-        CollaborationRows.ConcatenateAsync(files.Select(f => f.TrainFile).ToList(), CollaborationRows.HeaderFor(features, label), ct);
+    private Task<string> TrainFileAsync(IReadOnlyList<MemberFiles> files, IReadOnlyList<string> features, string label, CancellationToken ct) =>
+        rows.ConcatenateAsync(files.Select(f => f.TrainFile).ToList(), CollaborationRows.HeaderFor(features, label), ct);
 }

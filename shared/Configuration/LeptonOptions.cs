@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 namespace Lepton.Configuration;
 
 /// <summary>Platform settings, bound from the "Lepton" configuration section (env: Lepton__AdminKey, ...).</summary>
@@ -5,7 +6,12 @@ public sealed class LeptonOptions
 {
     public const string SectionName = "Lepton";
 
-    /// <summary>The platform administrator key; it only manages tenants. Key Vault reference in Azure.</summary>
+    /// <summary>
+    /// The platform administrator key; it only manages tenants. Key Vault reference in Azure. Required: a host without
+    /// one refuses to start rather than run with tenant management silently off.
+    /// </summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Lepton:AdminKey (env Lepton__AdminKey) must be set.")]
+    [MinLength(16, ErrorMessage = "Lepton:AdminKey must be at least 16 characters.")]
     public string AdminKey { get; set; } = "";
 
     /// <summary>How long an upload URL stays valid.</summary>
@@ -21,6 +27,7 @@ public sealed class StorageOptions
     /// The platform account's registry tables: a connection string (Azurite) or the table endpoint URI
     /// (Azure, reached with the managed identity; no keys in settings).
     /// </summary>
+    [Required(AllowEmptyStrings = false)]
     public string PlatformConnection { get; set; } = "UseDevelopmentStorage=true";
 
     /// <summary>The platform account's blob endpoint when <see cref="PlatformConnection"/> is an endpoint URI (Azure).</summary>
@@ -64,14 +71,17 @@ public sealed class IngestionOptions
     public const string SectionName = "Lepton:Ingestion";
 
     /// <summary>Files larger than this are rejected without being read.</summary>
+    [Range(1, long.MaxValue)]
     public long MaxFileBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
     /// <summary>Rows whose field count differs from the header are dropped; more than this share rejects the file.</summary>
+    [Range(0.0, 1.0)]
     public double MaxRaggedRowFraction { get; set; } = 0.01;
 
     /// <summary>Tukey fence multiplier for clipping numeric outliers: [Q1 - k·IQR, Q3 + k·IQR]. 3 marks "far out" values only.</summary>
     public double OutlierIqrMultiplier { get; set; } = 3.0;
 
     /// <summary>Most columns a file may have.</summary>
+    [Range(1, 100_000)]
     public int MaxColumns { get; set; } = 2000;
 }

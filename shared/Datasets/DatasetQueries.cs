@@ -63,7 +63,7 @@ public sealed class DatasetQueries(DatasetCatalog catalog, TenantStorageFactory 
         TenantStorage storage = await tenants.ForTenantAsync(tenant, ct);
         JsonElement schema = await ReadJsonAsync(storage, BlobLayout.CuratedSchema(dataset, version), ct)
             ?? throw LeptonException.NotFound($"Dataset '{dataset}' v{version} has no schema.");
-        return schema.Deserialize<Ingestion.DatasetSchema>(Ingestion.IngestPipeline.Json)!;
+        return schema.Deserialize<Ingestion.DatasetSchema>(LeptonJson.Options)!;
     }
 
     private static async Task<JsonElement?> ReadJsonAsync(TenantStorage storage, string blobName, CancellationToken ct)

@@ -70,7 +70,8 @@ public sealed record RegisterFederatedRequest(FederatedState State, IReadOnlyDic
 
 /// <summary>What the run reports while it goes: the round, who reported, each round's metric, who was skipped.</summary>
 public sealed record FederatedProgress(
-    string Stage, int Done, int Total, int Round, IReadOnlyList<string> Reporting, IReadOnlyList<RoundMetric> Rounds, IReadOnlyList<string> Skipped, double? EpsilonPlanned);
+    string Stage, int Done, int Total, int Round, IReadOnlyList<string> Reporting, IReadOnlyList<RoundMetric> Rounds, IReadOnlyList<string> Skipped, double? EpsilonPlanned)
+    : Runs.RunProgress(Stage, Done, Total);
 
 public sealed record RoundMetric(int Round, double? Metric, int Reporting, IReadOnlyList<string> Skipped);
 

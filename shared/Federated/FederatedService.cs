@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Caching.Memory;
+using Lepton.Audit;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Azure.Storage.Blobs;
@@ -19,11 +21,10 @@ namespace Lepton.Federated;
 /// </summary>
 public sealed class FederatedService(
     CollaborationStore collaborations, CollaborationData data, CollaborationRows rows, TenantStorageFactory tenants, StorageClients storage,
-    ModelRegistry registry)
+    ModelRegistry registry, IMemoryCache cache)
 {
     public const int MaxRounds = 200;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly ConcurrentDictionary<string, FederatedPlan> _plans = new();
+    private static readonly TimeSpan PlanLifetime = TimeSpan.FromHours(1);
 
     private BlobContainerClient Blobs => storage.PlatformBlobs.GetBlobContainerClient(ContributionService.Container);
 
@@ -90,7 +91,7 @@ public sealed class FederatedService(
         MemberDataReport first = report.Members.First(m => m.Datasets.Count > 0 && m.Compatible);
         var features = report.SharedFeatures.Select(f => first.Schema!.First(col => col.Name == f) with { IsLabel = false }).ToList();
         var members = report.Members.Where(m => m.Datasets.Count > 0).Select(m => new MemberPlan(m.Member, m.Datasets, 0, 0)).ToList();
-        await collaborations.AuditMembersAsync(c, request.Actor, "training.started",
+        await collaborations.AuditMembersAsync(c, request.Actor, AuditActions.TrainingStarted,
             $"federated {request.Settings.Strategy}: {request.Settings.Rounds} rounds x {request.Settings.LocalEpochs} local epochs over {members.Count} members"
             + (request.Settings.SecureAggregation ? ", secure aggregation" : "") + (request.Settings.Private ? $", differential privacy (noise {request.Settings.NoiseMultiplier})" : ""),
             ct, resource: $"collaborations/{c.Id}/models/{request.Model}");
@@ -146,8 +147,8 @@ public sealed class FederatedService(
         var plan = new FederatedPlan(d, featurization, shape, classes, center, scale, kept.ToDictionary(s => s.Member, s => s.Rows),
             request.Keys.ToDictionary(k => k.Member, k => k.PublicKey), excluded);
         string planBlob = RunBlob(d.Request, "plan.json");
-        await Blobs.GetBlobClient(planBlob).UploadAsync(BinaryData.FromObjectAsJson(plan, Json), overwrite: true, ct);
-        _plans[planBlob] = plan;
+        await Blobs.GetBlobClient(planBlob).UploadAsync(BinaryData.FromObjectAsJson(plan, LeptonJson.Options), overwrite: true, ct);
+        cache.Put((nameof(FederatedPlan), planBlob), plan, PlanLifetime);
         using var backend = new CpuBackend(1);
         var network = new Network(shape, backend, 1);
         network.Initialize(d.Request.Settings.Seed);
@@ -198,7 +199,7 @@ public sealed class FederatedService(
                 .GetBlobClient(BlobLayout.FederationKey(d.Request.Collaboration, d.Request.RunId)).DownloadContentAsync(ct)).Value.Content.ToArray();
             var seeds = request.Participants.Where(p => p != member.Member).ToDictionary(p => p,
                 p => SecureAggregation.PairSeed(privateKey, plan.PublicKeys[p], $"{d.Request.RunId}|{request.Round}|{request.Attempt}|{Pair(member.Member, p)}"));
-            await Blobs.GetBlobClient(blob).UploadAsync(BinaryData.FromObjectAsJson(SecureAggregation.Mask(SecureAggregation.Quantize(weighted), member.Member, seeds), Json),
+            await Blobs.GetBlobClient(blob).UploadAsync(BinaryData.FromObjectAsJson(SecureAggregation.Mask(SecureAggregation.Quantize(weighted), member.Member, seeds), LeptonJson.Options),
                 overwrite: true, ct);
         }
         else
@@ -222,7 +223,7 @@ public sealed class FederatedService(
             var masked = new List<uint[]>();
             foreach (MemberRoundResult r in results)
             {
-                masked.Add((await Blobs.GetBlobClient(r.UpdateBlob!).DownloadContentAsync(ct)).Value.Content.ToObjectFromJson<uint[]>(Json)!);
+                masked.Add((await Blobs.GetBlobClient(r.UpdateBlob!).DownloadContentAsync(ct)).Value.Content.ToObjectFromJson<uint[]>(LeptonJson.Options)!);
             }
 
             aggregate = SecureAggregation.Dequantize(SecureAggregation.Sum(masked));
@@ -280,11 +281,11 @@ public sealed class FederatedService(
         }
 
         // The round history (who reported, with which attempt's updates) lets a contribution run rebuild every coalition's model.
-        await Blobs.GetBlobClient(RunBlob(d.Request, HistoryFile)).UploadAsync(BinaryData.FromObjectAsJson(state.History, Json), overwrite: true, ct);
+        await Blobs.GetBlobClient(RunBlob(d.Request, HistoryFile)).UploadAsync(BinaryData.FromObjectAsJson(state.History, LeptonJson.Options), overwrite: true, ct);
         string owner = ModelOwners.ForCollaboration(d.Request.Collaboration);
         string prefix = ModelRegistry.ArtifactPrefix(owner, d.Request.Model, d.Request.RunId);
         await registry.Artifact(prefix + "model.onnx").UploadAsync(BinaryData.FromBytes(onnx), overwrite: true, ct);
-        await registry.Artifact(prefix + TrainingService.ParametricModelFileName).UploadAsync(BinaryData.FromObjectAsJson(model, Json), overwrite: true, ct);
+        await registry.Artifact(prefix + TrainingService.ParametricModelFileName).UploadAsync(BinaryData.FromObjectAsJson(model, LeptonJson.Options), overwrite: true, ct);
         using var scorer = new OnnxScorer(onnx);
         var participated = d.Members.ToDictionary(m => m.Member, m => state.History.Count(h => h.Reporting.Contains(m.Member)));
         var history = state.History.Select(h => new RoundMetric(h.Round, h.Metrics.TryGetValue(d.Metric, out double v) ? v : null, h.Reporting.Count, h.Skipped)).ToList();
@@ -317,7 +318,7 @@ public sealed class FederatedService(
     {
         FederatedPlan plan = await PlanAsync($"{collaboration}/runs/{trainingRunId}/plan.json", ct);
         IReadOnlyList<RoundSummary> history = (await Blobs.GetBlobClient($"{collaboration}/runs/{trainingRunId}/{HistoryFile}").DownloadContentAsync(ct))
-            .Value.Content.ToObjectFromJson<List<RoundSummary>>(Json)!;
+            .Value.Content.ToObjectFromJson<List<RoundSummary>>(LeptonJson.Options)!;
         return (plan, history);
     }
 
@@ -385,27 +386,27 @@ public sealed class FederatedService(
         float[][] expected = NetworkTrainer.Predict(model, ParametricEngine.Matrix(model.Featurization, columns, sample.Count), sample.Count, backend);
         using var scorer = new OnnxScorer(onnx);
         Dictionary<string, float[][]> outputs = scorer.Score(sample);
-        return TrainingEngine.MaxRelativeDifference(expected, model.Shape.Head == NetworkHead.Binary ? outputs["Probability.output"] : outputs["Score.output"]);
+        return TrainingEngine.MaxRelativeDifference(expected, model.Shape.Head == NetworkHead.Binary ? outputs[Prediction.OnnxOutputs.Probability] : outputs[Prediction.OnnxOutputs.Score]);
     }
 
     private async Task<FederatedPlan> PlanAsync(string blob, CancellationToken ct)
     {
-        if (_plans.TryGetValue(blob, out FederatedPlan? plan))
+        if (cache.TryGetValue((nameof(FederatedPlan), blob), out FederatedPlan? plan) && plan is not null)
         {
             return plan;
         }
 
-        return _plans[blob] = (await Blobs.GetBlobClient(blob).DownloadContentAsync(ct)).Value.Content.ToObjectFromJson<FederatedPlan>(Json)!;
+        return cache.Put((nameof(FederatedPlan), blob), (await Blobs.GetBlobClient(blob).DownloadContentAsync(ct)).Value.Content.ToObjectFromJson<FederatedPlan>(LeptonJson.Options)!, PlanLifetime);
     }
 
     private async Task<string> WriteParametersAsync(string blob, float[] parameters, CancellationToken ct)
     {
-        await Blobs.GetBlobClient(blob).UploadAsync(BinaryData.FromObjectAsJson(parameters, Json), overwrite: true, ct);
+        await Blobs.GetBlobClient(blob).UploadAsync(BinaryData.FromObjectAsJson(parameters, LeptonJson.Options), overwrite: true, ct);
         return blob;
     }
 
     private async Task<float[]> ReadParametersAsync(string blob, CancellationToken ct) =>
-        (await Blobs.GetBlobClient(blob).DownloadContentAsync(ct)).Value.Content.ToObjectFromJson<float[]>(Json)!;
+        (await Blobs.GetBlobClient(blob).DownloadContentAsync(ct)).Value.Content.ToObjectFromJson<float[]>(LeptonJson.Options)!;
 
     private static string RunBlob(FederatedRequest request, string name) => $"{request.Collaboration}/runs/{request.RunId}/{name}";
 

@@ -1,3 +1,4 @@
+using Lepton.Storage;
 using System.Text.Json;
 
 namespace Lepton.Ingestion;
@@ -8,14 +9,13 @@ public sealed record DatasetSpec(string? Label = null, string? Task = null, stri
 {
     public static readonly string[] Tasks = ["binary", "multiclass", "regression"];
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { AllowTrailingCommas = true, ReadCommentHandling = JsonCommentHandling.Skip };
 
     /// <summary>Parses the file; a problem names what is wrong instead of throwing.</summary>
     public static (DatasetSpec? Spec, IngestProblem? Problem) Parse(string json)
     {
         try
         {
-            DatasetSpec? spec = JsonSerializer.Deserialize<DatasetSpec>(json, Json);
+            DatasetSpec? spec = JsonSerializer.Deserialize<DatasetSpec>(json, LeptonJson.Handwritten);
             if (spec is null)
             {
                 return (null, new IngestProblem("invalid-dataset-json", "dataset.json is empty.", []));

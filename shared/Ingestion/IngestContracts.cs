@@ -18,13 +18,23 @@ public sealed record IngestOutcome(
     public string? TrainingRunId { get; init; }
 }
 
-public sealed record CleanRequest(IngestRequest Ingest, SourceAnalysis Analysis);
+/// <summary>
+/// What the orchestrator needs of pass one; the whole analysis (schema, raw profile, cleaning plan — large at thousands
+/// of columns) stays in <see cref="AnalysisBlob"/> in the tenant's curated container and never enters the durable history.
+/// </summary>
+public sealed record AnalysisSummary(string AnalysisBlob, string Sha256, long DataRows, IReadOnlyList<IngestProblem> Problems, DatasetSpec? Spec)
+{
+    public bool IsRejected => Problems.Count > 0;
+}
 
-public sealed record CleanedVersion(int Version, CleaningResult Cleaning);
+public sealed record CleanRequest(IngestRequest Ingest, string AnalysisBlob);
 
-public sealed record PublishRequest(IngestRequest Ingest, SourceAnalysis Analysis, CleanedVersion Cleaned);
+/// <summary>Pass two's counts; its profile and quality report are already next to the data in the unpublished version.</summary>
+public sealed record CleanedVersion(int Version, long RowsIn, long RowsOut, IReadOnlyList<IngestProblem> Problems)
+{
+    public bool IsRejected => Problems.Count > 0;
+}
 
-public sealed record RejectRequest(IngestRequest Ingest, IReadOnlyList<IngestProblem> Problems, SourceAnalysis? Analysis, int? AllocatedVersion);
+public sealed record PublishRequest(IngestRequest Ingest, string AnalysisBlob, CleanedVersion Cleaned);
 
-/// <summary>Progress an ingest run reports as its custom status.</summary>
-public sealed record IngestProgress(string Stage, int Done, int Total);
+public sealed record RejectRequest(IngestRequest Ingest, IReadOnlyList<IngestProblem> Problems, AnalysisSummary? Analysis, int? AllocatedVersion);

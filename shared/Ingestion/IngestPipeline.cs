@@ -23,9 +23,18 @@ public sealed class IngestPipeline(
     IOptions<IngestionOptions> options,
     TimeProvider time)
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    public async Task<SourceAnalysis> AnalyzeAsync(IngestRequest request, CancellationToken ct = default)
+    /// <summary>Pass one; stores the whole analysis as a blob and returns what the orchestrator decides on.</summary>
+    public async Task<AnalysisSummary> AnalyzeAsync(IngestRequest request, CancellationToken ct = default)
+    {
+        TenantStorage storage = await tenants.ForTenantAsync(request.TenantId, ct);
+        SourceAnalysis analysis = await ReadSourceAsync(storage, request, ct);
+        string blob = BlobLayout.IngestAnalysis(request.RunId);
+        await WriteJsonAsync(storage.Curated, blob, analysis, ct);
+        return new AnalysisSummary(blob, analysis.Sha256, analysis.DataRows, analysis.Problems, analysis.Spec);
+    }
+
+    private async Task<SourceAnalysis> ReadSourceAsync(TenantStorage storage, IngestRequest request, CancellationToken ct)
     {
         if (request.Dataset is null || request.FileName is null)
         {
@@ -36,7 +45,6 @@ public sealed class IngestPipeline(
             ]);
         }
 
-        TenantStorage storage = await tenants.ForTenantAsync(request.TenantId, ct);
         BlobClient source = storage.Ingest.GetBlobClient(request.BlobName);
         (DatasetSpec? spec, IngestProblem? specProblem) = await ReadSpecAsync(storage, request.Dataset, ct);
         try
@@ -62,12 +70,16 @@ public sealed class IngestPipeline(
         }
     }
 
-    /// <summary>Reserves the version number and writes the cleaned rows to it. Invisible until <see cref="PublishAsync"/> commits.</summary>
+    /// <summary>
+    /// Reserves the version number, writes the cleaned rows, their profile and the quality report to it. Invisible until
+    /// <see cref="PublishAsync"/> commits.
+    /// </summary>
     public async Task<CleanedVersion> CleanAsync(CleanRequest request, CancellationToken ct = default)
     {
         IngestRequest ingest = request.Ingest;
         string dataset = ingest.Dataset!;
         TenantStorage storage = await tenants.ForTenantAsync(ingest.TenantId, ct);
+        SourceAnalysis analysis = await ReadAnalysisAsync(storage, request.AnalysisBlob, ct);
         int version = await catalog.AllocateVersionAsync(ingest.TenantId, dataset, ingest.RunId, ct);
         BlockBlobClient target = storage.Curated.GetBlockBlobClient(BlobLayout.CuratedData(dataset, version));
         BlobClient source = storage.Ingest.GetBlobClient(ingest.BlobName);
@@ -79,29 +91,36 @@ public sealed class IngestPipeline(
             BufferSize = 4 << 20,
         }, ct))
         {
-            result = await Task.Run(() => new DatasetCleaner().Clean(input, output, request.Analysis), ct);
+            result = await Task.Run(() => new DatasetCleaner().Clean(input, output, analysis), ct);
         }
 
-        return new CleanedVersion(version, result);
+        if (!result.IsRejected)
+        {
+            var quality = new
+            {
+                runId = ingest.RunId,
+                rowsIn = result.RowsIn,
+                rowsOut = result.RowsOut,
+                changes = result.Counts,
+                rules = analysis.Rules,
+                rawProfile = analysis.RawProfile,
+            };
+            await WriteJsonAsync(storage.Curated, BlobLayout.CuratedProfile(dataset, version), result.Profile, ct);
+            await WriteJsonAsync(storage.Curated, BlobLayout.CuratedQuality(dataset, version), quality, ct);
+        }
+
+        return new CleanedVersion(version, result.RowsIn, result.RowsOut, result.Problems);
     }
 
-    /// <summary>Writes schema, profile, quality report and lineage next to the data, then commits the version in the catalog.</summary>
+    /// <summary>Writes schema and lineage next to the data, then commits the version in the catalog.</summary>
     public async Task<DatasetVersionRecord> PublishAsync(PublishRequest request, CancellationToken ct = default)
     {
-        (IngestRequest ingest, SourceAnalysis analysis, CleanedVersion cleaned) = (request.Ingest, request.Analysis, request.Cleaned);
+        (IngestRequest ingest, CleanedVersion cleaned) = (request.Ingest, request.Cleaned);
         string dataset = ingest.Dataset!;
         int version = cleaned.Version;
         TenantStorage storage = await tenants.ForTenantAsync(ingest.TenantId, ct);
+        SourceAnalysis analysis = await ReadAnalysisAsync(storage, request.AnalysisBlob, ct);
         DateTimeOffset now = time.GetUtcNow();
-        var quality = new
-        {
-            runId = ingest.RunId,
-            rowsIn = cleaned.Cleaning.RowsIn,
-            rowsOut = cleaned.Cleaning.RowsOut,
-            changes = cleaned.Cleaning.Counts,
-            rules = analysis.Rules,
-            rawProfile = analysis.RawProfile,
-        };
         var lineage = new
         {
             dataset,
@@ -117,26 +136,27 @@ public sealed class IngestPipeline(
                 sha256 = analysis.Sha256,
                 bytes = analysis.Bytes,
             },
-            rowsIn = cleaned.Cleaning.RowsIn,
-            rowsOut = cleaned.Cleaning.RowsOut,
+            rowsIn = cleaned.RowsIn,
+            rowsOut = cleaned.RowsOut,
             rulesApplied = DescribeRules(analysis, options.Value),
             data = BlobLayout.CuratedData(dataset, version),
         };
         await WriteJsonAsync(storage.Curated, BlobLayout.CuratedSchema(dataset, version), analysis.Schema, ct);
-        await WriteJsonAsync(storage.Curated, BlobLayout.CuratedProfile(dataset, version), cleaned.Cleaning.Profile, ct);
-        await WriteJsonAsync(storage.Curated, BlobLayout.CuratedQuality(dataset, version), quality, ct);
         // Lineage is written last: a version folder without it was never published.
         await WriteJsonAsync(storage.Curated, BlobLayout.CuratedLineage(dataset, version), lineage, ct);
-        var record = new DatasetVersionRecord(dataset, version, ingest.RunId, now, cleaned.Cleaning.RowsOut, analysis.Rules.Count,
+        var record = new DatasetVersionRecord(dataset, version, ingest.RunId, now, cleaned.RowsOut, analysis.Rules.Count,
             ingest.BlobName, ingest.ETag, analysis.Sha256, BlobLayout.CuratedData(dataset, version), analysis.Schema?.Label, analysis.Schema?.Task);
         if (await catalog.CommitVersionAsync(ingest.TenantId, record, ct))
         {
-            await audit.AppendAsync(ingest.TenantId, $"system:{ingest.RunId}", "dataset.published", $"{ingest.TenantId}/datasets/{dataset}/v{version}",
-                $"{cleaned.Cleaning.RowsOut} rows from {ingest.BlobName}", ct: ct);
+            await audit.AppendAsync(ingest.TenantId, $"system:{ingest.RunId}", AuditActions.DatasetPublished, $"{ingest.TenantId}/datasets/{dataset}/v{version}",
+                $"{cleaned.RowsOut} rows from {ingest.BlobName}", ct: ct);
         }
 
         return record;
     }
+
+    private static async Task<SourceAnalysis> ReadAnalysisAsync(TenantStorage storage, string blob, CancellationToken ct) =>
+        (await storage.Curated.GetBlobClient(blob).DownloadContentAsync(ct)).Value.Content.ToObjectFromJson<SourceAnalysis>(LeptonJson.Options)!;
 
     /// <summary>Writes the report (JSON and plain text) and a copy of the file to the rejected container; removes any unpublished output.</summary>
     public async Task<string> RejectAsync(RejectRequest request, CancellationToken ct = default)
@@ -146,7 +166,10 @@ public sealed class IngestPipeline(
         TenantStorage storage = await tenants.ForTenantAsync(ingest.TenantId, ct);
         if (request.AllocatedVersion is { } allocated)
         {
-            await storage.Curated.GetBlobClient(BlobLayout.CuratedData(dataset, allocated)).DeleteIfExistsAsync(cancellationToken: ct);
+            foreach (string blob in new[] { BlobLayout.CuratedData(dataset, allocated), BlobLayout.CuratedProfile(dataset, allocated), BlobLayout.CuratedQuality(dataset, allocated) })
+            {
+                await storage.Curated.GetBlobClient(blob).DeleteIfExistsAsync(cancellationToken: ct);
+            }
         }
 
         var report = new
@@ -239,7 +262,7 @@ public sealed class IngestPipeline(
 
     private static async Task WriteJsonAsync(BlobContainerClient container, string blobName, object? value, CancellationToken ct)
     {
-        var content = BinaryData.FromObjectAsJson(value, Json);
+        var content = BinaryData.FromObjectAsJson(value, LeptonJson.Options);
         await container.GetBlobClient(blobName).UploadAsync(content, new BlobUploadOptions
         {
             HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },

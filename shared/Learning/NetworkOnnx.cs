@@ -91,25 +91,25 @@ public static class NetworkOnnx
         switch (model.Shape.Head)
         {
             case NetworkHead.Binary:
-                graph.Node.Add(Node("Identity", [current], ["Score.output"]));
-                graph.Node.Add(Node("Sigmoid", [current], ["Probability.output"]));
+                graph.Node.Add(Node("Identity", [current], [Prediction.OnnxOutputs.Score]));
+                graph.Node.Add(Node("Sigmoid", [current], [Prediction.OnnxOutputs.Probability]));
                 // As ML.NET's binary exports: the predicted class, positive when P(positive) > 0.5.
                 graph.Initializer.Add(Floats("threshold", [1], [0.5f]));
-                graph.Node.Add(Node("Greater", ["Probability.output", "threshold"], ["PredictedLabel.output"]));
-                graph.Output.Add(Output("PredictedLabel.output", 1, TensorProto.Types.DataType.Bool));
-                graph.Output.Add(Output("Score.output", 1));
-                graph.Output.Add(Output("Probability.output", 1));
+                graph.Node.Add(Node("Greater", [Prediction.OnnxOutputs.Probability, "threshold"], [Prediction.OnnxOutputs.PredictedLabel]));
+                graph.Output.Add(Output(Prediction.OnnxOutputs.PredictedLabel, 1, TensorProto.Types.DataType.Bool));
+                graph.Output.Add(Output(Prediction.OnnxOutputs.Score, 1));
+                graph.Output.Add(Output(Prediction.OnnxOutputs.Probability, 1));
                 break;
             case NetworkHead.Multiclass:
-                graph.Node.Add(Node("Softmax", [current], ["Score.output"], Int("axis", 1)));
-                graph.Output.Add(Output("Score.output", model.Shape.Outputs));
+                graph.Node.Add(Node("Softmax", [current], [Prediction.OnnxOutputs.Score], Int("axis", 1)));
+                graph.Output.Add(Output(Prediction.OnnxOutputs.Score, model.Shape.Outputs));
                 break;
             default:
                 graph.Initializer.Add(Floats("target__scale", [1], [(float)model.TargetScale]));
                 graph.Initializer.Add(Floats("target__center", [1], [(float)model.TargetCenter]));
                 graph.Node.Add(Node("Mul", [current, "target__scale"], ["target__scaled"]));
-                graph.Node.Add(Node("Add", ["target__scaled", "target__center"], ["Score.output"]));
-                graph.Output.Add(Output("Score.output", 1));
+                graph.Node.Add(Node("Add", ["target__scaled", "target__center"], [Prediction.OnnxOutputs.Score]));
+                graph.Output.Add(Output(Prediction.OnnxOutputs.Score, 1));
                 break;
         }
 

@@ -150,28 +150,22 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         }
 
         Dictionary<string, float[][]> outputs = scorer.Score(rows);
-        float[][]? scores = outputs.GetValueOrDefault("Score.output");
-        float[][]? probability = outputs.GetValueOrDefault("Probability.output");
-        float[][]? predicted = outputs.GetValueOrDefault("PredictedLabel.output");
+        IReadOnlyList<Prediction> predictions = ModelOutputs.Interpret(model, outputs, rows.Count);
+        bool binary = model.Task == MlTasks.Binary;
+        string positive = ModelOutputs.PositiveClass(model);
         var text = new StringBuilder();
         if (input.Chunk.Index == 0)
         {
-            text.Append(header).Append(",prediction,score").Append(model.Task == MlTasks.Binary ? ",probability" : "").Append('\n');
+            text.Append(header).Append(",prediction,score").Append(binary ? ",probability" : "").Append('\n');
         }
 
         for (int i = 0; i < rows.Count; i++)
         {
-            string label = model.Task switch
+            Prediction p = predictions[i];
+            text.Append(lines[i]).Append(',').Append(p.Label ?? "").Append(',').Append(OnnxScorer.FormatFloat(p.Score));
+            if (binary)
             {
-                MlTasks.Binary => (predicted?[i][0] ?? probability![i][0]) >= 0.5f ? Class(model, 1, "true") : Class(model, 0, "false"),
-                MlTasks.Multiclass => Class(model, Array.IndexOf(scores![i], scores[i].Max()), ""),
-                _ => "",
-            };
-            float score = model.Task == MlTasks.Multiclass ? scores![i].Max() : scores?[i][0] ?? float.NaN;
-            text.Append(lines[i]).Append(',').Append(label).Append(',').Append(OnnxScorer.FormatFloat(score));
-            if (model.Task == MlTasks.Binary)
-            {
-                text.Append(',').Append(OnnxScorer.FormatFloat(probability?[i][0] ?? float.NaN));
+                text.Append(',').Append(OnnxScorer.FormatFloat(p.Probabilities?.GetValueOrDefault(positive, float.NaN) ?? float.NaN));
             }
 
             text.Append('\n');
@@ -201,9 +195,6 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         await storage.Predictions.GetBlobClient(name).UploadAsync(BinaryData.FromString(text), overwrite: true, ct);
         return name;
     }
-
-    private static string Class(ModelVersion model, int index, string fallback) =>
-        index >= 0 && index < model.ClassLabels.Count ? model.ClassLabels[index] : fallback.Length > 0 ? fallback : index.ToString();
 
     private static BlobClient Source(TenantStorage storage, BatchRequest request) => storage.Predictions.GetBlobClient(request.BlobName);
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Collections.Concurrent;
 using Lepton.Training;
 using Microsoft.Extensions.Options;
@@ -15,13 +16,16 @@ public sealed class PredictionOptions
 {
     public const string SectionName = "Lepton:Prediction";
 
+    [Range(1, 1_000_000)]
     public int MaxRowsPerRequest { get; set; } = 1000;
 
+    [Range(1024, long.MaxValue)]
     public long MaxBodyBytes { get; set; } = 8 * 1024 * 1024;
 
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Loaded model versions kept in memory; the least recently used beyond this are evicted.</summary>
+    [Range(1, 10_000)]
     public int MaxCachedSessions { get; set; } = 32;
 
     public long MaxOnnxBytes { get; set; } = 200L * 1024 * 1024;

@@ -49,7 +49,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
         OnnxScorer scorer = await sessions.GetAsync(chosen, owner, ct);
         Dictionary<string, float[][]> outputs = scorer.Score(batch);
         usage.Record(caller, keyId, count, owner == caller ? null : owner, model);
-        return new PredictionResponse(chosen.Model, chosen.Version, Interpret(chosen, outputs, count));
+        return new PredictionResponse(chosen.Model, chosen.Version, ModelOutputs.Interpret(chosen, outputs, count));
     }
 
     private async Task<ModelVersion> ResolveAsync(string tenant, string model, int? version, CancellationToken ct)
@@ -144,41 +144,6 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
         }
 
         return batch;
-    }
-
-    private static IReadOnlyList<Prediction> Interpret(ModelVersion model, Dictionary<string, float[][]> outputs, int count)
-    {
-        float[][]? scores = outputs.GetValueOrDefault("Score.output");
-        float[][]? probability = outputs.GetValueOrDefault("Probability.output");
-        float[][]? predicted = outputs.GetValueOrDefault("PredictedLabel.output");
-        var predictions = new List<Prediction>(count);
-        for (int i = 0; i < count; i++)
-        {
-            predictions.Add(model.Task switch
-            {
-                MlTasks.Binary => Binary(model, predicted?[i][0], probability?[i][0] ?? float.NaN, scores?[i][0] ?? float.NaN),
-                MlTasks.Multiclass => Multiclass(model, scores![i]),
-                _ => new Prediction(null, scores?[i][0] ?? float.NaN, null),
-            });
-        }
-
-        return predictions;
-    }
-
-    private static Prediction Binary(ModelVersion model, float? predicted, float probability, float score)
-    {
-        bool positive = predicted is { } p ? p > 0.5f : probability >= 0.5f;
-        string negativeName = model.ClassLabels.Count == 2 ? model.ClassLabels[0] : "false";
-        string positiveName = model.ClassLabels.Count == 2 ? model.ClassLabels[1] : "true";
-        return new Prediction(positive ? positiveName : negativeName, score,
-            float.IsNaN(probability) ? null : new Dictionary<string, float> { [negativeName] = 1 - probability, [positiveName] = probability });
-    }
-
-    private static Prediction Multiclass(ModelVersion model, float[] scores)
-    {
-        int best = Array.IndexOf(scores, scores.Max());
-        var probabilities = scores.Select((s, k) => (Name: k < model.ClassLabels.Count ? model.ClassLabels[k] : k.ToString(), s)).ToDictionary(x => x.Name, x => x.s);
-        return new Prediction(best < model.ClassLabels.Count ? model.ClassLabels[best] : best.ToString(), scores[best], probabilities);
     }
 
     private static string Describe(JsonElement value) => value.ValueKind switch

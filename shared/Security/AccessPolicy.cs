@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -63,8 +64,10 @@ public sealed class RateLimitOptions
 {
     public const string SectionName = "Lepton:RateLimit";
 
+    [Range(1, int.MaxValue)]
     public int PermitsPerSecond { get; set; } = 50;
 
+    [Range(1, int.MaxValue)]
     public int Burst { get; set; } = 200;
 }
 
@@ -106,12 +109,13 @@ public sealed class AccessPolicy : IDisposable
     private readonly PartitionedRateLimiter<string> _rateLimiter;
     private readonly CallerCache _callers;
     private readonly CollaborationStore _collaborations;
+    private readonly TimeProvider _time;
 
     public AccessPolicy(
         ApiKeyStore keys, TenantRegistry tenants, GrantStore grants, CollaborationStore collaborations, AuditLog audit, CallerCache callers,
-        IOptions<LeptonOptions> options, IOptions<RateLimitOptions> rateLimit)
+        IOptions<LeptonOptions> options, IOptions<RateLimitOptions> rateLimit, TimeProvider time)
     {
-        (_keys, _tenants, _grants, _collaborations, _audit, _callers, _options) = (keys, tenants, grants, collaborations, audit, callers, options);
+        (_keys, _tenants, _grants, _collaborations, _audit, _callers, _options, _time) = (keys, tenants, grants, collaborations, audit, callers, options, time);
         RateLimitOptions limit = rateLimit.Value;
         _rateLimiter = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
         {
@@ -191,7 +195,7 @@ public sealed class AccessPolicy : IDisposable
             : null;
         Grant? grant = problem is null ? await _grants.FindActiveForCollaborationAsync(owner, dataset, collaboration, purpose, ct) : null;
         problem ??= grant is null ? $"no grant of '{owner}' to the collaboration allows '{purpose}' on dataset '{dataset}' (revoked, expired or never given)" : null;
-        await _audit.AppendAsync(owner, $"collaboration:{collaboration}/run:{runId}", "data.use", $"{owner}/datasets/{dataset}",
+        await _audit.AppendAsync(owner, $"collaboration:{collaboration}/run:{runId}", AuditActions.DataUse, $"{owner}/datasets/{dataset}",
             problem is null ? $"allowed by {grant!.GrantId}" : $"denied: {problem}", purpose, ct);
         return grant ?? throw new DataUseDeniedException($"Member '{owner}' data '{dataset}' may not be used for '{purpose}': {problem}.");
     }
@@ -217,7 +221,7 @@ public sealed class AccessPolicy : IDisposable
         }
 
         ApiKeyRecord? record = await _keys.FindAsync(apiKey, keyHash, ct);
-        if (record is null || !record.IsUsableAt(DateTimeOffset.UtcNow))
+        if (record is null || !record.IsUsableAt(_time.GetUtcNow()))
         {
             throw LeptonException.Unauthorized("The API key is not valid (unknown, revoked or expired).");
         }
@@ -284,8 +288,8 @@ public sealed class AccessPolicy : IDisposable
         Grant? grant = await _grants.FindActiveAsync(owner, dataset, actingTenant, purpose, ct);
         string outcome = grant is null ? "denied" : $"allowed by {grant.GrantId}";
         string resource = $"{owner}/datasets/{dataset}";
-        await _audit.AppendAsync(owner, $"tenant:{actingTenant}", "data.use", resource, outcome, purpose, ct);
-        await _audit.AppendAsync(actingTenant, $"tenant:{actingTenant}", "data.use", resource, outcome, purpose, ct);
+        await _audit.AppendAsync(owner, $"tenant:{actingTenant}", AuditActions.DataUse, resource, outcome, purpose, ct);
+        await _audit.AppendAsync(actingTenant, $"tenant:{actingTenant}", AuditActions.DataUse, resource, outcome, purpose, ct);
         return grant ?? throw LeptonException.Forbidden($"No active grant lets '{actingTenant}' use this dataset for '{purpose}'.");
     }
 
@@ -304,11 +308,6 @@ public sealed class AccessPolicy : IDisposable
     private bool IsAdminKey(string presented)
     {
         string configured = _options.Value.AdminKey;
-        if (configured.Length == 0)
-        {
-            return false;
-        }
-
         // Comparing hashes keeps the comparison constant-time whatever the lengths.
         return CryptographicOperations.FixedTimeEquals(
             SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(configured)));

@@ -1,4 +1,6 @@
-using System.Collections.Concurrent;
+using Lepton.Storage;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Options;
 
 namespace Lepton.Security;
@@ -16,14 +18,14 @@ public sealed class SecurityOptions
 }
 
 /// <summary>Validated callers by the hash of their key, for <see cref="SecurityOptions.KeyCacheLifetime"/>; never the plain key.</summary>
-public sealed class CallerCache(IOptions<SecurityOptions> options, TimeProvider time)
+public sealed class CallerCache(IOptions<SecurityOptions> options, TimeProvider time, IMemoryCache cache)
 {
-    private readonly ConcurrentDictionary<string, (DateTimeOffset At, Caller Caller)> _entries = new();
+    private CancellationTokenSource _generation = new();
 
     public bool TryGet(string keyHash, out Caller caller)
     {
         caller = null!;
-        if (_entries.TryGetValue(keyHash, out var entry) && time.GetUtcNow() - entry.At < options.Value.KeyCacheLifetime)
+        if (cache.TryGetValue((nameof(CallerCache), keyHash), out (DateTimeOffset At, Caller Caller) entry) && time.GetUtcNow() - entry.At < options.Value.KeyCacheLifetime)
         {
             caller = entry.Caller;
             return true;
@@ -34,12 +36,18 @@ public sealed class CallerCache(IOptions<SecurityOptions> options, TimeProvider 
 
     public void Set(string keyHash, Caller caller)
     {
-        if (options.Value.KeyCacheLifetime > TimeSpan.Zero)
+        TimeSpan lifetime = options.Value.KeyCacheLifetime;
+        if (lifetime > TimeSpan.Zero)
         {
-            _entries[keyHash] = (time.GetUtcNow(), caller);
+            cache.Put((nameof(CallerCache), keyHash), (time.GetUtcNow(), caller), lifetime, new CancellationChangeToken(_generation.Token));
         }
     }
 
     /// <summary>Forget every cached caller: a key was revoked or a tenant's state changed.</summary>
-    public void Clear() => _entries.Clear();
+    public void Clear()
+    {
+        CancellationTokenSource previous = Interlocked.Exchange(ref _generation, new CancellationTokenSource());
+        previous.Cancel();
+        previous.Dispose();
+    }
 }

@@ -105,7 +105,7 @@ public sealed class GrantStore(
             ["Revoked"] = false,
             ["RevokeModels"] = grant.RevokeModels,
         }, ct);
-        await AuditAsync(grant, actor, "grant.created", ct);
+        await AuditAsync(grant, actor, AuditActions.GrantCreated, ct);
         return grant;
     }
 
@@ -135,7 +135,7 @@ public sealed class GrantStore(
         e["RevokedAt"] = time.GetUtcNow();
         await Grants.UpdateEntityAsync(e, e.ETag, TableUpdateMode.Merge, ct);
         Grant revoked = ToGrant(e);
-        await AuditAsync(revoked, actor, "grant.revoked", ct);
+        await AuditAsync(revoked, actor, AuditActions.GrantRevoked, ct);
         foreach (IGrantDependents dependent in dependents)
         {
             await dependent.GrantRevokedAsync(revoked, actor, ct);

@@ -42,6 +42,12 @@ public static class BlobLayout
     /// </summary>
     public static string FederationKey(string collaboration, string runId) => $"_federation/{collaboration}/{runId}.key";
 
+    /// <summary>
+    /// Pass one's full analysis of an ingest run's source (schema, raw profile, cleaning plan), in the tenant's curated
+    /// container; activities pass this name instead of the analysis. Kept as the run's record, like a rejection report.
+    /// </summary>
+    public static string IngestAnalysis(string runId) => $"_runs/{runId}/analysis.json";
+
     /// <summary>Where reports go for files dropped outside a dataset folder.</summary>
     public const string InvalidPathDataset = "_invalid-path";
 

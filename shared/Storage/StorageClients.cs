@@ -1,9 +1,11 @@
-using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage;
 using Azure.Storage.Blobs;
 using Lepton.Configuration;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Lepton.Storage;
@@ -11,51 +13,69 @@ namespace Lepton.Storage;
 /// <summary>
 /// Hands out storage clients. Tenant clients are always created for one named account, and only the
 /// registry knows which account belongs to which tenant, so code that acts for a tenant cannot reach another's data by path.
+/// The clients themselves come from the Azure client factory: one per account, made once and reused (they are thread-safe
+/// and hold the connection pool).
 /// </summary>
-public sealed class StorageClients
+public sealed class StorageClients(IOptions<StorageOptions> options, IAzureClientFactory<BlobServiceClient> blobs, IAzureClientFactory<TableServiceClient> tables)
 {
-    private readonly StorageOptions _options;
-    private readonly Dictionary<string, TenantAccount> _accounts;
-    private readonly TableServiceClient _platformTables;
-    private readonly BlobServiceClient _platformBlobs;
-    private readonly Lazy<TokenCredential> _credential = new(() => new DefaultAzureCredential());
+    /// <summary>The client name of the platform account; tenant clients are named after their account.</summary>
+    public const string Platform = "lepton-platform";
 
-    public StorageClients(IOptions<StorageOptions> options)
-    {
-        _options = options.Value;
-        _accounts = _options.ParseTenantAccounts().ToDictionary(a => a.Name, StringComparer.Ordinal);
-        // A connection string locally (Azurite); in Azure the table endpoint URI, reached with the managed identity.
-        _platformTables = Uri.TryCreate(_options.PlatformConnection, UriKind.Absolute, out Uri? endpoint) && endpoint.Scheme is "https" or "http"
-            ? new TableServiceClient(endpoint, _credential.Value)
-            : new TableServiceClient(_options.PlatformConnection);
-        _platformBlobs = _options.PlatformBlobEndpoint is { Length: > 0 } blobEndpoint
-            ? new BlobServiceClient(new Uri(blobEndpoint), _credential.Value)
-            : new BlobServiceClient(_options.PlatformConnection);
-    }
+    private readonly HashSet<string> _accounts = options.Value.ParseTenantAccounts().Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
 
-    public IReadOnlyCollection<string> TenantAccountPool => _accounts.Keys;
+    public IReadOnlyCollection<string> TenantAccountPool => _accounts;
 
-    public TableClient PlatformTable(string name) => _platformTables.GetTableClient(name);
+    public TableClient PlatformTable(string name) => PlatformTables.GetTableClient(name);
 
-    public TableServiceClient PlatformTables => _platformTables;
+    public TableServiceClient PlatformTables => tables.CreateClient(Platform);
 
     /// <summary>Platform blobs: the audit log and model artifacts. Never tenant data.</summary>
-    public BlobServiceClient PlatformBlobs => _platformBlobs;
+    public BlobServiceClient PlatformBlobs => blobs.CreateClient(Platform);
 
     /// <summary>The blob service of one tenant storage account from the configured pool.</summary>
-    public BlobServiceClient TenantBlobService(string account)
-    {
-        if (!_accounts.TryGetValue(account, out TenantAccount? entry))
-        {
-            throw new InvalidOperationException($"Storage account '{account}' is not in Lepton:Storage:TenantAccounts.");
-        }
-
-        Uri endpoint = _options.BlobEndpointFor(account);
-        return entry.Key is { Length: > 0 } key
-            ? new BlobServiceClient(endpoint, new StorageSharedKeyCredential(account, key))
-            : new BlobServiceClient(endpoint, _credential.Value);
-    }
+    public BlobServiceClient TenantBlobService(string account) =>
+        _accounts.Contains(account)
+            ? blobs.CreateClient(account)
+            : throw new InvalidOperationException($"Storage account '{account}' is not in Lepton:Storage:TenantAccounts.");
 
     public BlobContainerClient TenantContainer(string account, string container) =>
         TenantBlobService(account).GetBlobContainerClient(container);
+
+    /// <summary>
+    /// Registers the platform client and one named client per tenant account. Locally the settings carry connection
+    /// strings and account keys (Azurite); in Azure they carry endpoints only, reached with the managed identity.
+    /// </summary>
+    public static void Register(IServiceCollection services, IConfiguration configuration)
+    {
+        StorageOptions settings = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        services.AddAzureClients(builder =>
+        {
+            builder.UseCredential(new DefaultAzureCredential());
+            if (Uri.TryCreate(settings.PlatformConnection, UriKind.Absolute, out Uri? endpoint) && endpoint.Scheme is "https" or "http")
+            {
+                builder.AddTableServiceClient(endpoint).WithName(Platform);
+            }
+            else
+            {
+                builder.AddTableServiceClient(settings.PlatformConnection).WithName(Platform);
+            }
+
+            if (settings.PlatformBlobEndpoint is { Length: > 0 } blobEndpoint)
+            {
+                builder.AddBlobServiceClient(new Uri(blobEndpoint)).WithName(Platform);
+            }
+            else
+            {
+                builder.AddBlobServiceClient(settings.PlatformConnection).WithName(Platform);
+            }
+
+            foreach (TenantAccount account in settings.ParseTenantAccounts())
+            {
+                Uri tenantEndpoint = settings.BlobEndpointFor(account.Name);
+                (account.Key is { Length: > 0 } key
+                    ? builder.AddBlobServiceClient(tenantEndpoint, new StorageSharedKeyCredential(account.Name, key))
+                    : builder.AddBlobServiceClient(tenantEndpoint)).WithName(account.Name);
+            }
+        });
+    }
 }

@@ -63,7 +63,7 @@ public sealed class ApiKeyStore(StorageClients storage, AuditLog audit, Security
             ["ExpiresAt"] = expiresAt,
             ["Revoked"] = false,
         }, ct);
-        await audit.AppendAsync(tenantId, actor, "key.issued", $"tenants/{tenantId}/keys/{keyId}", $"roles {string.Join(',', record.Roles)}", ct: ct);
+        await audit.AppendAsync(tenantId, actor, AuditActions.KeyIssued, $"tenants/{tenantId}/keys/{keyId}", $"roles {string.Join(',', record.Roles)}", ct: ct);
         return (record, plain);
     }
 
@@ -126,7 +126,7 @@ public sealed class ApiKeyStore(StorageClients storage, AuditLog audit, Security
         e["RevokedAt"] = time.GetUtcNow();
         await Keys.UpdateEntityAsync(e, e.ETag, TableUpdateMode.Merge, ct);
         callers.Clear();
-        await audit.AppendAsync(tenantId, actor, "key.revoked", $"tenants/{tenantId}/keys/{keyId}", "done", ct: ct);
+        await audit.AppendAsync(tenantId, actor, AuditActions.KeyRevoked, $"tenants/{tenantId}/keys/{keyId}", "done", ct: ct);
         return ToRecord(e);
     }
 

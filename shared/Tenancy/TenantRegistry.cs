@@ -92,7 +92,7 @@ public sealed class TenantRegistry(StorageClients storage, AuditLog audit, Secur
             await storage.TenantContainer(account, container).CreateIfNotExistsAsync(cancellationToken: ct);
         }
 
-        await audit.AppendAsync(id, actor, "tenant.created", $"tenants/{id}", $"storage account {account}", ct: ct);
+        await audit.AppendAsync(id, actor, AuditActions.TenantCreated, $"tenants/{id}", $"storage account {account}", ct: ct);
         return tenant;
     }
 
@@ -102,7 +102,7 @@ public sealed class TenantRegistry(StorageClients storage, AuditLog audit, Secur
         Tenant tenant = await FindAsync(id, ct) ?? throw LeptonException.NotFound($"Tenant '{id}' was not found.");
         await Tenants.UpdateEntityAsync(new TableEntity(Partition, id) { ["Disabled"] = disabled }, ETag.All, TableUpdateMode.Merge, ct);
         callers.Clear();
-        await audit.AppendAsync(id, actor, disabled ? "tenant.disabled" : "tenant.enabled", $"tenants/{id}", "done", ct: ct);
+        await audit.AppendAsync(id, actor, disabled ? AuditActions.TenantDisabled : AuditActions.TenantEnabled, $"tenants/{id}", "done", ct: ct);
         return tenant with { Disabled = disabled };
     }
 

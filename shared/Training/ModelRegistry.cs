@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Memory;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -22,20 +23,17 @@ public sealed record ModelSummary(string Model, int LatestVersion, int? Producti
 /// platform account's models container, the index and the production pointer in a table. Promotion is decided against
 /// the current production version under the head row's ETag, so two runs cannot both become production.
 /// </summary>
-public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimeProvider time) : Prediction.IModelArtifacts
+public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimeProvider time, IMemoryCache cache) : Prediction.IModelArtifacts
 {
     internal const string TableName = "models";
     public const string Container = "models";
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     /// <summary>How long a model's production pointer is reused for serving: a promotion is served within this time.</summary>
     public static readonly TimeSpan HeadCacheLifetime = TimeSpan.FromSeconds(1);
 
-    // Version cards are immutable: once read, kept. Heads (latest, production) are re-read after HeadCacheLifetime.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ModelVersion> _cards = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset ReadAt, int Production, bool Exists)> _heads = new();
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset ReadAt, ModelRevocation? Value)> _revocations = new();
+    // Version cards are immutable: once read, kept while the cache has room. Heads (production) and revocations are re-read
+    // after HeadCacheLifetime.
+    private const string Cards = "model-card", Heads = "model-head", Revocations = "model-revocation";
 
     private TableClient Table => storage.PlatformTable(TableName);
 
@@ -73,11 +71,11 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
                 ["Stops"] = stops,
                 ["At"] = time.GetUtcNow(),
             }, TableUpdateMode.Replace, ct);
-            _revocations.TryRemove($"{owner}/{model}/{version}", out _);
+            cache.Remove((Revocations, $"{owner}/{model}/{version}"));
             marked.Add((owner, model, version));
             foreach (string chain in auditTenants(owner))
             {
-                await audit.AppendAsync(chain, actor, "model.grant-revoked", $"{owner}/models/{model}/v{version}",
+                await audit.AppendAsync(chain, actor, AuditActions.ModelGrantRevoked, $"{owner}/models/{model}/v{version}",
                     (stops ? "predictions stopped: " : "marked: ") + reason, ct: ct);
             }
         }
@@ -90,7 +88,7 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
     {
         string key = $"{owner}/{model}/{version}";
         DateTimeOffset now = time.GetUtcNow();
-        if (_revocations.TryGetValue(key, out var cached) && now - cached.ReadAt <= HeadCacheLifetime)
+        if (cache.TryGetValue((Revocations, key), out (DateTimeOffset ReadAt, ModelRevocation? Value) cached) && now - cached.ReadAt <= HeadCacheLifetime)
         {
             return cached.Value;
         }
@@ -99,7 +97,7 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
         ModelRevocation? value = row.HasValue
             ? new ModelRevocation(row.Value!.GetString("Reason") ?? "", row.Value.GetBoolean("Stops") ?? false, row.Value.GetDateTimeOffset("At") ?? now)
             : null;
-        _revocations[key] = (now, value);
+        cache.Put((Revocations, key), (now, value), HeadCacheLifetime);
         return value;
     }
 
@@ -141,7 +139,7 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
             };
 
             // The card lives under the run, not the version number: a run that loses the race for a number rewrites only its own card.
-            await Blobs.GetBlobClient(CardBlob(tenant, proposed.Model, proposed.RunId)).UploadAsync(BinaryData.FromObjectAsJson(registered, Json), overwrite: true, ct);
+            await Blobs.GetBlobClient(CardBlob(tenant, proposed.Model, proposed.RunId)).UploadAsync(BinaryData.FromObjectAsJson(registered, LeptonJson.Options), overwrite: true, ct);
             var newHead = new TableEntity(tenant, HeadKey(proposed.Model))
             {
                 ["Model"] = proposed.Model,
@@ -181,7 +179,7 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
 
             foreach (string chain in auditTenants ?? [tenant])
             {
-                await audit.AppendAsync(chain, actor ?? $"system:{proposed.RunId}", "model.registered", $"{tenant}/models/{proposed.Model}/v{version}",
+                await audit.AppendAsync(chain, actor ?? $"system:{proposed.RunId}", AuditActions.ModelRegistered, $"{tenant}/models/{proposed.Model}/v{version}",
                     $"{registered.Stage}: {reason}", ct: ct);
             }
 
@@ -227,7 +225,7 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
     public async Task<ModelVersion> GetVersionAsync(string tenant, string model, int version, CancellationToken ct = default)
     {
         string key = $"{tenant}/{model}/{version}";
-        if (_cards.TryGetValue(key, out ModelVersion? cached))
+        if (cache.TryGetValue((Cards, key), out ModelVersion? cached) && cached is not null)
         {
             return cached;
         }
@@ -242,13 +240,13 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
     private async Task<ModelVersion> ReadCardAsync(string tenant, string model, int version, string runId, CancellationToken ct)
     {
         string key = $"{tenant}/{model}/{version}";
-        if (_cards.TryGetValue(key, out ModelVersion? cached))
+        if (cache.TryGetValue((Cards, key), out ModelVersion? cached) && cached is not null)
         {
             return cached;
         }
 
         BinaryData card = (await Blobs.GetBlobClient(CardBlob(tenant, model, runId)).DownloadContentAsync(ct)).Value.Content;
-        return _cards[key] = card.ToObjectFromJson<ModelVersion>(Json)!;
+        return cache.Put((Cards, key), card.ToObjectFromJson<ModelVersion>(LeptonJson.Options)!);
     }
 
     /// <summary>The production version for serving (the pointer is cached for <see cref="HeadCacheLifetime"/>).</summary>
@@ -256,11 +254,10 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
     {
         string key = $"{tenant}/{model}";
         DateTimeOffset now = time.GetUtcNow();
-        if (!_heads.TryGetValue(key, out var head) || now - head.ReadAt > HeadCacheLifetime)
+        if (!cache.TryGetValue((Heads, key), out (DateTimeOffset ReadAt, int Production, bool Exists) head) || now - head.ReadAt > HeadCacheLifetime)
         {
             NullableResponse<TableEntity> row = await Table.GetEntityIfExistsAsync<TableEntity>(tenant, HeadKey(model), cancellationToken: ct);
-            head = (now, row.HasValue ? row.Value!.GetInt32("Production") ?? 0 : 0, row.HasValue);
-            _heads[key] = head;
+            head = cache.Put((Heads, key), (now, row.HasValue ? row.Value!.GetInt32("Production") ?? 0 : 0, row.HasValue), HeadCacheLifetime);
         }
 
         if (!head.Exists)

@@ -12,7 +12,7 @@ public sealed record ScoringBatch(int Rows, Dictionary<string, float[]> Floats, 
 /// <summary>Scores rows of raw column values with an ONNX model exported from ML.NET, in one batch per call.</summary>
 public sealed class OnnxScorer : IDisposable
 {
-    private static readonly string[] OutputNames = ["PredictedLabel.output", "Score.output", "Probability.output"];
+    private static readonly string[] OutputNames = [Prediction.OnnxOutputs.PredictedLabel, Prediction.OnnxOutputs.Score, Prediction.OnnxOutputs.Probability];
     private readonly InferenceSession _session;
     private readonly string[] _outputs;
 
@@ -43,7 +43,7 @@ public sealed class OnnxScorer : IDisposable
 
     public IReadOnlyList<ModelInput> Inputs { get; }
 
-    public bool HasScoreOutput => _outputs.Contains("Score.output") || _scoreAlias is not null;
+    public bool HasScoreOutput => _outputs.Contains(Prediction.OnnxOutputs.Score) || _scoreAlias is not null;
 
     /// <summary>Outputs by name: each row's values (one for labels and binary scores, one per class for multiclass scores).</summary>
     public Dictionary<string, float[][]> Score(IReadOnlyList<IReadOnlyDictionary<string, string?>> rows)
@@ -121,7 +121,7 @@ public sealed class OnnxScorer : IDisposable
                     rows[i] = flat.AsSpan(i * width, width).ToArray();
                 }
 
-                outputs[name == _scoreAlias ? "Score.output" : name] = rows;
+                outputs[name == _scoreAlias ? Prediction.OnnxOutputs.Score : name] = rows;
             }
 
             return outputs;

@@ -1,3 +1,4 @@
+using Lepton.Storage;
 using System.Globalization;
 using System.Text.Json;
 using Lepton.Errors;
@@ -17,7 +18,6 @@ public static class ParametricEngine
     public const string Mlp = "Mlp";
     public const string Sgd = "Sgd";
     public const double ParityTolerance = 1e-4;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static bool Handles(CandidateSpec candidate) => candidate.Trainer is Mlp or Sgd;
 
@@ -69,11 +69,11 @@ public static class ParametricEngine
 
         Dictionary<string, IReadOnlyDictionary<string, double>>? evaluation = evaluationFiles?.ToDictionary(
             e => e.Key, e => (IReadOnlyDictionary<string, double>)Evaluate(plan, model, e.Value));
-        return new FinalModel(onnx, JsonSerializer.SerializeToUtf8Bytes(model, Json), scorer.Inputs,
+        return new FinalModel(onnx, JsonSerializer.SerializeToUtf8Bytes(model, LeptonJson.Options), scorer.Inputs,
             plan.Task == MlTasks.Regression ? [] : model.Classes, difference, rows, evaluation);
     }
 
-    public static ParametricModel ReadModel(byte[] stored) => JsonSerializer.Deserialize<ParametricModel>(stored, Json)!;
+    public static ParametricModel ReadModel(byte[] stored) => JsonSerializer.Deserialize<ParametricModel>(stored, LeptonJson.Options)!;
 
     public static ParametricModel Fit(TrainingPlan plan, CandidateSpec candidate, IReadOnlyList<string> classes, string trainPath,
         ParametricModel? warmStart = null, int? epochs = null)
@@ -140,7 +140,7 @@ public static class ParametricEngine
         using var backend = new CpuBackend();
         float[][] expected = NetworkTrainer.Predict(model, Matrix(model.Featurization, columns, sample.Count), sample.Count, backend);
         Dictionary<string, float[][]> onnx = scorer.Score(sample);
-        return (TrainingEngine.MaxRelativeDifference(expected, plan.Task == MlTasks.Binary ? onnx["Probability.output"] : onnx["Score.output"]), expected.Length);
+        return (TrainingEngine.MaxRelativeDifference(expected, plan.Task == MlTasks.Binary ? onnx[Prediction.OnnxOutputs.Probability] : onnx[Prediction.OnnxOutputs.Score]), expected.Length);
     }
 
     private static IReadOnlyList<ColumnSchema> Features(TrainingPlan plan)

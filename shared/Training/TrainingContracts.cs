@@ -141,8 +141,6 @@ public sealed record OnlineUpdateResult(
     bool Promote,
     string Reason);
 
-public sealed record OnlineUpdateProgress(string Stage, int Done, int Total);
-
 /// <summary>Where a collaboration model's data came from: per member and dataset, the version, the source file's hash and the grant.</summary>
 public sealed record MemberLineage(string Member, string Dataset, int Version, string SourceSha256, string GrantId, long TrainRows, long EvaluationRows);
 
@@ -154,4 +152,8 @@ public sealed record ModelRevocation(string Reason, bool StopsPredictions, DateT
 
 public sealed record TrainingOutcome(string RunId, string Model, int Version, string Stage, string Metric, double MetricValue, string PromotionReason);
 
-public sealed record TrainingProgress(string Stage, int Done, int Total, string? Best, double? BestMetric);
+/// <summary>The body of POST /api/tenants/{t}/models (the HTTP contract; checked by <see cref="TrainingRequestRules"/>).</summary>
+public sealed record StartTrainingBody(string? Name, IReadOnlyList<string>? Datasets, string? Label, string? Task, string? Metric, int? Folds, IReadOnlyList<string>? Candidates);
+
+/// <summary>The body of POST /api/tenants/{t}/models/{m}/update.</summary>
+public sealed record OnlineUpdateBody(string? Dataset, int? Epochs);

@@ -1,3 +1,4 @@
+using Lepton.Audit;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -14,12 +15,11 @@ namespace Lepton.Training;
 /// references leave an activity.
 /// </summary>
 public sealed class TrainingService(
-    DatasetCatalog catalog, DatasetQueries datasets, TenantStorageFactory tenants, ModelRegistry registry, Collaborations.PooledTraining pooled, Audit.AuditLog audit)
+    DatasetCatalog catalog, DatasetQueries datasets, TenantStorageFactory tenants, ModelRegistry registry, Collaborations.PooledTraining pooled, Audit.AuditLog audit,
+    LocalFileCache files)
 {
     public const int Seed = 42;
-    private static readonly ConcurrentDictionary<string, SemaphoreSlim> Downloads = new();
 
-    private static string WorkRoot => Path.Combine(Path.GetTempPath(), "lepton-training");
 
     public async Task<TrainingPlan> PrepareAsync(TrainRequest request, CancellationToken ct = default)
     {
@@ -73,7 +73,7 @@ public sealed class TrainingService(
         FoldSplitter.Validate(labels, request.Folds, task, label);
         var plan = new TrainingPlan(request, refs, schema with { Label = label, Task = task }, label, task, metric, request.Folds, Seed, labels.Count,
             CandidateCatalog.Plan(task, request.Candidates));
-        await audit.AppendAsync(request.TenantId, $"system:{request.RunId}", "training.started", $"{request.TenantId}/models/{request.Model}",
+        await audit.AppendAsync(request.TenantId, $"system:{request.RunId}", AuditActions.TrainingStarted, $"{request.TenantId}/models/{request.Model}",
             $"{plan.Candidates.Count} candidates x {plan.Folds} folds on {string.Join(", ", refs.Select(r => $"{r.Dataset}@{r.Version}"))}", ct: ct);
         return plan;
     }
@@ -103,7 +103,7 @@ public sealed class TrainingService(
             // The fixed evaluation set judges the final model: all members' held-out rows together, and each member's alone.
             IReadOnlyList<Collaborations.MemberFiles> files = await pooled.EvaluationFilesAsync(plan, ct);
             evaluation = files.ToDictionary(f => f.Member, f => f.EvaluationFile);
-            evaluation[AllMembers] = await Collaborations.PooledTraining.EvaluationFileAsync(plan, files, ct);
+            evaluation[AllMembers] = await pooled.EvaluationFileAsync(plan, files, ct);
         }
 
         FinalModel model = await Task.Run(() => TrainingEngine.TrainFinal(plan, request.Winner, data, Path.GetDirectoryName(data)!, evaluation), ct);
@@ -115,7 +115,7 @@ public sealed class TrainingService(
         if (plan.Collaboration is not null)
         {
             // Contribution runs re-create this version's exact data split and configuration from its plan (references only).
-            await registry.Artifact(prefix + PlanFileName).UploadAsync(BinaryData.FromObjectAsJson(plan, Ingestion.IngestPipeline.Json), overwrite: true, ct);
+            await registry.Artifact(prefix + PlanFileName).UploadAsync(BinaryData.FromObjectAsJson(plan, LeptonJson.Options), overwrite: true, ct);
         }
         return new TrainedArtifact(prefix + "model.onnx", TrainingEngine.Sha256(model.Onnx), prefix + modelFile, model.Inputs, model.ClassLabels,
             model.ParityMaxDifference, model.ParityRows, model.Evaluation);
@@ -170,19 +170,13 @@ public sealed class TrainingService(
     internal async Task<string> DataFileAsync(string tenant, IReadOnlyList<DatasetRef> refs, CancellationToken ct)
     {
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('|', refs.Select(r => $"{r.Dataset}@{r.Version}")))))[..16];
-        string directory = Directory.CreateDirectory(Path.Combine(WorkRoot, tenant, key)).FullName;
+        string directory = Path.Combine(files.Root, "training", tenant, key);
         string path = Path.Combine(directory, "data.csv");
-        SemaphoreSlim gate = Downloads.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct);
-        try
+        await files.EnsureAsync(path, async () =>
         {
-            if (File.Exists(path))
-            {
-                return path;
-            }
-
+            Directory.CreateDirectory(directory);
             TenantStorage storage = await tenants.ForTenantAsync(tenant, ct);
-            string temp = path + ".part";
+            string temp = path + "." + Guid.NewGuid().ToString("N");
             await using (var output = new StreamWriter(temp, false, new UTF8Encoding(false)))
             {
                 for (int i = 0; i < refs.Count; i++)
@@ -203,12 +197,8 @@ public sealed class TrainingService(
             }
 
             File.Move(temp, path, overwrite: true);
-            return path;
-        }
-        finally
-        {
-            gate.Release();
-        }
+        }, ct);
+        return path;
     }
 
     private static string InferTask(ColumnSchema label, List<string> values) => label.Kind switch

@@ -107,21 +107,7 @@ public sealed class BenchHost : IAsyncDisposable
         _process.Dispose();
     }
 
-    public static string Repo
-    {
-        get
-        {
-            for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Lepton.Functions.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-
-            throw new InvalidOperationException("Run from the repository.");
-        }
-    }
+    public static string Repo => Lepton.DevHost.RepoRoot.Find();
 
     public static int FreePort()
     {

@@ -6,22 +6,22 @@ using Microsoft.DurableTask;
 
 namespace Lepton.Functions.Functions;
 
-/// <summary>Durable triggers of the ingest workflow; the logic lives in orchestrations/.</summary>
-public sealed class IngestFunctions(AnalyzeSource analyze, CleanSource clean, PublishDatasetVersion publish, RejectSource reject)
+/// <summary>Durable triggers of the ingest workflow: each activity calls the pipeline directly (one hop).</summary>
+public sealed class IngestFunctions(IngestPipeline pipeline)
 {
     [Function(nameof(IngestOrchestrator))]
     public static Task<IngestOutcome> RunIngestOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new IngestOrchestrator().RunAsync(context, context.GetInput<IngestRequest>()!);
 
     [Function(nameof(AnalyzeSource))]
-    public Task<SourceAnalysis> RunAnalyzeSource([ActivityTrigger] IngestRequest input, CancellationToken ct) => analyze.RunAsync(input, ct);
+    public Task<AnalysisSummary> RunAnalyzeSource([ActivityTrigger] IngestRequest input, CancellationToken ct) => pipeline.AnalyzeAsync(input, ct);
 
     [Function(nameof(CleanSource))]
-    public Task<CleanedVersion> RunCleanSource([ActivityTrigger] CleanRequest input, CancellationToken ct) => clean.RunAsync(input, ct);
+    public Task<CleanedVersion> RunCleanSource([ActivityTrigger] CleanRequest input, CancellationToken ct) => pipeline.CleanAsync(input, ct);
 
     [Function(nameof(PublishDatasetVersion))]
-    public Task<DatasetVersionRecord> RunPublishDatasetVersion([ActivityTrigger] PublishRequest input, CancellationToken ct) => publish.RunAsync(input, ct);
+    public Task<DatasetVersionRecord> RunPublishDatasetVersion([ActivityTrigger] PublishRequest input, CancellationToken ct) => pipeline.PublishAsync(input, ct);
 
     [Function(nameof(RejectSource))]
-    public Task<string> RunRejectSource([ActivityTrigger] RejectRequest input, CancellationToken ct) => reject.RunAsync(input, ct);
+    public Task<string> RunRejectSource([ActivityTrigger] RejectRequest input, CancellationToken ct) => pipeline.RejectAsync(input, ct);
 }

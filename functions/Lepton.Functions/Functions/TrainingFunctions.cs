@@ -1,3 +1,4 @@
+using Lepton.Orchestrations;
 using Lepton.Orchestrations.Training;
 using Lepton.Training;
 using Microsoft.Azure.Functions.Worker;
@@ -6,34 +7,36 @@ using Microsoft.DurableTask.Client;
 
 namespace Lepton.Functions.Functions;
 
-/// <summary>Durable triggers of the training workflow; the logic lives in orchestrations/ and shared/Training.</summary>
-public sealed class TrainingFunctions(
-    PrepareTraining prepare, EvaluateCandidateFold evaluate, TrainFinalModel trainFinal, RegisterModelVersion register, StartTrainingRun start,
-    StartOnlineUpdateRun startOnline, OnlineTraining online)
+/// <summary>Durable triggers of the training workflows: each activity calls its service directly (one hop).</summary>
+public sealed class TrainingFunctions(TrainingService training, OnlineUpdateStarter onlineStarter, OnlineTraining online)
 {
     [Function(nameof(TrainingOrchestrator))]
     public static Task<TrainingOutcome> RunTrainingOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new TrainingOrchestrator().RunAsync(context, context.GetInput<TrainRequest>()!);
 
     [Function(nameof(PrepareTraining))]
-    public Task<TrainingPlan> RunPrepareTraining([ActivityTrigger] TrainRequest input, CancellationToken ct) => prepare.RunAsync(input, ct);
+    public Task<TrainingPlan> RunPrepareTraining([ActivityTrigger] TrainRequest input, CancellationToken ct) => training.PrepareAsync(input, ct);
 
     [Function(nameof(EvaluateCandidateFold))]
-    public Task<FoldResult> RunEvaluateCandidateFold([ActivityTrigger] FoldRequest input, CancellationToken ct) => evaluate.RunAsync(input, ct);
+    public Task<FoldResult> RunEvaluateCandidateFold([ActivityTrigger] FoldRequest input, CancellationToken ct) => training.EvaluateFoldAsync(input, ct);
 
     [Function(nameof(TrainFinalModel))]
-    public Task<TrainedArtifact> RunTrainFinalModel([ActivityTrigger] FinalTrainingRequest input, CancellationToken ct) => trainFinal.RunAsync(input, ct);
-
-    [Function(nameof(StartTrainingRun))]
-    public Task<string> RunStartTrainingRun([ActivityTrigger] TrainRequest input, [DurableClient] DurableTaskClient client, CancellationToken ct) =>
-        start.RunAsync(client, input, ct);
+    public Task<TrainedArtifact> RunTrainFinalModel([ActivityTrigger] FinalTrainingRequest input, CancellationToken ct) => training.TrainFinalAsync(input, ct);
 
     [Function(nameof(RegisterModelVersion))]
-    public Task<ModelVersion> RunRegisterModelVersion([ActivityTrigger] RegisterRequest input, CancellationToken ct) => register.RunAsync(input, ct);
+    public Task<ModelVersion> RunRegisterModelVersion([ActivityTrigger] RegisterRequest input, CancellationToken ct) => training.RegisterAsync(input, ct);
+
+    /// <summary>The run id is derived from the caller's, so a retried activity finds the run it started.</summary>
+    [Function(nameof(StartTrainingRun))]
+    public static async Task<string> RunStartTrainingRun([ActivityTrigger] TrainRequest input, [DurableClient] DurableTaskClient client, CancellationToken ct)
+    {
+        await client.ScheduleOnceAsync(nameof(TrainingOrchestrator), input, input.RunId, ct);
+        return input.RunId;
+    }
 
     [Function(nameof(StartOnlineUpdateRun))]
     public Task<string?> RunStartOnlineUpdateRun([ActivityTrigger] OnlineUpdateRequest input, [DurableClient] DurableTaskClient client, CancellationToken ct) =>
-        startOnline.RunAsync(client, input, ct);
+        onlineStarter.StartFromIngestAsync(client, input, ct);
 
     [Function(nameof(OnlineUpdateOrchestrator))]
     public static Task<TrainingOutcome> RunOnlineUpdateOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>

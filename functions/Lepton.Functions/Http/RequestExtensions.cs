@@ -1,3 +1,4 @@
+using Lepton.Storage;
 using System.Text.Json;
 using Lepton.Errors;
 using Microsoft.AspNetCore.Http;
@@ -6,7 +7,6 @@ namespace Lepton.Functions.Http;
 
 public static class RequestExtensions
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Largest JSON body an API call accepts; data goes through upload URLs, not the API.</summary>
     public const long MaxJsonBodyBytes = 1 << 20;
@@ -56,7 +56,7 @@ public static class RequestExtensions
         using JsonDocument document = await request.ReadJsonDocumentAsync(MaxJsonBodyBytes, ct);
         try
         {
-            return document.RootElement.Deserialize<T>(Json) ?? throw LeptonException.BadRequest("The request needs a JSON body.");
+            return document.RootElement.Deserialize<T>(LeptonJson.Options) ?? throw LeptonException.BadRequest("The request needs a JSON body.");
         }
         catch (JsonException e)
         {

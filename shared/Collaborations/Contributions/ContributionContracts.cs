@@ -74,6 +74,5 @@ public sealed record ContributionSummary(string Id, string Model, int Version, s
 
 public sealed record ContributionVerification(bool Valid, IReadOnlyList<string> Problems, IReadOnlyList<MemberContribution> Recomputed);
 
-public sealed record ContributionProgress(string Stage, int Done, int Total);
 
 public sealed record ContributionOutcome(string RunId, string Collaboration, string Model, int Version, string Method, IReadOnlyList<MemberContribution> Members);

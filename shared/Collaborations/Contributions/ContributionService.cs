@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Caching.Memory;
+using Lepton.Audit;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -17,14 +19,13 @@ namespace Lepton.Collaborations.Contributions;
 /// versions and configuration), and the stored, audited, re-checkable report.
 /// </summary>
 public sealed class ContributionService(
-    CollaborationStore collaborations, ModelRegistry registry, PooledTraining pooled, StorageClients storage, Federated.FederatedService federated)
+    CollaborationStore collaborations, ModelRegistry registry, PooledTraining pooled, StorageClients storage, Federated.FederatedService federated, IMemoryCache cache)
 {
     public const string Container = "collaborations";
     internal const string CacheTable = "coalitioncache";
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     // Plans of runs in progress on this worker; a finished run's plan is dropped when its report is stored.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ContributionPlan> _plans = new();
+    private static readonly TimeSpan PlanLifetime = TimeSpan.FromHours(1);
 
     private BlobContainerClient Blobs => storage.PlatformBlobs.GetBlobContainerClient(Container);
 
@@ -79,8 +80,8 @@ public sealed class ContributionService(
         Collaboration c = await collaborations.FindAsync(request.Collaboration, ct) ?? throw LeptonException.NotFound("No such resource.");
         ModelVersion version = await registry.GetVersionAsync(c.ModelOwner, request.Model, request.Version, ct);
         (ContributionPlan plan, Federated.FederatedContribution? rounds) = version.Federated is null ? (await PlanAsync(request, ct), null) : await PlanFederatedAsync(c, request, version, ct);
-        await Blobs.GetBlobClient(PlanBlob(request.Collaboration, request.RunId)).UploadAsync(BinaryData.FromObjectAsJson(plan, Json), overwrite: true, ct);
-        _plans[request.RunId] = plan;
+        await Blobs.GetBlobClient(PlanBlob(request.Collaboration, request.RunId)).UploadAsync(BinaryData.FromObjectAsJson(plan, LeptonJson.Options), overwrite: true, ct);
+        cache.Put((nameof(ContributionPlan), request.RunId), plan, PlanLifetime);
         return new ContributionPlayers(plan.Players, plan.Rows, rounds);
     }
 
@@ -101,7 +102,7 @@ public sealed class ContributionService(
         // The held-out rows are fixed by the members' dataset versions, the fraction and the seed; this names them.
         string evaluationSet = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('|', fed.Draft.Members.SelectMany(m =>
             m.Datasets.Select(d => $"{m.Member}:{d.Dataset}@{d.Version}:{d.SourceSha256}"))) + $"|{fed.Draft.EvaluationFraction:R}|{fed.Draft.Request.Settings.Seed}")));
-        await collaborations.AuditMembersAsync(c, request.Actor, "contribution.started", $"{request.Method} over {players.Length} members from {history.Count} federated rounds",
+        await collaborations.AuditMembersAsync(c, request.Actor, AuditActions.ContributionStarted, $"{request.Method} over {players.Length} members from {history.Count} federated rounds",
             ct, resource: $"collaborations/{c.Id}/models/{request.Model}/v{request.Version}/contributions/{request.RunId}");
         var contributionPlan = new ContributionPlan(request, plan, version.Configuration, players, players.Select(p => fed.Rows[p]).ToList(),
             TaskMetrics.HigherIsBetter(fed.Draft.Metric), 0, evaluationSet);
@@ -115,7 +116,7 @@ public sealed class ContributionService(
         ModelVersion version = await registry.GetVersionAsync(c.ModelOwner, request.Model, request.Version, ct);
         BinaryData stored = (await registry.Artifact(ModelRegistry.ArtifactPrefix(c.ModelOwner, request.Model, version.RunId) + TrainingService.PlanFileName)
             .DownloadContentAsync(ct)).Value.Content;
-        TrainingPlan original = stored.ToObjectFromJson<TrainingPlan>(Ingestion.IngestPipeline.Json)!;
+        TrainingPlan original = stored.ToObjectFromJson<TrainingPlan>(LeptonJson.Options)!;
         TrainingPlan plan = original with { Request = original.Request with { RunId = request.RunId } };
         IReadOnlyList<MemberFiles> evaluation = await pooled.EvaluationFilesAsync(plan, ct);
         string evaluationSet = CollaborationRows.Sha256OfFiles(evaluation.Select(f => f.EvaluationFile));
@@ -125,7 +126,7 @@ public sealed class ContributionService(
         }
 
         List<string> labels = evaluation.SelectMany(f => FoldSplitter.ReadColumn(f.EvaluationFile, plan.Label)).ToList();
-        await collaborations.AuditMembersAsync(c, request.Actor, "contribution.started", $"{request.Method} over {plan.Collaboration.Members.Count} members",
+        await collaborations.AuditMembersAsync(c, request.Actor, AuditActions.ContributionStarted, $"{request.Method} over {plan.Collaboration.Members.Count} members",
             ct, resource: $"collaborations/{c.Id}/models/{request.Model}/v{request.Version}/contributions/{request.RunId}");
         return new ContributionPlan(request, plan, version.Configuration, plan.Collaboration.Members.Select(m => m.Member).ToList(),
             plan.Collaboration.Members.Select(m => m.TrainRows).ToList(), TaskMetrics.HigherIsBetter(plan.Metric),
@@ -144,7 +145,7 @@ public sealed class ContributionService(
         string[] members = Coalitions.Players(request.Mask).Select(i => p.Players[i]).ToArray();
         // The grants are checked (and the reads audited) whether or not the score is cached: a revoked grant stops the run.
         string train = await pooled.TrainFileAsync(p.Plan, members, ct);
-        string evaluation = await PooledTraining.EvaluationFileAsync(p.Plan, await pooled.EvaluationFilesAsync(p.Plan, ct), ct);
+        string evaluation = await pooled.EvaluationFileAsync(p.Plan, await pooled.EvaluationFilesAsync(p.Plan, ct), ct);
         string key = CacheKey(p, members);
         NullableResponse<TableEntity> cached = await Cache.GetEntityIfExistsAsync<TableEntity>(p.Request.Collaboration, key, cancellationToken: ct);
         if (cached.HasValue)
@@ -175,7 +176,7 @@ public sealed class ContributionService(
             request.Values.Samples, request.Values.Converged, p.Plan.Metric, p.HigherIsBetter, p.EvaluationSetSha256,
             table.FirstOrDefault(e => e.Mask == 0)?.Utility, table.FirstOrDefault(e => e.Mask == grand)?.Utility, members,
             table.Count(e => e.Mask != 0), table, request.CreatedAt, r.Actor);
-        byte[] content = JsonSerializer.SerializeToUtf8Bytes(report, Json);
+        byte[] content = JsonSerializer.SerializeToUtf8Bytes(report, LeptonJson.Options);
         try
         {
             await Blobs.GetBlobClient(ReportBlob(r.Collaboration, r.RunId)).UploadAsync(new BinaryData(content),
@@ -187,10 +188,10 @@ public sealed class ContributionService(
             return await GetAsync(r.Collaboration, r.RunId, ct);
         }
 
-        _plans.TryRemove(r.RunId, out _);
+        cache.Remove((nameof(ContributionPlan), r.RunId));
 
         Collaboration c = await collaborations.FindAsync(r.Collaboration, ct) ?? throw LeptonException.NotFound("No such resource.");
-        await collaborations.AuditMembersAsync(c, r.Actor, "contribution.reported",
+        await collaborations.AuditMembersAsync(c, r.Actor, AuditActions.ContributionReported,
             $"sha256 {Convert.ToHexStringLower(SHA256.HashData(content))}; shares {string.Join(", ", members.Select(m => $"{m.Member} {m.Share:F2}%"))}",
             ct, resource: $"collaborations/{c.Id}/models/{r.Model}/v{r.Version}/contributions/{r.RunId}");
         return report;
@@ -201,7 +202,7 @@ public sealed class ContributionService(
         try
         {
             BinaryData content = (await Blobs.GetBlobClient(ReportBlob(collaboration, id)).DownloadContentAsync(ct)).Value.Content;
-            return content.ToObjectFromJson<ContributionReport>(Json)!;
+            return content.ToObjectFromJson<ContributionReport>(LeptonJson.Options)!;
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -279,13 +280,13 @@ public sealed class ContributionService(
     /// <summary>The run's plan: from this worker's memory, or from storage when another worker planned it.</summary>
     private async Task<ContributionPlan> StoredPlanAsync(string collaboration, string runId, CancellationToken ct)
     {
-        if (_plans.TryGetValue(runId, out ContributionPlan? plan))
+        if (cache.TryGetValue((nameof(ContributionPlan), runId), out ContributionPlan? plan) && plan is not null)
         {
             return plan;
         }
 
         BinaryData stored = (await Blobs.GetBlobClient(PlanBlob(collaboration, runId)).DownloadContentAsync(ct)).Value.Content;
-        return _plans[runId] = stored.ToObjectFromJson<ContributionPlan>(Json)!;
+        return cache.Put((nameof(ContributionPlan), runId), stored.ToObjectFromJson<ContributionPlan>(LeptonJson.Options)!, PlanLifetime);
     }
 
     private static string PlanBlob(string collaboration, string runId) => $"{collaboration}/runs/{runId}/plan.json";

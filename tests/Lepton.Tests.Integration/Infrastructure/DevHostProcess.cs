@@ -55,21 +55,7 @@ public sealed class DevHostProcess : IAsyncDisposable
         }
     }
 
-    public static string RepoRoot
-    {
-        get
-        {
-            for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Lepton.Functions.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-
-            throw new InvalidOperationException("Repository root not found.");
-        }
-    }
+    public static string RepoRoot => Lepton.DevHost.RepoRoot.Find();
 
     public async Task StartAsync(TimeSpan? timeout = null)
     {
@@ -168,6 +154,7 @@ public sealed class DevHostProcess : IAsyncDisposable
                 $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={platform};BlobEndpoint={blob}/devstoreaccount1;TableEndpoint={table}/devstoreaccount1;",
             ["Lepton:Storage:TenantAccounts"] = string.Join(';', keys.Where(k => k.Key != "devstoreaccount1").Select(k => $"{k.Key}={k.Value}")),
             ["Lepton:Storage:TenantBlobEndpointTemplate"] = blob + "/{account}",
+            ["Lepton:AdminKey"] = AdminKey,
         }).Build();
         return new ServiceCollection().AddLeptonCore(configuration).BuildServiceProvider();
     }

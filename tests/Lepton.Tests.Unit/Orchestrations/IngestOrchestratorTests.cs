@@ -1,3 +1,4 @@
+using Lepton.Runs;
 using Lepton.Datasets;
 using Lepton.Ingestion;
 using Lepton.Orchestrations.Ingestion;
@@ -10,21 +11,21 @@ public class IngestOrchestratorTests
 {
     private static readonly IngestRequest Request = new("acme", "tenantstore01", "sales/jan.csv", "0x1", "sales", "jan.csv", "ingest-1");
 
-    private static SourceAnalysis Analysis(params IngestProblem[] problems) =>
-        new("hash", 10, 2, 0, ",", problems.Length == 0 ? new DatasetSchema([new ColumnSchema("a", ColumnKind.Numeric, false)], null, null) : null, [], [], problems);
+    private const string AnalysisBlob = "_runs/ingest-1/analysis.json";
 
-    private static CleaningResult Cleaning(params IngestProblem[] problems) =>
-        new(2, problems.Length == 0 ? 2 : 0, new CleaningCounts(0, 0, 0, 0, 0, 0, 0, 0, new Dictionary<string, ColumnCleaningCounts>()), [], problems);
+    private static AnalysisSummary Analysis(params IngestProblem[] problems) => new(AnalysisBlob, "hash", 2, problems, null);
+
+    private static CleanedVersion Cleaned(int version, params IngestProblem[] problems) => new(version, 2, problems.Length == 0 ? 2 : 0, problems);
 
     [Fact]
     public async Task RunAsync_ValidFile_AnalyzesCleansAndPublishes()
     {
         // Arrange
         var context = new Mock<TaskOrchestrationContext>();
-        context.Setup(c => c.CallActivityAsync<SourceAnalysis>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis());
-        context.Setup(c => c.CallActivityAsync<CleanedVersion>(nameof(CleanSource), It.IsAny<CleanRequest>(), It.IsAny<TaskOptions>()))
-            .ReturnsAsync(new CleanedVersion(3, Cleaning()));
-        context.Setup(c => c.CallActivityAsync<DatasetVersionRecord>(nameof(PublishDatasetVersion), It.Is<PublishRequest>(p => p.Cleaned.Version == 3), It.IsAny<TaskOptions>()))
+        context.Setup(c => c.CallActivityAsync<AnalysisSummary>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis());
+        context.Setup(c => c.CallActivityAsync<CleanedVersion>(nameof(CleanSource), It.Is<CleanRequest>(r => r.AnalysisBlob == AnalysisBlob), It.IsAny<TaskOptions>()))
+            .ReturnsAsync(Cleaned(3));
+        context.Setup(c => c.CallActivityAsync<DatasetVersionRecord>(nameof(PublishDatasetVersion), It.Is<PublishRequest>(p => p.Cleaned.Version == 3 && p.AnalysisBlob == AnalysisBlob), It.IsAny<TaskOptions>()))
             .ReturnsAsync(new DatasetVersionRecord("sales", 3, "ingest-1", default, 2, 1, "sales/jan.csv", "0x1", "hash", "sales/v3/data.csv", null, null));
 
         // Act
@@ -41,7 +42,7 @@ public class IngestOrchestratorTests
         // Arrange
         var problem = new IngestProblem("empty", "The file is empty.", []);
         var context = new Mock<TaskOrchestrationContext>();
-        context.Setup(c => c.CallActivityAsync<SourceAnalysis>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis(problem));
+        context.Setup(c => c.CallActivityAsync<AnalysisSummary>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis(problem));
         context.Setup(c => c.CallActivityAsync<string>(nameof(RejectSource), It.Is<RejectRequest>(r => r.Problems.Single() == problem && r.AllocatedVersion == null), It.IsAny<TaskOptions>()))
             .ReturnsAsync("sales/ingest-1/report.txt");
 
@@ -60,9 +61,9 @@ public class IngestOrchestratorTests
         // Arrange
         var problem = new IngestProblem("no-rows-left", "No row survived cleaning.", []);
         var context = new Mock<TaskOrchestrationContext>();
-        context.Setup(c => c.CallActivityAsync<SourceAnalysis>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis());
+        context.Setup(c => c.CallActivityAsync<AnalysisSummary>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis());
         context.Setup(c => c.CallActivityAsync<CleanedVersion>(nameof(CleanSource), It.IsAny<CleanRequest>(), It.IsAny<TaskOptions>()))
-            .ReturnsAsync(new CleanedVersion(4, Cleaning(problem)));
+            .ReturnsAsync(Cleaned(4, problem));
         context.Setup(c => c.CallActivityAsync<string>(nameof(RejectSource), It.Is<RejectRequest>(r => r.AllocatedVersion == 4), It.IsAny<TaskOptions>()))
             .ReturnsAsync("report");
 
@@ -78,12 +79,12 @@ public class IngestOrchestratorTests
     public async Task RunAsync_EachStep_ReportsProgress()
     {
         // Arrange
-        var statuses = new List<IngestProgress>();
+        var statuses = new List<RunProgress>();
         var context = new Mock<TaskOrchestrationContext>();
-        context.Setup(c => c.SetCustomStatus(It.IsAny<object?>())).Callback<object?>(s => statuses.Add((IngestProgress)s!));
-        context.Setup(c => c.CallActivityAsync<SourceAnalysis>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis());
+        context.Setup(c => c.SetCustomStatus(It.IsAny<object?>())).Callback<object?>(s => statuses.Add((RunProgress)s!));
+        context.Setup(c => c.CallActivityAsync<AnalysisSummary>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis());
         context.Setup(c => c.CallActivityAsync<CleanedVersion>(nameof(CleanSource), It.IsAny<CleanRequest>(), It.IsAny<TaskOptions>()))
-            .ReturnsAsync(new CleanedVersion(1, Cleaning()));
+            .ReturnsAsync(Cleaned(1));
         context.Setup(c => c.CallActivityAsync<DatasetVersionRecord>(nameof(PublishDatasetVersion), It.IsAny<PublishRequest>(), It.IsAny<TaskOptions>()))
             .ReturnsAsync(new DatasetVersionRecord("sales", 1, "ingest-1", default, 2, 1, "", "", "", "", null, null));
 

@@ -8,18 +8,7 @@ public sealed class TrainingEngineTests : IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("lepton-train-test").FullName;
 
-    internal static string RepoFile(params string[] parts)
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Lepton.Functions.sln")))
-            {
-                return Path.Combine([dir.FullName, .. parts]);
-            }
-        }
-
-        throw new InvalidOperationException("repository not found");
-    }
+    internal static string RepoFile(params string[] parts) => Path.Combine([Lepton.DevHost.RepoRoot.Find(), .. parts]);
 
     /// <summary>Runs the real preprocessing on a file and returns the curated file and its schema.</summary>
     internal static (string Path, DatasetSchema Schema) Curate(string source, string label, string work)

@@ -2,7 +2,10 @@ using Lepton.Configuration;
 
 namespace Lepton.Ingestion;
 
-/// <summary>Both preprocessing passes on local files, as the ingest activities run them on blobs (benchmarks, tests, tools).</summary>
+/// <summary>
+/// Both preprocessing passes on local files, as the ingest activities run them on blobs. A helper of the tests and
+/// benchmarks (compiled into them), not of the platform.
+/// </summary>
 public static class LocalCuration
 {
     public static (SourceAnalysis Analysis, CleaningResult? Cleaning) Curate(string source, string output, DatasetSpec? spec, IngestionOptions? options = null)
