@@ -152,6 +152,7 @@ module tenantStorage 'modules/tenant-storage.bicep' = [for (tenant, i) in tenant
     platformStorageName: platformStorage.outputs.name
     deadLetterContainerName: platformStorage.outputs.deadLetterContainerName
     enableEventSubscription: enableEventSubscriptions
+    keyVaultName: keyVault.outputs.name
   }
 }]
 

@@ -13,6 +13,7 @@ public static class ServiceCollectionExtensions
     {
         services.AddSingleton<IngestStarter>();
         services.AddSingleton<RunQueries>();
+        services.AddSingleton<RunCancellation>();
         services.AddSingleton<TrainingStarter>();
         services.AddSingleton<OnlineUpdateStarter>();
         services.AddSingleton<Collaborations.CollaborationStarter>();

@@ -47,6 +47,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<AuditLog>();
         services.AddValidatedOptions<AuditOptions>(configuration, AuditOptions.SectionName);
         services.AddSingleton<UsageMeter>();
+        services.AddSingleton<AuditSigner>();
+        services.AddSingleton<AuditTreeHeads>();
         services.AddValidatedOptions<SecurityOptions>(configuration, SecurityOptions.SectionName);
         services.AddSingleton<CallerCache>();
         services.AddSingleton<AccessPolicy>();

@@ -62,18 +62,31 @@ public static class DevHostApp
             }
 
             WebApplicationBuilder builder = CreateBuilder(options, repoRoot, platformConnection, accounts, ports);
-            var durableOptions = builder.Configuration.GetSection("Lepton:DevHost:Durable").Get<DurableEngineOptions>() ?? new DurableEngineOptions();
+            HostJson hostJson = HostJson.Load(repoRoot);
+            var durableOptions = new DurableEngineOptions
+            {
+                HubName = hostJson.HubName,
+                MaxConcurrentActivities = hostJson.MaxConcurrentActivities,
+                MaxConcurrentOrchestrations = hostJson.MaxConcurrentOrchestrations,
+            };
+            builder.Configuration.GetSection("Lepton:DevHost:Durable").Bind(durableOptions);
             engine = await DurableEngine.StartAsync(platformConnection, durableOptions, FreePort(), bootLogs, stopping.Token);
+
+            if (builder.Configuration["Lepton:Audit:SigningKey"] is not { Length: > 0 })
+            {
+                // The audit tree heads' signing key: Key Vault in Azure; here a key kept with the rest of the local state.
+                builder.Configuration["Lepton:Audit:SigningKey"] = LoadOrCreateSigningKey(stateDir);
+            }
 
             string adminKey = builder.Configuration["Lepton:AdminKey"] is { Length: > 0 } configured ? configured : NewSecret();
             string functionKey = builder.Configuration["Lepton:DevHost:FunctionKey"] is { Length: > 0 } fk ? fk : NewSecret();
             builder.Configuration["Lepton:AdminKey"] = adminKey;
             var baseUrl = new Uri($"http://127.0.0.1:{options.Port}");
-            ConfigureServices(builder, functions, engine, new WebhookTarget(new Uri(baseUrl, $"/api/events/blob-created?code={functionKey}")), () => app!.Services);
+            ConfigureServices(builder, functions, engine, new WebhookTarget(new Uri(baseUrl, $"/{hostJson.RoutePrefix}/events/blob-created?code={functionKey}")), () => app!.Services);
 
             app = builder.Build();
             app.UseRouting();
-            HttpFunctionEndpoints.Map(app, functions, functionKey);
+            HttpFunctionEndpoints.Map(app, functions, functionKey, hostJson.RoutePrefix);
             if (options.BenchmarkEndpoint)
             {
                 // The serving benchmark's ceiling: same host, same pipeline, a constant body the size of a one-row prediction.
@@ -140,6 +153,22 @@ public static class DevHostApp
         ["Lepton:Storage:TenantAccounts"] = accounts.TenantAccountsSetting,
         ["Lepton:Storage:TenantBlobEndpointTemplate"] = $"http://127.0.0.1:{ports.Blob}/{{account}}",
     };
+
+    private static string LoadOrCreateSigningKey(string stateDir)
+    {
+        string path = Path.Combine(stateDir, "audit-signing-key.pem");
+        if (!File.Exists(path))
+        {
+            using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            File.WriteAllText(path, key.ExportPkcs8PrivateKeyPem());
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
+
+        return File.ReadAllText(path);
+    }
 
     private static WebApplicationBuilder CreateBuilder(DevHostOptions options, string repoRoot, string platformConnection, LocalAccounts accounts, AzuritePorts ports)
     {

@@ -34,7 +34,10 @@ public static class FuncStartSupport
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
         builder.Services.AddLeptonCore(builder.Configuration);
         builder.Services.AddHttpClient();
-        builder.Services.AddSingleton(new WebhookTarget(new Uri($"http://127.0.0.1:{options.Port}/api/events/blob-created")));
+        // A Functions host that enforces keys needs the webhook's function key; give it as Lepton__DevHost__FunctionKey.
+        string? functionKey = builder.Configuration["Lepton:DevHost:FunctionKey"];
+        string query = functionKey is { Length: > 0 } ? "?code=" + Uri.EscapeDataString(functionKey) : "";
+        builder.Services.AddSingleton(new WebhookTarget(new Uri($"http://127.0.0.1:{options.Port}/api/events/blob-created{query}")));
         builder.Services.AddHostedService<IngestWatcher>();
         using IHost host = builder.Build();
         await host.Services.GetRequiredService<PlatformBootstrap>().EnsureCreatedAsync(ct);

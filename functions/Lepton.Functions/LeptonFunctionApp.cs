@@ -15,6 +15,7 @@ public static class LeptonFunctionApp
         services.AddLeptonCore(configuration);
         services.AddLeptonOrchestrations();
         services.AddHostedService<UsageFlusher>();
+        services.AddHostedService<TreeHeadPublisher>();
         return services;
     }
 }

@@ -1,11 +1,16 @@
 using Lepton.Audit;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Lepton.Functions;
 
-/// <summary>Writes prediction usage to the audit log every interval, and once more at shutdown.</summary>
-public sealed class UsageFlusher(UsageMeter meter, IOptions<AuditOptions> options) : BackgroundService
+/// <summary>
+/// Writes prediction usage to the audit log every interval, and once more at shutdown. A flush that fails is logged
+/// and tried again at the next tick (the meter keeps the counts it could not write): a background service that
+/// throws would stop the whole host.
+/// </summary>
+public sealed partial class UsageFlusher(UsageMeter meter, IOptions<AuditOptions> options, ILogger<UsageFlusher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -14,7 +19,7 @@ public sealed class UsageFlusher(UsageMeter meter, IOptions<AuditOptions> option
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await meter.FlushAsync(stoppingToken);
+                await FlushAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -25,6 +30,21 @@ public sealed class UsageFlusher(UsageMeter meter, IOptions<AuditOptions> option
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await meter.FlushAsync(cancellationToken);
+        await FlushAsync(cancellationToken);
     }
+
+    private async Task FlushAsync(CancellationToken ct)
+    {
+        try
+        {
+            await meter.FlushAsync(ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFlushFailed(e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing prediction usage to the audit log failed; the next flush tries again")]
+    private partial void LogFlushFailed(Exception e);
 }

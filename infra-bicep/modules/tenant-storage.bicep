@@ -11,9 +11,55 @@ param platformStorageName string
 param deadLetterContainerName string
 param enableEventSubscription bool
 
+@description('The Key Vault that holds one encryption key per tenant (customer-managed keys).')
+param keyVaultName string
+
 // Built-in role ids: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles
 var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe' // Storage Blob Data Contributor
 var storageBlobDataReader = '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1' // Storage Blob Data Reader
+var keyVaultCryptoServiceEncryptionUser = 'e147488a-f6f5-4113-8e2d-b22465e65bf6' // Key Vault Crypto Service Encryption User
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: keyVaultName
+}
+
+// The tenant's own key: the account's data is encrypted under it (customer-managed key). It rotates yearly; the account
+// follows the newest version because it names no version. Disabling the key or removing the grant below makes the
+// account's data unreadable to everyone, the platform included (see docs/encryption.md).
+resource encryptionKey 'Microsoft.KeyVault/vaults/keys@2023-07-01' = {
+  parent: vault
+  name: 'tenant-${tenantId}'
+  tags: union(tags, { 'lepton-tenant': tenantId })
+  properties: {
+    kty: 'RSA'
+    keySize: 3072
+    keyOps: ['wrapKey', 'unwrapKey']
+    rotationPolicy: {
+      attributes: { expiryTime: 'P2Y' }
+      lifetimeActions: [
+        { trigger: { timeAfterCreate: 'P1Y' }, action: { type: 'rotate' } }
+        { trigger: { timeBeforeExpiry: 'P30D' }, action: { type: 'notify' } }
+      ]
+    }
+  }
+}
+
+// The account reaches its key through an identity of its own that may only wrap and unwrap with this one key.
+resource encryptionIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-${name}-cmk'
+  location: location
+  tags: union(tags, { 'lepton-tenant': tenantId })
+}
+
+resource encryptionKeyUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(encryptionKey.id, encryptionIdentity.id, keyVaultCryptoServiceEncryptionUser)
+  scope: encryptionKey
+  properties: {
+    principalId: encryptionIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultCryptoServiceEncryptionUser)
+  }
+}
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -21,7 +67,27 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   tags: union(tags, { 'lepton-tenant': tenantId })
   kind: 'StorageV2'
   sku: { name: 'Standard_ZRS' }
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${encryptionIdentity.id}': {} }
+  }
+  dependsOn: [encryptionKeyUser]
   properties: {
+    encryption: {
+      keySource: 'Microsoft.Keyvault'
+      requireInfrastructureEncryption: true
+      identity: { userAssignedIdentity: encryptionIdentity.id }
+      keyvaultproperties: {
+        keyname: encryptionKey.name
+        keyvaulturi: vault.properties.vaultUri
+      }
+      services: {
+        blob: { enabled: true, keyType: 'Account' }
+        file: { enabled: true, keyType: 'Account' }
+        queue: { enabled: true, keyType: 'Account' }
+        table: { enabled: true, keyType: 'Account' }
+      }
+    }
     allowSharedKeyAccess: false
     allowBlobPublicAccess: false
     minimumTlsVersion: 'TLS1_2'

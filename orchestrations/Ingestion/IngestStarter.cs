@@ -20,7 +20,7 @@ public sealed record WebhookResult(string? ValidationCode, IReadOnlyList<Started
 /// Turns Event Grid deliveries into ingest runs. One webhook serves every tenant account: the registry maps the
 /// event's storage account to its tenant, and the run id is derived from (account, path, ETag) so redelivery is a no-op.
 /// </summary>
-public sealed partial class IngestStarter(TenantRegistry registry, DatasetCatalog catalog, ILogger<IngestStarter> logger)
+public sealed partial class IngestStarter(TenantRegistry registry, TenantStorageFactory tenants, DatasetCatalog catalog, ILogger<IngestStarter> logger)
 {
     public async Task<WebhookResult> HandleAsync(DurableTaskClient client, BinaryData body, CancellationToken ct = default)
     {
@@ -72,6 +72,21 @@ public sealed partial class IngestStarter(TenantRegistry registry, DatasetCatalo
             return null;
         }
 
+        if (tenant.Disabled)
+        {
+            LogDisabledTenant(tenant.Id, blob.BlobName);
+            return null;
+        }
+
+        // The run is keyed by the ETag storage reports now, not the one the event carries: an event with an empty or forged
+        // ETag can then neither re-ingest the same content as a new version nor reject a file as "overwritten".
+        string? etag = await CurrentETagAsync(tenant, blob, ct);
+        if (etag is null)
+        {
+            return null;
+        }
+
+        blob = blob with { ETag = etag };
         if (scoring)
         {
             return await StartScoringAsync(client, blob, tenant, ct);
@@ -107,6 +122,26 @@ public sealed partial class IngestStarter(TenantRegistry registry, DatasetCatalo
         bool started = await client.ScheduleOnceAsync(nameof(BatchScoringOrchestrator), request, runId, ct);
         return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: !started);
     }
+
+    private async Task<string?> CurrentETagAsync(Tenant tenant, BlobCreated blob, CancellationToken ct)
+    {
+        TenantStorage storage = await tenants.ForTenantAsync(tenant.Id, ct);
+        try
+        {
+            return (await storage.Service.GetBlobContainerClient(blob.Container).GetBlobClient(blob.BlobName).GetPropertiesAsync(cancellationToken: ct)).Value.ETag.ToString().Trim('"');
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            LogBlobGone(tenant.Id, blob.BlobName);
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ignoring blob event for tenant {Tenant}: {Blob} no longer exists")]
+    private partial void LogBlobGone(string tenant, string blob);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring blob event for disabled tenant {Tenant} ({Blob})")]
+    private partial void LogDisabledTenant(string tenant, string blob);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring blob event from unregistered storage account {Account} ({Blob})")]
     private partial void LogUnknownAccount(string account, string blob);

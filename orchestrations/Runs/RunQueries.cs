@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Lepton.Runs;
+using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
 namespace Lepton.Orchestrations.Runs;
@@ -46,9 +47,24 @@ public sealed class RunQueries
         var view = new RunView(runId, kind, meta.RuntimeStatus.ToString(), meta.CreatedAt, meta.LastUpdatedAt,
             Read(meta.ReadCustomStatusAs<RunProgress>),
             meta.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? ReadJson(meta.SerializedOutput, meta.ReadOutputAs<JsonElement>) : null,
-            meta.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? meta.FailureDetails?.ErrorMessage ?? meta.SerializedOutput : null,
+            meta.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? OwnMessage(meta.FailureDetails) ?? meta.SerializedOutput : null,
             ReadJson(meta.SerializedCustomStatus, meta.ReadCustomStatusAs<JsonElement>));
         return new RunLookup(tenant, owner.Collaboration, view);
+    }
+
+    /// <summary>
+    /// The failure's own message: under the Functions host an activity's failure reaches the orchestration wrapped in a
+    /// TaskFailedException ("Task 'X' (#n) failed with an unhandled exception: ..."), under the dev host it may not be —
+    /// the innermost failure reads the same on both.
+    /// </summary>
+    private static string? OwnMessage(TaskFailureDetails? failure)
+    {
+        while (failure?.InnerFailure is { } inner)
+        {
+            failure = inner;
+        }
+
+        return failure?.ErrorMessage;
     }
 
     /// <summary>

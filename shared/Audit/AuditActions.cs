@@ -23,4 +23,5 @@ public static class AuditActions
     public const string CollaborationSettled = "collaboration.settled";
     public const string ContributionStarted = "contribution.started";
     public const string ContributionReported = "contribution.reported";
+    public const string TreeHeadWitnessed = "audit.head-witnessed";
 }

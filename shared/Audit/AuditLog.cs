@@ -23,7 +23,13 @@ public sealed record AuditEntry(
 
 public sealed record AuditPage(IReadOnlyList<AuditEntry> Entries, long? NextSeq);
 
-public sealed record AuditVerification(bool Valid, long Entries, long? FirstBrokenSeq, string? Problem);
+public sealed record AuditVerification(bool Valid, long Entries, long? FirstBrokenSeq, string? Problem)
+{
+    /// <summary>How many signed tree heads were checked against the log, and the size of the latest.</summary>
+    public int SignedHeads { get; init; }
+
+    public long? LatestSignedSize { get; init; }
+}
 
 /// <summary>
 /// A tamper-evident log per tenant: JSON lines in an append blob of the platform account, each entry carrying the
@@ -35,7 +41,10 @@ public sealed class AuditLog(StorageClients storage, TimeProvider time)
     public const string Container = "audit";
     public static readonly string GenesisHash = new('0', 64);
     private const int TailBytes = 16 * 1024;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    // Bounds per field, in characters, so an entry can never outgrow what an append reads back (even escaped, a bounded
+    // entry stays well under TailBytes), whatever a request put into a resource name or an outcome text.
+    public const int MaxActorLength = 200, MaxActionLength = 64, MaxResourceLength = 300, MaxPurposeLength = 64, MaxOutcomeLength = 1000;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
 
     private BlobContainerClient Blobs => storage.PlatformBlobs.GetBlobContainerClient(Container);
@@ -56,10 +65,11 @@ public sealed class AuditLog(StorageClients storage, TimeProvider time)
             {
                 long length = (await blob.GetPropertiesAsync(cancellationToken: ct)).Value.ContentLength;
                 AuditEntry? last = await ReadLastAsync(blob, length, ct);
-                var unsigned = new AuditEntry(
-                    (last?.Seq ?? 0) + 1, time.GetUtcNow(), actor, action, resource, purpose, outcome, last?.Hash ?? GenesisHash, "");
+                var unsigned = new AuditEntry((last?.Seq ?? 0) + 1, time.GetUtcNow(), Bound(actor, MaxActorLength), Bound(action, MaxActionLength),
+                    Bound(resource, MaxResourceLength), purpose is null ? null : Bound(purpose, MaxPurposeLength), Bound(outcome, MaxOutcomeLength),
+                    last?.Hash ?? GenesisHash, "");
                 AuditEntry entry = unsigned with { Hash = ComputeHash(unsigned) };
-                byte[] line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry, Json) + "\n");
+                byte[] line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry, LeptonJson.Options) + "\n");
                 try
                 {
                     using var content = new MemoryStream(line);
@@ -139,6 +149,23 @@ public sealed class AuditLog(StorageClients storage, TimeProvider time)
         return new AuditVerification(true, expectedSeq - 1, null, null);
     }
 
+    /// <summary>The log's lines as stored (the Merkle tree's leaves are these bytes), in order.</summary>
+    public async Task<IReadOnlyList<string>> ReadLinesAsync(string tenant, CancellationToken ct = default)
+    {
+        var lines = new List<string>();
+        BlobClient blob = Blobs.GetBlobClient(BlobName(tenant));
+        try
+        {
+            string text = (await blob.DownloadContentAsync(ct)).Value.Content.ToString();
+            lines.AddRange(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+        }
+
+        return lines;
+    }
+
     public static string ComputeHash(AuditEntry e)
     {
         string canonical = string.Join('\u001F', e.Seq, e.Time.UtcDateTime.ToString("O"), e.Actor, e.Action, e.Resource, e.Purpose ?? "", e.Outcome, e.PrevHash);
@@ -173,25 +200,48 @@ public sealed class AuditLog(StorageClients storage, TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// The last readable entry. The window grows until it holds a whole line, so an entry longer than the usual tail
+    /// (written before entries were bounded) is still read. An unreadable last line does not stop the log for good: the
+    /// next entry links to the last readable one, and verification keeps naming the damaged line.
+    /// </summary>
     private static async Task<AuditEntry?> ReadLastAsync(AppendBlobClient blob, long length, CancellationToken ct)
     {
-        if (length == 0)
+        for (long window = TailBytes; ; window *= 4)
         {
-            return null;
-        }
+            if (length == 0)
+            {
+                return null;
+            }
 
-        long start = Math.Max(0, length - TailBytes);
-        BlobDownloadResult tail = (await blob.DownloadContentAsync(new BlobDownloadOptions { Range = new HttpRange(start, length - start) }, ct)).Value;
-        string text = tail.Content.ToString();
-        string lastLine = text.TrimEnd('\n').Split('\n')[^1];
-        return Parse(lastLine) ?? throw new InvalidDataException($"The audit log {blob.Name} ends with an unreadable entry; verify it.");
+            long start = Math.Max(0, length - window);
+            BlobDownloadResult tail = (await blob.DownloadContentAsync(new BlobDownloadOptions { Range = new HttpRange(start, length - start) }, ct)).Value;
+            string[] lines = tail.Content.ToString().TrimEnd('\n').Split('\n');
+            // Unless the window starts at the beginning, its first line may be cut off; only the lines after it are whole.
+            int whole = start == 0 ? 0 : 1;
+            for (int i = lines.Length - 1; i >= whole; i--)
+            {
+                if (Parse(lines[i]) is { } entry)
+                {
+                    return entry;
+                }
+            }
+
+            if (start == 0)
+            {
+                return null;
+            }
+        }
     }
+
+    private static string Bound(string value, int max) =>
+        value.Length <= max ? value : string.Concat(value.AsSpan(0, max - 40), $"… ({value.Length - (max - 40):N0} more characters)");
 
     private static AuditEntry? Parse(string line)
     {
         try
         {
-            return JsonSerializer.Deserialize<AuditEntry>(line, Json);
+            return JsonSerializer.Deserialize<AuditEntry>(line, LeptonJson.Options);
         }
         catch (JsonException)
         {

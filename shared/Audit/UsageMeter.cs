@@ -10,6 +10,15 @@ public sealed class AuditOptions
 
     /// <summary>Prediction usage is written to the audit log once per this interval per key, not once per request.</summary>
     public TimeSpan UsageFlushInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// The private key (PEM, EC P-256) that signs the audit logs' tree heads; a Key Vault reference in Azure, a key the dev
+    /// host keeps in its state folder locally. Without one, heads are signed with a key made at start-up (and lost at stop).
+    /// </summary>
+    public string SigningKey { get; set; } = "";
+
+    /// <summary>How often a tenant's grown log gets a new signed tree head (and its partners a witness entry).</summary>
+    public TimeSpan TreeHeadInterval { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>
@@ -52,9 +61,9 @@ public sealed class UsageMeter(AuditLog audit, Collaborations.CollaborationLedge
                 await audit.AppendAsync(tenant, $"{tenant}/key:{key}", AuditActions.PredictionUsage, owner.Length == 0 ? $"{tenant}/models" : $"{owner}/models/{model}",
                     $"{counter.Requests} requests, {counter.Rows} rows until {now:O}", ct: ct);
             }
-            catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                // Storage is away: keep the counts for the next flush rather than lose them.
+                // Storage is away (or the log refused the entry): keep the counts for the next flush rather than lose them.
                 Counter kept = _counters.GetOrAdd((tenant, key, owner, model), _ => new Counter());
                 Interlocked.Add(ref kept.Requests, counter.Requests);
                 Interlocked.Add(ref kept.Rows, counter.Rows);

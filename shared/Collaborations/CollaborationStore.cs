@@ -218,9 +218,7 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
     }
 
     private static string ValidName(string name) =>
-        string.IsNullOrWhiteSpace(name) || name.Length > 200 || name.Any(char.IsControl)
-            ? throw LeptonException.BadRequest("'name' must be 1 to 200 printable characters.")
-            : name.Trim();
+        Names.IsValidDisplayName(name) ? name.Trim() : throw LeptonException.BadRequest($"'name' must be {Names.DisplayNameRule}.");
 
     private static CollaborationTask ValidTask(CollaborationTaskBody? task)
     {

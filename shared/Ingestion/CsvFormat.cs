@@ -8,6 +8,9 @@ public static class CsvFormat
 {
     public static readonly IReadOnlyList<string> AcceptedExtensions = [".csv", ".tsv", ".txt"];
 
+    /// <summary>The longest row the parser (Sep) buffers, in characters; a longer one ends the file with a rejection.</summary>
+    public const int MaxRowChars = 16 * 1024 * 1024;
+
     public static bool HasAcceptedExtension(string fileName) =>
         AcceptedExtensions.Contains(Path.GetExtension(fileName).ToLowerInvariant());
 

@@ -48,6 +48,15 @@ public sealed class SourceAnalyzer(IngestionOptions options)
                 : new IngestProblem("undecodable", $"The file is not valid UTF-8 text (invalid bytes within the first {hashed.BytesRead:N0} bytes). Save it as UTF-8 and upload again.", []));
             return Rejected(hashed.BytesRead, problems, hashed.Sha256Hex());
         }
+        catch (NotSupportedException e) when (e.TargetSite?.DeclaringType?.Namespace == typeof(nietras.SeparatedValues.SepReader).Namespace)
+        {
+            // The parser holds one row in memory and stops at its limit: a file without line breaks, or a quote never closed.
+            hashed.DrainToEnd();
+            problems.Add(new IngestProblem("line-too-long",
+                $"A row of the file is longer than {CsvFormat.MaxRowChars:N0} characters, the most one row may have: the file has no line break there, " +
+                "or a quote (\") opens a field and is never closed. Check the line breaks and quotes, and upload the file again.", []));
+            return Rejected(hashed.BytesRead, problems, hashed.Sha256Hex());
+        }
     }
 
     private SourceAnalysis AnalyzeContent(SourceStream hashed, DatasetSpec? spec, List<IngestProblem> problems)

@@ -31,6 +31,8 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
     public const string InPrefix = "in/";  // BlobLayout.PredictionInput
     public const string OutPrefix = "out/";
     public const int ChunkRows = 10_000;
+    public const string PredictionColumn = "prediction", ScoreColumn = "score", ProbabilityColumn = "probability";
+    private const int MaxReportedProblems = 20;
 
     public static bool TryParse(string blobName, out string model, out string fileName)
     {
@@ -72,45 +74,104 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         }
 
         long rows = 0;
+        var chunks = new List<BatchChunk>();
         if (problems.Count == 0)
         {
             TenantStorage storage = await tenants.ForTenantAsync(request.TenantId, ct);
-            await using Stream stream = await Source(storage, request).OpenReadAsync(new BlobOpenReadOptions(false) { Conditions = IfMatch(request) }, ct);
-            using SepReader reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).From(stream);
-            string[] header = reader.Header.ColNames.ToArray();
-            string[] missing = model!.Inputs.Select(i => i.Name).Where(n => !header.Contains(n)).ToArray();
-            if (missing.Length > 0)
-            {
-                problems.Add($"The file lacks the model's input columns: {string.Join(", ", missing)}.");
-            }
-
-            foreach (SepReader.Row row in reader)
-            {
-                if (row.ColCount != header.Length)
-                {
-                    problems.Add($"Line {row.LineNumberFrom} has {row.ColCount} fields; the header has {header.Length}.");
-                    break;
-                }
-
-                rows++;
-            }
-
+            rows = await SplitAsync(storage, request, model!, problems, chunks, ct);
             if (rows == 0 && problems.Count == 0)
             {
                 problems.Add("The file has no rows to score.");
             }
         }
 
-        var chunks = new List<BatchChunk>();
-        for (long first = 0, index = 0; problems.Count == 0 && first < rows; first += ChunkRows, index++)
-        {
-            chunks.Add(new BatchChunk((int)index, first, Math.Min(ChunkRows, rows - first)));
-        }
-
-        return new BatchPlan(request, model, rows, chunks, problems);
+        return new BatchPlan(request, model, rows, problems.Count == 0 ? chunks : [], problems);
     }
 
-    /// <summary>Scores one chunk and stages it as a block of the output blob; returns the block id.</summary>
+    /// <summary>
+    /// One pass over the file: checks every row's shape and every input cell's value (as the predict route does: a
+    /// blank or unparsable number is an error, not a silent NaN), and stages the rows as chunk blobs, so each chunk's
+    /// activity reads only its own rows — the whole run reads the file once.
+    /// </summary>
+    private static async Task<long> SplitAsync(TenantStorage storage, BatchRequest request, ModelVersion model, List<string> problems, List<BatchChunk> chunks, CancellationToken ct)
+    {
+        await using Stream stream = await Source(storage, request).OpenReadAsync(new BlobOpenReadOptions(false) { Conditions = IfMatch(request) }, ct);
+        using TextReader text = Ingestion.CsvFormat.OpenText(stream);
+        using SepReader reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).From(text);
+        string[] header = reader.Header.ColNames.ToArray();
+        string[] missing = model.Inputs.Select(i => i.Name).Where(n => !header.Contains(n)).ToArray();
+        if (missing.Length > 0)
+        {
+            problems.Add($"The file lacks the model's input columns: {string.Join(", ", missing)}.");
+            return 0;
+        }
+
+        (int Column, ModelInput Input)[] checkedInputs = model.Inputs.Where(i => i.Type is "float" or "bool").Select(i => (Array.IndexOf(header, i.Name), i)).ToArray();
+        long rows = 0;
+        StringWriter? chunk = null;
+        SepWriter? writer = null;
+        foreach (SepReader.Row row in reader)
+        {
+            if (row.ColCount != header.Length)
+            {
+                problems.Add($"Line {row.LineNumberFrom} has {row.ColCount} fields; the header has {header.Length}.");
+                break;
+            }
+
+            foreach ((int column, ModelInput input) in checkedInputs)
+            {
+                ReadOnlySpan<char> cell = row[column].Span.Trim();
+                bool valid = input.Type == "float" ? !cell.IsEmpty && Ingestion.CellValues.TryParseNumber(cell, out _) : Ingestion.CellValues.TryParseBoolean(cell, out _);
+                if (!valid && problems.Count < MaxReportedProblems)
+                {
+                    problems.Add($"Line {row.LineNumberFrom}, column '{input.Name}': {(cell.IsEmpty ? "the value is missing" : $"'{Truncate(cell.ToString())}' is not a {(input.Type == "float" ? "number" : "true/false value")}")}.");
+                }
+            }
+
+            if (problems.Count > 0)
+            {
+                continue;
+            }
+
+            if (writer is null)
+            {
+                chunk = new StringWriter();
+                writer = Sep.New(',').Writer(o => o with { Escape = true }).To(chunk);
+            }
+
+            using (SepWriter.Row line = writer.NewRow())
+            {
+                for (int i = 0; i < header.Length; i++)
+                {
+                    line[header[i]].Set(row[i].Span);
+                }
+            }
+
+            if (++rows % ChunkRows == 0)
+            {
+                await StageChunkAsync(storage, request, chunks, rows, writer, chunk!, ct);
+                (writer, chunk) = (null, null);
+            }
+        }
+
+        if (writer is not null && problems.Count == 0)
+        {
+            await StageChunkAsync(storage, request, chunks, rows, writer, chunk!, ct);
+        }
+
+        return rows;
+    }
+
+    private static async Task StageChunkAsync(TenantStorage storage, BatchRequest request, List<BatchChunk> chunks, long rowsSoFar, SepWriter writer, StringWriter chunk, CancellationToken ct)
+    {
+        writer.Dispose();
+        int index = chunks.Count;
+        long first = (long)index * ChunkRows;
+        await storage.Predictions.GetBlobClient(BlobLayout.BatchChunk(request.RunId, index)).UploadAsync(BinaryData.FromString(chunk.ToString()), overwrite: true, ct);
+        chunks.Add(new BatchChunk(index, first, rowsSoFar - first));
+    }
+
+    /// <summary>Scores one staged chunk and stages its output as a block of the output blob; returns the block id.</summary>
     public async Task<string> ScoreChunkAsync(ChunkRequest input, CancellationToken ct)
     {
         BatchPlan plan = input.Plan;
@@ -118,26 +179,13 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         TenantStorage storage = await tenants.ForTenantAsync(plan.Request.TenantId, ct);
         OnnxScorer scorer = await sessions.GetAsync(model, plan.Request.TenantId, ct);
         var rows = new List<IReadOnlyDictionary<string, string?>>();
-        var lines = new List<string>();
-        string header;
-        await using (Stream stream = await Source(storage, plan.Request).OpenReadAsync(new BlobOpenReadOptions(false) { Conditions = IfMatch(plan.Request) }, ct))
-        using (SepReader reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).From(stream))
+        BinaryData staged = (await storage.Predictions.GetBlobClient(BlobLayout.BatchChunk(plan.Request.RunId, input.Chunk.Index)).DownloadContentAsync(ct)).Value.Content;
+        string[] names;
+        using (SepReader reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).FromText(staged.ToString()))
         {
-            string[] names = reader.Header.ColNames.ToArray();
-            header = string.Join(',', names.Select(n => n.Contains(',') || n.Contains('"') ? $"\"{n.Replace("\"", "\"\"")}\"" : n));
-            long index = 0;
+            names = reader.Header.ColNames.ToArray();
             foreach (SepReader.Row row in reader)
             {
-                if (index++ < input.Chunk.FirstRow)
-                {
-                    continue;
-                }
-
-                if (rows.Count == input.Chunk.Rows)
-                {
-                    break;
-                }
-
                 var values = new Dictionary<string, string?>(names.Length);
                 for (int i = 0; i < names.Length; i++)
                 {
@@ -145,30 +193,33 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
                 }
 
                 rows.Add(values);
-                lines.Add(row.Span.ToString());
             }
         }
 
-        Dictionary<string, float[][]> outputs = scorer.Score(rows);
-        IReadOnlyList<Prediction> predictions = ModelOutputs.Interpret(model, outputs, rows.Count);
+        IReadOnlyList<Prediction> predictions = ModelOutputs.Interpret(model, scorer.Score(rows), rows.Count);
         bool binary = model.Task == MlTasks.Binary;
         string positive = ModelOutputs.PositiveClass(model);
-        var text = new StringBuilder();
-        if (input.Chunk.Index == 0)
+        var text = new StringWriter();
+        using (SepWriter writer = Sep.New(',').Writer(o => o with { Escape = true, WriteHeader = input.Chunk.Index == 0 }).To(text))
         {
-            text.Append(header).Append(",prediction,score").Append(binary ? ",probability" : "").Append('\n');
-        }
-
-        for (int i = 0; i < rows.Count; i++)
-        {
-            Prediction p = predictions[i];
-            text.Append(lines[i]).Append(',').Append(p.Label ?? "").Append(',').Append(OnnxScorer.FormatFloat(p.Score));
-            if (binary)
+            for (int r = 0; r < rows.Count; r++)
             {
-                text.Append(',').Append(OnnxScorer.FormatFloat(p.Probabilities?.GetValueOrDefault(positive, float.NaN) ?? float.NaN));
-            }
+                using SepWriter.Row line = writer.NewRow();
+                foreach (string name in names)
+                {
+                    // Copied cells that a spreadsheet would run as a formula are written as text.
+                    string value = rows[r][name] ?? "";
+                    line[name].Set(Ingestion.CellValues.IsFormulaInjection(value.AsSpan().Trim()) ? "'" + value : value);
+                }
 
-            text.Append('\n');
+                Prediction p = predictions[r];
+                line[PredictionColumn].Set(p.Label ?? "");
+                line[ScoreColumn].Set(OnnxScorer.FormatFloat(p.Score));
+                if (binary)
+                {
+                    line[ProbabilityColumn].Set(OnnxScorer.FormatFloat(p.Probabilities?.GetValueOrDefault(positive, float.NaN) ?? float.NaN));
+                }
+            }
         }
 
         string blockId = Convert.ToBase64String(Encoding.ASCII.GetBytes($"chunk-{input.Chunk.Index:D8}"));
@@ -183,6 +234,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         TenantStorage storage = await tenants.ForTenantAsync(plan.Request.TenantId, ct);
         BlockBlobClient output = storage.Predictions.GetBlockBlobClient(OutputBlob(plan.Request.Model, plan.Request.FileName));
         await output.CommitBlockListAsync(blockIds, new CommitBlockListOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" } }, ct);
+        await DeleteChunksAsync(storage, plan, ct);
         return output.Name;
     }
 
@@ -193,8 +245,20 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         string text = $"Lepton could not score '{plan.Request.BlobName}' (run {plan.Request.RunId}). No output was written.\n\n" +
             string.Concat(plan.Problems.Select(p => $"- {p}\n"));
         await storage.Predictions.GetBlobClient(name).UploadAsync(BinaryData.FromString(text), overwrite: true, ct);
+        await DeleteChunksAsync(storage, plan, ct);
         return name;
     }
+
+    /// <summary>The staged chunks are scratch: once the output is committed (or the file reported), they go.</summary>
+    private static async Task DeleteChunksAsync(TenantStorage storage, BatchPlan plan, CancellationToken ct)
+    {
+        await foreach (BlobItem blob in storage.Predictions.GetBlobsAsync(BlobTraits.None, BlobStates.None, BlobLayout.BatchWorkPrefix(plan.Request.RunId), ct))
+        {
+            await storage.Predictions.GetBlobClient(blob.Name).DeleteIfExistsAsync(cancellationToken: ct);
+        }
+    }
+
+    private static string Truncate(string text) => text.Length <= 30 ? text : text[..30] + "…";
 
     private static BlobClient Source(TenantStorage storage, BatchRequest request) => storage.Predictions.GetBlobClient(request.BlobName);
 

@@ -182,6 +182,21 @@ public sealed class AccessPolicy : IDisposable
     }
 
     /// <summary>
+    /// Cancelling a run: whoever may not see it gets 404; a collaboration member who may see it but did not start it gets
+    /// 403; the starting tenant's key needs a role that may train.
+    /// </summary>
+    public async Task AuthorizeRunCancellationAsync(Caller caller, string? tenant, string? collaboration, CancellationToken ct = default)
+    {
+        await AuthorizeOwnedAsync(caller, LeptonAction.ReadRuns, tenant, collaboration, ct);
+        if (!string.Equals(caller.TenantId, tenant, StringComparison.Ordinal))
+        {
+            throw LeptonException.Forbidden("Only the tenant that started the run can cancel it.");
+        }
+
+        Authorize(caller, LeptonAction.Train, tenant);
+    }
+
+    /// <summary>
     /// Whether a platform activity working for a collaboration may use a member's dataset for a purpose now: the
     /// collaboration must be active, the owner still a member, and a grant to the collaboration must allow the purpose.
     /// Checked by the activity that reads the data, every time it reads, and written to the owner's audit chain either way.

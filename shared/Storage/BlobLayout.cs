@@ -22,6 +22,11 @@ public static class BlobLayout
     /// <summary>Files to score in batch: predictions/in/&lt;model&gt;/&lt;file&gt;; results go to predictions/out/&lt;model&gt;/.</summary>
     public static string PredictionInput(string model, string fileName) => $"in/{model}/{fileName}";
 
+    /// <summary>Scratch of one batch scoring run: its input split into chunks, deleted when the run ends.</summary>
+    public static string BatchWorkPrefix(string runId) => $"work/{runId}/";
+
+    public static string BatchChunk(string runId, int index) => $"{BatchWorkPrefix(runId)}chunk-{index:D6}.csv";
+
     public static string DatasetSpecBlob(string dataset) => $"{dataset}/{DatasetSpecFileName}";
 
     public static string CuratedVersionPrefix(string dataset, int version) => $"{dataset}/v{version}/";

@@ -14,9 +14,21 @@ public static partial class Names
     public static bool IsValidDataset(string? name) => name is not null && DatasetPattern().IsMatch(name);
 
     public static bool IsValidFileName(string? name) =>
-        name is not null && FilePattern().IsMatch(name) && !name.Contains("..", StringComparison.Ordinal);
+        name is not null && FilePattern().IsMatch(name) && name == name.TrimEnd() && !name.Contains("..", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Names people read (tenants, collaborations): printable text without control or formatting characters (NUL,
+    /// right-to-left overrides, zero-width marks can make one name pose as another) and without markup characters.
+    /// </summary>
+    public static bool IsValidDisplayName(string? name) =>
+        !string.IsNullOrWhiteSpace(name) && name.Length <= 200
+        && name.All(c => char.GetUnicodeCategory(c) is not (System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.Format
+            or System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator or System.Globalization.UnicodeCategory.PrivateUse
+            or System.Globalization.UnicodeCategory.OtherNotAssigned) && c is not ('<' or '>'));
+
+    public const string DisplayNameRule = "1 to 200 printable characters, without control or formatting characters and without '<' or '>'";
 
     public const string DatasetRule = "lower-case letters, digits and hyphens, 1 to 63 characters, starting with a letter or digit";
 
-    public const string FileRule = "letters, digits, '.', '_', '-' and spaces, up to 200 characters";
+    public const string FileRule = "letters, digits, '.', '_', '-' and spaces (not at the end), up to 200 characters";
 }

@@ -64,9 +64,9 @@ public sealed class TenantRegistry(StorageClients storage, AuditLog audit, Secur
                 : $"Tenant id '{id}' is not valid: use {TenantIds.Rule}.");
         }
 
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 200)
+        if (!Names.IsValidDisplayName(name))
         {
-            throw LeptonException.BadRequest("Tenant name is required (at most 200 characters).");
+            throw LeptonException.BadRequest($"Tenant name is required: {Names.DisplayNameRule}.");
         }
 
         if (await FindAsync(id, ct) is not null)

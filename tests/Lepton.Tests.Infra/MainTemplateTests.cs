@@ -101,6 +101,32 @@ public sealed class MainTemplateTests : IDisposable
     }
 
     [Fact]
+    public void TenantAccounts_Encryption_OwnCustomerManagedKeyWithInfrastructureEncryption()
+    {
+        const string CryptoServiceEncryptionUser = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
+        IReadOnlyList<ArmResource> resources = Resources(DefaultParameters());
+        IReadOnlyList<ArmResource> tenantModules = resources.Where(r => r.Module.StartsWith("[format('tenant-storage-", StringComparison.Ordinal)).ToList();
+        ArmResource account = tenantModules.Single(r => r.Type == StorageAccount);
+        JsonElement encryption = account.Json.GetProperty("properties").GetProperty("encryption");
+
+        // The account's data is encrypted under the tenant's key in Key Vault, twice over (service and infrastructure layers)
+        Assert.Equal("Microsoft.Keyvault", encryption.GetProperty("keySource").GetString());
+        Assert.True(encryption.GetProperty("requireInfrastructureEncryption").GetBoolean());
+        Assert.Contains("userAssignedIdentities", encryption.GetProperty("identity").GetProperty("userAssignedIdentity").GetString());
+        Assert.False(encryption.GetProperty("keyvaultproperties").TryGetProperty("keyversion", out _), "a pinned key version would stop rotation");
+        Assert.Equal("UserAssigned", account.Json.GetProperty("identity").GetProperty("type").GetString());
+
+        // One RSA key per tenant that rotates, and an identity that may use only that key
+        ArmResource key = tenantModules.Single(r => r.Type == "Microsoft.KeyVault/vaults/keys");
+        Assert.Contains("tenant-{0}", key.Json.GetProperty("name").GetString());
+        Assert.Equal("RSA", key.Json.GetProperty("properties").GetProperty("kty").GetString());
+        Assert.Contains(key.Json.GetProperty("properties").GetProperty("rotationPolicy").GetProperty("lifetimeActions").EnumerateArray(),
+            a => a.GetProperty("action").GetProperty("type").GetString() == "rotate");
+        ArmResource keyUser = tenantModules.Single(r => r.Type == RoleAssignment && r.RoleIds().Contains(CryptoServiceEncryptionUser));
+        Assert.StartsWith("[resourceId('Microsoft.KeyVault/vaults/keys'", keyUser.Json.GetProperty("scope").GetString());
+    }
+
+    [Fact]
     public void EventSubscription_PerTenant_TargetsWebhookFilteredToIngestAndBatchInputWithRetryAndDeadLetter()
     {
         ArmResource subscription = Resources(DefaultParameters()).Single(r => r.Type == "Microsoft.EventGrid/systemTopics/eventSubscriptions");

@@ -83,6 +83,61 @@ public class IngestionFlowTests(DevHostFixture fixture)
         Assert.Single(dataset["runs"]!.AsArray());
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("0x8DEADBEEFCAFE00")]
+    public async Task BlobCreatedEvent_EmptyOrForgedETag_NeitherReingestsNorRejects(string forgedETag)
+    {
+        // Arrange: a file ingested once
+        string tenant = forgedETag.Length == 0 ? "flow-etag-empty" : "flow-etag-forged";
+        (string key, string account) = await _client.CreateTenantAsync(tenant);
+        await _client.UploadAsync(key, tenant, "numbers", "n.csv", TestData.GeneratedNumeric(50));
+        await _client.WaitForRunsAsync(key, tenant, "numbers");
+        BlobClient blob = fixture.Host.BlobService(account).GetBlobContainerClient("ingest").GetBlobClient("numbers/n.csv");
+        string delivery = $$"""
+            [{ "id": "{{Guid.NewGuid()}}", "topic": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/{{account}}",
+               "subject": "/blobServices/default/containers/ingest/blobs/numbers/n.csv", "eventType": "Microsoft.Storage.BlobCreated",
+               "eventTime": "2026-01-01T00:00:00Z", "dataVersion": "", "metadataVersion": "1",
+               "data": { "api": "PutBlob", "eTag": "{{forgedETag}}", "contentLength": 1, "blobType": "BlockBlob", "url": "{{blob.Uri}}" } }]
+            """;
+
+        // Act
+        using HttpResponseMessage response = await _client.SendAsync(HttpMethod.Post, $"/api/events/blob-created?code={DevHostProcess.FunctionKey}", null, rawBody: delivery);
+        JsonNode answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        await Task.Delay(1000);
+        JsonNode dataset = await _client.WaitForRunsAsync(key, tenant, "numbers");
+
+        // Assert: the event names the content already ingested, so it is a duplicate: no second version, no false rejection
+        Assert.True(answer["runs"]![0]!["duplicate"]!.GetValue<bool>(), answer.ToJsonString());
+        Assert.Single(dataset["versions"]!.AsArray());
+        Assert.Single(dataset["runs"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Upload_TenantDisabledMeanwhile_IsNotIngested()
+    {
+        // Arrange: an upload URL issued while the tenant was active
+        (string key, _) = await _client.CreateTenantAsync("flow-disabled");
+        JsonNode upload = await _client.JsonAsync(HttpMethod.Post, "/api/tenants/flow-disabled/uploads", key, new { dataset = "numbers", fileName = "n.csv" }, HttpStatusCode.Created);
+        await _client.JsonAsync(HttpMethod.Patch, "/api/tenants/flow-disabled", DevHostProcess.AdminKey, new { disabled = true });
+
+        // Act: the file arrives after the tenant was disabled
+        using var put = new HttpRequestMessage(HttpMethod.Put, upload["uploadUrl"]!.GetValue<string>()) { Content = new ByteArrayContent(TestData.GeneratedNumeric(20)) };
+        put.Headers.Add("x-ms-blob-type", "BlockBlob");
+        using (var storage = new HttpClient())
+        using (HttpResponseMessage stored = await storage.SendAsync(put))
+        {
+            Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
+        }
+
+        await Task.Delay(4000);
+        await _client.JsonAsync(HttpMethod.Patch, "/api/tenants/flow-disabled", DevHostProcess.AdminKey, new { disabled = false });
+        JsonNode datasets = await _client.JsonAsync(HttpMethod.Get, "/api/tenants/flow-disabled/datasets", key);
+
+        // Assert: nothing was ingested for the disabled tenant
+        Assert.Empty(datasets["datasets"]!.AsArray());
+    }
+
     [Fact]
     public async Task Upload_ChangedFileUnderSameName_CreatesSecondVersion()
     {

@@ -195,6 +195,38 @@ public class PredictionFlowTests(DevHostFixture fixture)
         Assert.False((await predictions.GetBlobClient("out/cancer/bad.csv").ExistsAsync()).Value);
     }
 
+    [Fact]
+    public async Task BatchScoring_QuotedAndFormulaCells_WrittenAsValidCsvAndBlankNumbersReported()
+    {
+        // Arrange: a note column with an escaped quote, a comma and a formula; and a file with a blank input cell
+        (string key, _, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
+        string[] inputs = rows[0].Keys.ToArray();
+        string Values(Dictionary<string, object> row) => string.Join(',', inputs.Select(n => ((double)row[n]).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        string good = "note," + string.Join(',', inputs) + "\n"
+            + "\"he said \"\"hi\"\", twice\"," + Values(rows[0]) + "\n"
+            + "\"=HYPERLINK(\"\"http://x\"\")\"," + Values(rows[1]) + "\n";
+        string[] blankCells = Values(rows[2]).Split(',');
+        blankCells[0] = "";
+        string blank = string.Join(',', inputs) + "\n" + string.Join(',', blankCells) + "\n";
+        string account = (await _client.JsonAsync(HttpMethod.Get, $"/api/tenants/{Tenant}", key))["storageAccount"]!.GetValue<string>();
+        var predictions = fixture.Host.BlobService(account).GetBlobContainerClient("predictions");
+
+        // Act
+        await UploadToScoreAsync(key, "quoted.csv", Encoding.UTF8.GetBytes(good));
+        await UploadToScoreAsync(key, "blank.csv", Encoding.UTF8.GetBytes(blank));
+        string output = await WaitForBlobAsync(predictions, "out/cancer/quoted.csv");
+        string report = await WaitForBlobAsync(predictions, "out/cancer/blank.csv.report.txt");
+
+        // Assert: the quoted value survives as one escaped field, the formula is neutralized, the blank number is named
+        string[] lines = output.TrimEnd('\n').Split('\n');
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("\"he said \"\"hi\"\", twice\",", lines[1]);
+        Assert.StartsWith("\"'=HYPERLINK(\"\"http://x\"\")\",", lines[2]);
+        Assert.Contains($"Line 2, column '{inputs[0]}': the value is missing", report);
+        Assert.False((await predictions.GetBlobClient("out/cancer/blank.csv").ExistsAsync()).Value);
+        Assert.Empty(await predictions.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "work/", default).ToListAsync());
+    }
+
     private async Task UploadToScoreAsync(string key, string fileName, byte[] content)
     {
         JsonNode upload = await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{Tenant}/uploads", key, new { model = "cancer", fileName }, HttpStatusCode.Created);

@@ -9,18 +9,31 @@ using Microsoft.DurableTask.Client;
 namespace Lepton.DevHost.Functions;
 
 /// <summary>
-/// Serves the function app's HTTP functions under /api/{route} as the Functions host does, including its
-/// function-key check for AuthorizationLevel.Function routes ("code" query or "x-functions-key" header).
+/// Serves the function app's HTTP functions under /{routePrefix}/{route} as the Functions host does, including its
+/// function-key check for AuthorizationLevel.Function routes ("code" query or "x-functions-key" header), its empty 401
+/// without that key, and its 404 for a method a route does not map.
 /// </summary>
 public static partial class HttpFunctionEndpoints
 {
-    public const string RoutePrefix = "api";
-
-    public static void Map(WebApplication app, IEnumerable<FunctionDescriptor> functions, string functionKey)
+    /// <param name="routePrefix">host.json's extensions.http.routePrefix, as the Functions host reads it.</param>
+    public static void Map(WebApplication app, IEnumerable<FunctionDescriptor> functions, string functionKey, string routePrefix)
     {
+        // The Functions host answers 404 to a known route with a method it does not map; ASP.NET Core routing would say 405.
+        app.Use(async (context, next) =>
+        {
+            // Routing selects its own "405 HTTP Method Not Supported" endpoint for such a request.
+            if (context.GetEndpoint()?.DisplayName?.StartsWith("405 ", StringComparison.Ordinal) == true)
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+
+            await next(context);
+        });
+        string prefix = routePrefix.Trim('/') is { Length: > 0 } p ? "/" + p : "";
         foreach (FunctionDescriptor function in functions.Where(f => f.Kind == FunctionKind.Http))
         {
-            app.MapMethods($"/{RoutePrefix}/{function.Route}", function.HttpMethods!, context => HandleAsync(context, function, functionKey))
+            app.MapMethods($"{prefix}/{function.Route}", function.HttpMethods!, context => HandleAsync(context, function, functionKey))
                 .WithName(function.Name);
         }
     }
@@ -31,7 +44,8 @@ public static partial class HttpFunctionEndpoints
         IActionResult result;
         if (function.AuthLevel != AuthorizationLevel.Anonymous && !HasFunctionKey(context.Request, functionKey))
         {
-            result = ProblemMapping.ToResult(Errors.LeptonException.Unauthorized("This endpoint needs the function key ('code' query parameter or 'x-functions-key' header)."));
+            // As the Functions host: an empty 401, before any of the app's code runs.
+            result = new UnauthorizedResult();
         }
         else
         {

@@ -36,8 +36,10 @@ public sealed partial class IngestWatcher(
                     await ScanAsync(http, tenant.StorageAccount, BlobLayout.PredictionsContainer, Lepton.Prediction.BatchScoring.InPrefix, stoppingToken);
                 }
             }
-            catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
+                // Storage or the webhook is away (the SDK reports exhausted retries as an AggregateException): keep
+                // watching, so events flow again as soon as it is back — a watcher that dies would never deliver again.
                 LogScanFailed(e.Message);
             }
 

@@ -7,19 +7,25 @@ namespace Lepton.Functions.Functions;
 
 public sealed class HealthFunctions(StorageClients storage)
 {
+    private static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>Liveness plus the platform storage the registry depends on; 503 when storage is unreachable.</summary>
     [Function(nameof(GetHealth))]
     public async Task<IActionResult> GetHealth(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request, CancellationToken ct)
     {
         string storageStatus;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(HealthTimeout);
         try
         {
-            await storage.PlatformTables.GetPropertiesAsync(ct);
+            await storage.PlatformTables.GetPropertiesAsync(timeout.Token);
             storageStatus = "ok";
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or AggregateException)
+        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or AggregateException
+            || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
+            // Unreachable or too slow: a health probe must answer within its own deadline, not hang with storage.
             storageStatus = "unreachable";
         }
 

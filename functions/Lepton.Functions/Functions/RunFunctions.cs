@@ -8,7 +8,7 @@ using Microsoft.DurableTask.Client;
 
 namespace Lepton.Functions.Functions;
 
-public sealed class RunFunctions(RunQueries runs, AccessPolicy policy)
+public sealed class RunFunctions(RunQueries runs, RunCancellation cancellation, AccessPolicy policy)
 {
     /// <summary>Status, progress and result of a run the caller's tenant owns (or, for a collaboration's run, is a member of); any other run is 404.</summary>
     [Function(nameof(GetRun))]
@@ -21,5 +21,19 @@ public sealed class RunFunctions(RunQueries runs, AccessPolicy policy)
         RunLookup? run = await runs.FindAsync(client, runId, ct);
         await policy.AuthorizeOwnedAsync(request.Caller(), LeptonAction.ReadRuns, run?.TenantId, run?.Collaboration, ct);
         return new OkObjectResult(run!.View);
+    }
+
+    /// <summary>Terminates a pending or running run; only a key of the tenant that started it, with a role that may train, can.</summary>
+    [Function(nameof(CancelRun))]
+    [RequiresAction(LeptonAction.Train)]
+    public async Task<IActionResult> CancelRun(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runs/{runId}/cancel")] HttpRequest request,
+        string runId, [DurableClient] DurableTaskClient client, CancellationToken ct)
+    {
+        Caller caller = request.Caller();
+        RunLookup? run = await runs.FindAsync(client, runId, ct);
+        await policy.AuthorizeRunCancellationAsync(caller, run?.TenantId, run?.Collaboration, ct);
+        await cancellation.CancelAsync(client, runId, $"{caller.TenantId}/key:{caller.KeyId}", ct);
+        return new AcceptedResult($"/api/runs/{runId}", (await runs.FindAsync(client, runId, ct))!.View);
     }
 }

@@ -112,4 +112,23 @@ public class SourceAnalyzerTests
         Assert.Equal(";", analysis.Separator);
         Assert.Equal(2, analysis.Schema!.Columns.Count);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Analyze_LineLongerThanTheParserTakes_RejectsWithReadableProblem(bool inHeader)
+    {
+        // Arrange: 20 million characters without a line break (the parser's limit is 16 Mi characters per row)
+        string longRow = new string('7', 20_000_000);
+        string text = inHeader ? longRow : "a,b\n1,2\n" + longRow + ",3\n";
+        var analyzer = new SourceAnalyzer(new IngestionOptions());
+
+        // Act
+        SourceAnalysis analysis = analyzer.Analyze(Csv.Stream(text), text.Length, "data.csv", null);
+
+        // Assert
+        IngestProblem problem = Assert.Single(analysis.Problems);
+        Assert.Equal("line-too-long", problem.Code);
+        Assert.Contains("line break", problem.Message);
+    }
 }

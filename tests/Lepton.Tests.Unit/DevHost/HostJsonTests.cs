@@ -1,0 +1,31 @@
+using Lepton.DevHost;
+
+namespace Lepton.Tests.Unit.DevHost;
+
+public class HostJsonTests
+{
+    [Fact]
+    public void Load_RepositoryHostJson_ReadsPrefixHubAndConcurrency()
+    {
+        HostJson host = HostJson.Load(RepoRoot.Find());
+
+        Assert.Equal(("api", "LeptonHub", 8, 8), (host.RoutePrefix, host.HubName, host.MaxConcurrentActivities, host.MaxConcurrentOrchestrations));
+    }
+
+    [Fact]
+    public void Parse_NothingSet_UsesTheFunctionsHostDefaults()
+    {
+        HostJson host = HostJson.Parse("""{ "version": "2.0" /* nothing else */ }""");
+
+        Assert.Equal("api", host.RoutePrefix);
+        Assert.Equal(10 * Environment.ProcessorCount, host.MaxConcurrentActivities);
+    }
+
+    [Fact]
+    public void Parse_EmptyRoutePrefix_IsKept()
+    {
+        HostJson host = HostJson.Parse("""{ "extensions": { "http": { "routePrefix": "" }, "durableTask": { "hubName": "Other" } } }""");
+
+        Assert.Equal(("", "Other"), (host.RoutePrefix, host.HubName));
+    }
+}
