@@ -19,6 +19,11 @@ param tenants array
 @description('The platform admin key (Lepton:AdminKey), stored in Key Vault.')
 param adminKey string
 
+@secure()
+@minLength(100)
+@description('The private key (PEM, EC P-256) that signs the audit logs\' tree heads (Lepton:Audit:SigningKey), stored in Key Vault. See docs/deploy.md.')
+param auditSigningKey string
+
 @description('Create the Event Grid subscriptions. Event Grid validates the webhook on creation, so this needs the function code deployed: false on the first provision, true afterwards (see docs/deploy.md).')
 param enableEventSubscriptions bool = false
 
@@ -90,6 +95,7 @@ module keyVault 'modules/key-vault.bicep' = {
     tags: tags
     name: names.keyVault
     adminKey: adminKey
+    auditSigningKey: auditSigningKey
   }
 }
 
@@ -106,6 +112,7 @@ module functionApp 'modules/function-app.bicep' = {
     platformTableEndpoint: platformStorage.outputs.tableEndpoint
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     adminKeySecretUri: keyVault.outputs.adminKeySecretUri
+    auditSigningKeySecretUri: keyVault.outputs.auditSigningKeySecretUri
     tenantStorageAccountNames: tenantStorageNames
   }
 }

@@ -47,7 +47,15 @@ public static class DevHostApp
             System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; stopping.Cancel(); });
 
         LocalAccounts accounts = LocalAccounts.LoadOrCreate(stateDir, options.TenantAccounts);
-        AzuritePorts ports = options.FreePorts ? new AzuritePorts(FreePort(), FreePort(), FreePort()) : new AzuritePorts(10000, 10001, 10002);
+        var standard = new AzuritePorts(10000, 10001, 10002);
+        bool standardTaken = !options.FreePorts && new[] { standard.Blob, standard.Queue, standard.Table }.Any(port => !IsPortFree(port));
+        if (standardTaken)
+        {
+            // Something else (another user's emulator, with the well-known development key) holds 10000-10002: never use it.
+            Console.WriteLine("Ports 10000-10002 are in use by another program; starting this host's own Azurite on free ports (as --free-ports does).");
+        }
+
+        AzuritePorts ports = options.FreePorts || standardTaken ? new AzuritePorts(FreePort(), FreePort(), FreePort()) : standard;
         AzuriteProcess? azurite = null;
         DurableEngine? engine = null;
         WebApplication? app = null;
@@ -239,6 +247,20 @@ public static class DevHostApp
     }
 
     private static string NewSecret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+
+    private static bool IsPortFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
 
     internal static int FreePort()
     {

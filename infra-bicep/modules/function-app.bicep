@@ -9,6 +9,7 @@ param platformBlobEndpoint string
 param platformTableEndpoint string
 param applicationInsightsConnectionString string
 param adminKeySecretUri string
+param auditSigningKeySecretUri string
 param tenantStorageAccountNames array
 param maximumInstanceCount int = 100
 param instanceMemoryMB int = 2048
@@ -45,6 +46,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
         { name: 'Lepton__AdminKey', value: '@Microsoft.KeyVault(SecretUri=${adminKeySecretUri})' }
+        { name: 'Lepton__Audit__SigningKey', value: '@Microsoft.KeyVault(SecretUri=${auditSigningKeySecretUri})' }
         { name: 'Lepton__Storage__PlatformConnection', value: platformTableEndpoint }
         { name: 'Lepton__Storage__PlatformBlobEndpoint', value: platformBlobEndpoint }
         { name: 'Lepton__Storage__TenantBlobEndpointTemplate', value: 'https://{account}.blob.${environment().suffixes.storage}' }

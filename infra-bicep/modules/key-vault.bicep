@@ -7,6 +7,10 @@ param name string
 @description('The platform admin key (Lepton:AdminKey). It only manages tenants.')
 param adminKey string
 
+@secure()
+@description('The private key (PEM) that signs the audit logs\' tree heads (Lepton:Audit:SigningKey).')
+param auditSigningKey string
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
   location: location
@@ -30,6 +34,16 @@ resource adminKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   }
 }
 
+resource auditSigningKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'lepton-audit-signing-key'
+  properties: {
+    value: auditSigningKey
+    contentType: 'application/x-pem-file'
+  }
+}
+
 output name string = vault.name
 output id string = vault.id
 output adminKeySecretUri string = adminKeySecret.properties.secretUri
+output auditSigningKeySecretUri string = auditSigningKeySecret.properties.secretUri

@@ -36,7 +36,7 @@ public sealed record AuditVerification(bool Valid, long Entries, long? FirstBrok
 /// SHA-256 of its fields and of the entry before it. Appends are conditional on the blob's current length, so two
 /// writers (threads or instances) can never fork the chain or lose an entry: the loser re-reads the tail and retries.
 /// </summary>
-public sealed class AuditLog(StorageClients storage, TimeProvider time)
+public sealed class AuditLog(StorageClients storage, TimeProvider time, Microsoft.Extensions.Options.IOptions<AuditOptions> options)
 {
     public const string Container = "audit";
     public static readonly string GenesisHash = new('0', 64);
@@ -51,20 +51,42 @@ public sealed class AuditLog(StorageClients storage, TimeProvider time)
 
     public Task EnsureContainerAsync(CancellationToken ct = default) => Blobs.CreateIfNotExistsAsync(cancellationToken: ct);
 
-    public static string BlobName(string tenant) => $"{tenant}.ndjson";
+    /// <summary>The log's first segment; later ones are <see cref="SegmentName"/> 1, 2, ...</summary>
+    public static string BlobName(string tenant) => SegmentName(tenant, 0);
+
+    /// <summary>
+    /// An append blob holds at most 50,000 blocks (one per entry here), so a log rolls over to a new segment before that;
+    /// the chain (sequence numbers and hashes) runs on across segments as if they were one file.
+    /// </summary>
+    public static string SegmentName(string tenant, int index) => index == 0 ? $"{tenant}.ndjson" : $"{tenant}.{index:D6}.ndjson";
 
     public async Task<AuditEntry> AppendAsync(string tenant, string actor, string action, string resource, string outcome, string? purpose = null, CancellationToken ct = default)
     {
-        AppendBlobClient blob = Blobs.GetAppendBlobClient(BlobName(tenant));
         SemaphoreSlim gate = _locks.GetOrAdd(tenant, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
         {
-            await blob.CreateIfNotExistsAsync(cancellationToken: ct);
+            List<int> segments = await SegmentsAsync(tenant, ct);
             while (true)
             {
-                long length = (await blob.GetPropertiesAsync(cancellationToken: ct)).Value.ContentLength;
+                AppendBlobClient blob = Blobs.GetAppendBlobClient(SegmentName(tenant, segments[^1]));
+                await blob.CreateIfNotExistsAsync(cancellationToken: ct);
+                BlobProperties properties = (await blob.GetPropertiesAsync(cancellationToken: ct)).Value;
+                if (properties.BlobCommittedBlockCount >= options.Value.MaxEntriesPerSegment)
+                {
+                    segments.Add(segments[^1] + 1);
+                    continue;
+                }
+
+                long length = properties.ContentLength;
                 AuditEntry? last = await ReadLastAsync(blob, length, ct);
+                for (int previous = segments.Count - 2; last is null && previous >= 0; previous--)
+                {
+                    // A new segment starts empty: the chain continues from the end of the one before.
+                    AppendBlobClient before = Blobs.GetAppendBlobClient(SegmentName(tenant, segments[previous]));
+                    last = await ReadLastAsync(before, (await before.GetPropertiesAsync(cancellationToken: ct)).Value.ContentLength, ct);
+                }
+
                 var unsigned = new AuditEntry((last?.Seq ?? 0) + 1, time.GetUtcNow(), Bound(actor, MaxActorLength), Bound(action, MaxActionLength),
                     Bound(resource, MaxResourceLength), purpose is null ? null : Bound(purpose, MaxPurposeLength), Bound(outcome, MaxOutcomeLength),
                     last?.Hash ?? GenesisHash, "");
@@ -81,7 +103,12 @@ public sealed class AuditLog(StorageClients storage, TimeProvider time)
                 }
                 catch (RequestFailedException e) when (e.Status == 412)
                 {
-                    // Another instance appended first; chain onto its entry.
+                    // Another instance appended first; chain onto its entry (and find any segment it started).
+                    segments = await SegmentsAsync(tenant, ct);
+                }
+                catch (RequestFailedException e) when (e.ErrorCode == "BlockCountExceedsLimit")
+                {
+                    segments.Add(segments[^1] + 1);
                 }
             }
         }
@@ -89,6 +116,25 @@ public sealed class AuditLog(StorageClients storage, TimeProvider time)
         {
             gate.Release();
         }
+    }
+
+    /// <summary>The indexes of the tenant's segments, in order; [0] for a log not yet started.</summary>
+    private async Task<List<int>> SegmentsAsync(string tenant, CancellationToken ct)
+    {
+        var indexes = new List<int> { 0 };
+        string prefix = tenant + ".";
+        await foreach (BlobItem blob in Blobs.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct))
+        {
+            string middle = blob.Name[prefix.Length..];
+            if (middle.EndsWith(".ndjson", StringComparison.Ordinal) && int.TryParse(middle[..^".ndjson".Length], System.Globalization.NumberStyles.None, null, out int index)
+                && index > 0)
+            {
+                indexes.Add(index);
+            }
+        }
+
+        indexes.Sort();
+        return indexes;
     }
 
     public async Task<AuditPage> ReadAsync(string tenant, long fromSeq, int max, CancellationToken ct = default)
@@ -149,18 +195,20 @@ public sealed class AuditLog(StorageClients storage, TimeProvider time)
         return new AuditVerification(true, expectedSeq - 1, null, null);
     }
 
-    /// <summary>The log's lines as stored (the Merkle tree's leaves are these bytes), in order.</summary>
+    /// <summary>The log's lines as stored, across its segments (the Merkle tree's leaves are these bytes), in order.</summary>
     public async Task<IReadOnlyList<string>> ReadLinesAsync(string tenant, CancellationToken ct = default)
     {
         var lines = new List<string>();
-        BlobClient blob = Blobs.GetBlobClient(BlobName(tenant));
-        try
+        foreach (int segment in await SegmentsAsync(tenant, ct))
         {
-            string text = (await blob.DownloadContentAsync(ct)).Value.Content.ToString();
-            lines.AddRange(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
+            try
+            {
+                string text = (await Blobs.GetBlobClient(SegmentName(tenant, segment)).DownloadContentAsync(ct)).Value.Content.ToString();
+                lines.AddRange(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+            }
         }
 
         return lines;
@@ -174,27 +222,30 @@ public sealed class AuditLog(StorageClients storage, TimeProvider time)
 
     private async IAsyncEnumerable<(AuditEntry? Entry, int Line)> LinesAsync(string tenant, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        BlobClient blob = Blobs.GetBlobClient(BlobName(tenant));
-        Stream stream;
-        try
+        int number = 0;
+        foreach (int segment in await SegmentsAsync(tenant, ct))
         {
-            stream = await blob.OpenReadAsync(cancellationToken: ct);
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            yield break;
-        }
-
-        await using (stream)
-        {
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            int number = 0;
-            while (await reader.ReadLineAsync(ct) is { } text)
+            BlobClient blob = Blobs.GetBlobClient(SegmentName(tenant, segment));
+            Stream stream;
+            try
             {
-                number++;
-                if (text.Length > 0)
+                stream = await blob.OpenReadAsync(cancellationToken: ct);
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                continue;
+            }
+
+            await using (stream)
+            {
+                using var reader = new StreamReader(stream, Encoding.UTF8);
+                while (await reader.ReadLineAsync(ct) is { } text)
                 {
-                    yield return (Parse(text), number);
+                    number++;
+                    if (text.Length > 0)
+                    {
+                        yield return (Parse(text), number);
+                    }
                 }
             }
         }

@@ -17,6 +17,10 @@ public sealed class AuditOptions
     /// </summary>
     public string SigningKey { get; set; } = "";
 
+    /// <summary>Entries per append-blob segment of a log, below the service's 50,000 blocks per append blob.</summary>
+    [System.ComponentModel.DataAnnotations.Range(2, 49_000)]
+    public int MaxEntriesPerSegment { get; set; } = 49_000;
+
     /// <summary>How often a tenant's grown log gets a new signed tree head (and its partners a witness entry).</summary>
     public TimeSpan TreeHeadInterval { get; set; } = TimeSpan.FromMinutes(10);
 }

@@ -69,6 +69,16 @@ public sealed class RateLimitOptions
 
     [Range(1, int.MaxValue)]
     public int Burst { get; set; } = 200;
+
+    /// <summary>
+    /// Requests with a missing, unknown, revoked or expired key, per client address: beyond this budget they get 429
+    /// instead of 401, so guessing keys (and the registry lookups it costs) is throttled too.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int FailedPerSecond { get; set; } = 10;
+
+    [Range(1, int.MaxValue)]
+    public int FailedBurst { get; set; } = 100;
 }
 
 /// <summary>
@@ -107,6 +117,7 @@ public sealed class AccessPolicy : IDisposable
     private readonly AuditLog _audit;
     private readonly IOptions<LeptonOptions> _options;
     private readonly PartitionedRateLimiter<string> _rateLimiter;
+    private readonly PartitionedRateLimiter<string> _failures;
     private readonly CallerCache _callers;
     private readonly CollaborationStore _collaborations;
     private readonly TimeProvider _time;
@@ -125,6 +136,14 @@ public sealed class AccessPolicy : IDisposable
             QueueLimit = 0,
             AutoReplenishment = true,
         }));
+        _failures = PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = limit.FailedBurst,
+            TokensPerPeriod = limit.FailedPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
     }
 
     /// <summary>The roles that may perform an action (for documentation and the authorization tests).</summary>
@@ -134,9 +153,9 @@ public sealed class AccessPolicy : IDisposable
     /// Authorizes an HTTP request for a declared action. With a tenant in the route, the caller must act for that tenant;
     /// without one (e.g. runs), the function finishes the check with <see cref="Authorize"/> once it knows the owner.
     /// </summary>
-    public async Task<Caller> AuthorizeRequestAsync(string? apiKey, LeptonAction action, string? routeTenant, CancellationToken ct = default)
+    public async Task<Caller> AuthorizeRequestAsync(string? apiKey, LeptonAction action, string? routeTenant, CancellationToken ct = default, string? client = null)
     {
-        Caller caller = await AuthenticateAsync(apiKey, ct);
+        Caller caller = await AuthenticateAsync(apiKey, ct, client);
         if (routeTenant is not null || action == LeptonAction.ManageTenants)
         {
             Authorize(caller, action, routeTenant);
@@ -153,9 +172,9 @@ public sealed class AccessPolicy : IDisposable
     /// Authorizes a request on a collaboration's route: the caller's tenant must be a current member (404 otherwise,
     /// whether the collaboration exists or not) and the key must have a role for the action (403).
     /// </summary>
-    public async Task<Caller> AuthorizeCollaborationRequestAsync(string? apiKey, LeptonAction action, string collaboration, CancellationToken ct = default)
+    public async Task<Caller> AuthorizeCollaborationRequestAsync(string? apiKey, LeptonAction action, string collaboration, CancellationToken ct = default, string? client = null)
     {
-        Caller caller = await AuthenticateAsync(apiKey, ct);
+        Caller caller = await AuthenticateAsync(apiKey, ct, client);
         if (caller.IsPlatformAdmin)
         {
             throw LeptonException.Forbidden("The platform administrator key only manages tenants; use a key of a member tenant.");
@@ -215,7 +234,27 @@ public sealed class AccessPolicy : IDisposable
         return grant ?? throw new DataUseDeniedException($"Member '{owner}' data '{dataset}' may not be used for '{purpose}': {problem}.");
     }
 
-    public async Task<Caller> AuthenticateAsync(string? apiKey, CancellationToken ct = default)
+    /// <param name="client">The caller's address; failed attempts from it are counted against <see cref="RateLimitOptions.FailedBurst"/>.</param>
+    public async Task<Caller> AuthenticateAsync(string? apiKey, CancellationToken ct = default, string? client = null)
+    {
+        try
+        {
+            return await AuthenticateKeyAsync(apiKey, ct);
+        }
+        catch (LeptonException e) when (e.Kind == ErrorKind.Unauthorized && client is not null)
+        {
+            using RateLimitLease lease = _failures.AttemptAcquire(client);
+            if (!lease.IsAcquired)
+            {
+                int seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan retry) ? (int)Math.Ceiling(retry.TotalSeconds) : 1;
+                throw LeptonException.TooManyRequests(Math.Max(1, seconds));
+            }
+
+            throw;
+        }
+    }
+
+    private async Task<Caller> AuthenticateKeyAsync(string? apiKey, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(apiKey))
         {
@@ -308,7 +347,11 @@ public sealed class AccessPolicy : IDisposable
         return grant ?? throw LeptonException.Forbidden($"No active grant lets '{actingTenant}' use this dataset for '{purpose}'.");
     }
 
-    public void Dispose() => _rateLimiter.Dispose();
+    public void Dispose()
+    {
+        _rateLimiter.Dispose();
+        _failures.Dispose();
+    }
 
     private void Throttle(string partition)
     {

@@ -11,6 +11,7 @@ public sealed class MainTemplateTests : IDisposable
     private static readonly Dictionary<string, string> Environment = new()
     {
         ["LEPTON_ADMIN_KEY"] = "0123456789abcdef0123456789abcdef",
+        ["LEPTON_AUDIT_SIGNING_KEY"] = "-----BEGIN PRIVATE KEY-----\n" + new string('A', 184) + "\n-----END PRIVATE KEY-----",
         ["LEPTON_EVENT_SUBSCRIPTIONS"] = "true",
         ["AZURE_ENV_NAME"] = "ci",
         ["AZURE_LOCATION"] = "swedencentral",
@@ -201,6 +202,7 @@ public sealed class MainTemplateTests : IDisposable
         Assert.DoesNotContain("AccountKey", settings);
         Assert.DoesNotContain("listKeys", settings);
         Assert.Contains("@Microsoft.KeyVault(SecretUri=", settings);
+        Assert.Contains("Lepton__Audit__SigningKey", settings);
         Assert.Equal("dotnet-isolated", site.Json.GetProperty("properties").GetProperty("functionAppConfig").GetProperty("runtime").GetProperty("name").GetString());
     }
 

@@ -49,6 +49,7 @@ public class IngestionFlowTests(DevHostFixture fixture)
     }
 
     [Fact]
+    [Trait("Category", "Fault")]
     public async Task BlobCreatedEvent_DeliveredThreeTimes_CreatesOneVersion()
     {
         // Arrange: a file ingested once
@@ -84,6 +85,7 @@ public class IngestionFlowTests(DevHostFixture fixture)
     }
 
     [Theory]
+    [Trait("Category", "Fault")]
     [InlineData("")]
     [InlineData("0x8DEADBEEFCAFE00")]
     public async Task BlobCreatedEvent_EmptyOrForgedETag_NeitherReingestsNorRejects(string forgedETag)
@@ -114,6 +116,7 @@ public class IngestionFlowTests(DevHostFixture fixture)
     }
 
     [Fact]
+    [Trait("Category", "Fault")]
     public async Task Upload_TenantDisabledMeanwhile_IsNotIngested()
     {
         // Arrange: an upload URL issued while the tenant was active
@@ -167,6 +170,7 @@ public class IngestionFlowTests(DevHostFixture fixture)
     };
 
     [Theory]
+    [Trait("Category", "Fault")]
     [MemberData(nameof(BadFiles))]
     public async Task Upload_BadFile_IsRejectedWithReportAndNoCuratedOutput(string code, string fileName, byte[] content)
     {

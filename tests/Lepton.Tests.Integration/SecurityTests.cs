@@ -1,6 +1,7 @@
 using System.Net;
 using System.Reflection;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
@@ -38,8 +39,8 @@ public class SecurityTests(DevHostFixture fixture)
                 && m.GetParameters().Any(p => p.GetCustomAttribute<HttpTriggerAttribute>() is not null))
             .Select(m => m.GetCustomAttribute<FunctionAttribute>()!.Name).Order().ToArray();
 
-        // Health is public; the webhook is protected by the function key (see ApiContractTests).
-        Assert.Equal(["GetHealth", "ReceiveBlobCreated"], open);
+        // Health and the audit signing key (public by nature) are open; the webhook is protected by the function key (see ApiContractTests).
+        Assert.Equal(["GetAuditSigningKey", "GetHealth", "ReceiveBlobCreated"], open);
         Assert.True(Routes().Count() >= 15);
     }
 
@@ -256,6 +257,7 @@ public class SecurityTests(DevHostFixture fixture)
     }
 
     [Fact]
+    [Trait("Category", "Fault")]
     public async Task Audit_FiftyConcurrentAppendsFromTwoInstances_FormOneValidChain()
     {
         (string key, _) = await _client.CreateTenantAsync("audit-race");
@@ -275,6 +277,7 @@ public class SecurityTests(DevHostFixture fixture)
     }
 
     [Fact]
+    [Trait("Category", "Fault")]
     public async Task Audit_TrainingRequestWithThousandsOfReferences_RefusedAndTheChainKeepsGrowing()
     {
         // Arrange
@@ -296,6 +299,35 @@ public class SecurityTests(DevHostFixture fixture)
     }
 
     [Fact]
+    [Trait("Category", "Fault")]
+    public async Task Audit_LogBeyondOneSegment_RollsOverAndKeepsOneChain()
+    {
+        // Arrange: segments of 4 entries (the service allows 50,000 blocks per append blob; the log rolls over before that)
+        (string key, _) = await _client.CreateTenantAsync("audit-rollover");
+        await using ServiceProvider platform = fixture.Host.CoreServices(new Dictionary<string, string?> { ["Lepton:Audit:MaxEntriesPerSegment"] = "4" });
+        AuditLog log = platform.GetRequiredService<AuditLog>();
+
+        // Act
+        for (int i = 0; i < 10; i++)
+        {
+            await log.AppendAsync("audit-rollover", "test", "test.entry", $"item/{i}", "ok");
+        }
+
+        await _client.JsonAsync(HttpMethod.Post, "/api/tenants/audit-rollover/audit/heads", key, new { }, HttpStatusCode.Created);
+        JsonNode verification = await _client.JsonAsync(HttpMethod.Get, "/api/tenants/audit-rollover/audit/verify", key);
+        JsonNode entries = await _client.JsonAsync(HttpMethod.Get, "/api/tenants/audit-rollover/audit?max=500", key);
+
+        // Assert: three segments, one unbroken chain read across them, by this instance and by the host
+        var container = platform.GetRequiredService<Lepton.Storage.StorageClients>().PlatformBlobs.GetBlobContainerClient(AuditLog.Container);
+        Assert.True((await container.GetBlobClient(AuditLog.SegmentName("audit-rollover", 2)).ExistsAsync()).Value);
+        Assert.True(verification["valid"]!.GetValue<bool>(), verification.ToJsonString());
+        long[] seqs = entries["entries"]!.AsArray().Select(e => e!["seq"]!.GetValue<long>()).ToArray();
+        Assert.Equal(Enumerable.Range(1, seqs.Length).Select(i => (long)i), seqs);
+        Assert.True(seqs.Length >= 11);
+    }
+
+    [Fact]
+    [Trait("Category", "Fault")]
     public async Task Audit_EntryLongerThanTheTailWindow_NextAppendsChainOntoIt()
     {
         // Arrange: a log whose last entry is 100 KB (as an unbounded writer once produced)
@@ -324,6 +356,93 @@ public class SecurityTests(DevHostFixture fixture)
     }
 
     [Theory]
+    [Trait("Category", "Fault")]
+    [InlineData("rewrite")]
+    [InlineData("truncate")]
+    public async Task Audit_ChainRewrittenOrCutAfterASignedHead_VerifyFails(string tampering)
+    {
+        // Arrange: 10 entries and a signed tree head over them
+        string tenant = $"audit-head-{tampering}";
+        (string key, _) = await _client.CreateTenantAsync(tenant);
+        await using ServiceProvider platform = fixture.Host.CoreServices();
+        AuditLog log = platform.GetRequiredService<AuditLog>();
+        for (int i = 0; i < 10; i++)
+        {
+            await log.AppendAsync(tenant, "test", "test.entry", $"item/{i}", "ok");
+        }
+
+        JsonNode head = await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{tenant}/audit/heads", key, new { }, HttpStatusCode.Created);
+
+        // Act: an operator with write access rewrites entry 5 and recomputes every later hash, or cuts off the last 3
+        BlobClient blob = platform.GetRequiredService<Lepton.Storage.StorageClients>().PlatformBlobs
+            .GetBlobContainerClient(AuditLog.Container).GetBlobClient(AuditLog.BlobName(tenant));
+        List<AuditEntry> entries = (await log.ReadAsync(tenant, 1, 1000)).Entries.ToList();
+        if (tampering == "rewrite")
+        {
+            for (int i = 4; i < entries.Count; i++)
+            {
+                AuditEntry changed = entries[i] with { Outcome = i == 4 ? "denied" : entries[i].Outcome, PrevHash = entries[i - 1].Hash, Hash = "" };
+                entries[i] = changed with { Hash = AuditLog.ComputeHash(changed) };
+            }
+        }
+        else
+        {
+            entries.RemoveRange(entries.Count - 3, 3);
+        }
+
+        await blob.DeleteAsync();
+        await blob.UploadAsync(BinaryData.FromString(string.Concat(entries.Select(e => System.Text.Json.JsonSerializer.Serialize(e, Lepton.Storage.LeptonJson.Options) + "\n"))));
+        JsonNode verification = await _client.JsonAsync(HttpMethod.Get, $"/api/tenants/{tenant}/audit/verify", key);
+
+        // Assert: the hash chain alone would pass; the signed head does not
+        Assert.True((await log.VerifyAsync(tenant)).Valid);
+        Assert.False(verification["valid"]!.GetValue<bool>(), verification.ToJsonString());
+        Assert.Contains(tampering == "rewrite" ? "rewritten" : "cut off", verification["problem"]!.GetValue<string>());
+        Assert.Equal(head["treeSize"]!.GetValue<long>(), verification["latestSignedSize"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Audit_InclusionAndConsistencyProofs_VerifyAgainstSignedHeadsAndPartnersWitnessThem()
+    {
+        // Arrange: two tenants in an active collaboration; the first one's log gets a head, grows, gets another
+        (string key, _) = await _client.CreateTenantAsync("audit-proofs");
+        (string partnerKey, _) = await _client.CreateTenantAsync("audit-partner");
+        await _client.JsonAsync(HttpMethod.Post, "/api/collaborations", key,
+            new { id = "audit-witness", members = new[] { "audit-proofs", "audit-partner" }, task = new { label = "y" } }, HttpStatusCode.Created);
+        await _client.JsonAsync(HttpMethod.Post, "/api/collaborations/audit-witness/accept", partnerKey, new { });
+        await using ServiceProvider platform = fixture.Host.CoreServices();
+        AuditLog log = platform.GetRequiredService<AuditLog>();
+        JsonNode first = await _client.JsonAsync(HttpMethod.Post, "/api/tenants/audit-proofs/audit/heads", key, new { }, HttpStatusCode.Created);
+        for (int i = 0; i < 5; i++)
+        {
+            await log.AppendAsync("audit-proofs", "test", "test.entry", $"item/{i}", "ok");
+        }
+
+        JsonNode second = await _client.JsonAsync(HttpMethod.Post, "/api/tenants/audit-proofs/audit/heads", key, new { }, HttpStatusCode.Created);
+        long size1 = first["treeSize"]!.GetValue<long>(), size2 = second["treeSize"]!.GetValue<long>();
+
+        // Act
+        JsonNode inclusion = await _client.JsonAsync(HttpMethod.Get, $"/api/tenants/audit-proofs/audit/proofs/inclusion?seq=2&size={size2}", key);
+        JsonNode consistency = await _client.JsonAsync(HttpMethod.Get, $"/api/tenants/audit-proofs/audit/proofs/consistency?from={size1}&to={size2}", key);
+        JsonNode signingKey = await _client.JsonAsync(HttpMethod.Get, "/api/audit/signing-key", null);
+        JsonNode partnerAudit = await _client.JsonAsync(HttpMethod.Get, "/api/tenants/audit-partner/audit?max=500", partnerKey);
+
+        // Assert: the proofs check out against the signed roots, with the published key, and the partner holds both heads
+        static byte[] Hex(JsonNode? n) => Convert.FromHexString(n!.GetValue<string>());
+        byte[] root2 = Hex(second["rootHash"]);
+        Assert.True(MerkleTree.VerifyInclusion(Hex(inclusion["leafHash"]), 1, size2, inclusion["auditPath"]!.AsArray().Select(Hex).ToList(), root2));
+        Assert.True(MerkleTree.VerifyConsistency(size1, size2, Hex(first["rootHash"]), root2, consistency["proof"]!.AsArray().Select(Hex).ToList()));
+        Assert.Equal(signingKey["keyId"]!.GetValue<string>(), second["keyId"]!.GetValue<string>());
+        var head = second.Deserialize<SignedTreeHead>(Lepton.Storage.LeptonJson.Options)!;
+        Assert.True(AuditSigner.Verify(signingKey["publicKey"]!.GetValue<string>(), head.SignedBytes(), Convert.FromBase64String(head.Signature)));
+        string[] witnessed = partnerAudit["entries"]!.AsArray().Where(e => e!["action"]!.GetValue<string>() == AuditActions.TreeHeadWitnessed)
+            .Select(e => e!["outcome"]!.GetValue<string>()).ToArray();
+        Assert.Contains(witnessed, w => w.Contains(second["rootHash"]!.GetValue<string>(), StringComparison.Ordinal));
+        Assert.Contains(witnessed, w => w.Contains(first["rootHash"]!.GetValue<string>(), StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [Trait("Category", "Fault")]
     [InlineData("edit")]
     [InlineData("delete")]
     public async Task Audit_StoredEntryTampered_VerifyNamesThatEntry(string tampering)

@@ -25,10 +25,20 @@ public static class FunctionAuthorization
 
         AccessPolicy policy = http.RequestServices.GetRequiredService<AccessPolicy>();
         string? key = http.Request.Headers[AccessPolicy.ApiKeyHeader].FirstOrDefault();
+        string client = ClientAddress(http);
         http.Items[CallerItem] = http.GetRouteValue("collaboration") is string collaboration
-            ? await policy.AuthorizeCollaborationRequestAsync(key, requirement.Action, collaboration, http.RequestAborted)
-            : await policy.AuthorizeRequestAsync(key, requirement.Action, http.GetRouteValue("tenant") as string, http.RequestAborted);
+            ? await policy.AuthorizeCollaborationRequestAsync(key, requirement.Action, collaboration, http.RequestAborted, client)
+            : await policy.AuthorizeRequestAsync(key, requirement.Action, http.GetRouteValue("tenant") as string, http.RequestAborted, client);
     }
+
+    /// <summary>
+    /// Where the request came from, for throttling failed keys: behind Azure's front ends the connection is the platform's
+    /// own, and the front end appends the address it saw to X-Forwarded-For — the last entry, which a client cannot forge.
+    /// </summary>
+    private static string ClientAddress(HttpContext http) =>
+        http.Request.Headers["X-Forwarded-For"].LastOrDefault()?.Split(',')[^1].Trim() is { Length: > 0 } forwarded
+            ? forwarded
+            : http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     /// <summary>The authorized caller of this request.</summary>
     public static Caller Caller(this HttpRequest request) =>

@@ -7,6 +7,9 @@ namespace Lepton.Functions.Http;
 /// <summary>Turns exceptions escaping HTTP functions into problem+json (see <see cref="ProblemMapping"/>).</summary>
 public sealed partial class ProblemDetailsMiddleware(ILogger<ProblemDetailsMiddleware> logger) : IFunctionsWorkerMiddleware
 {
+    /// <summary>Where the response goes: the invocation's result in the worker. A seam for unit tests, which cannot build the worker's binding feature.</summary>
+    internal Action<FunctionContext, object> SetResult { get; init; } = static (context, result) => context.GetInvocationResult().Value = result;
+
     public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
         try
@@ -20,7 +23,7 @@ public sealed partial class ProblemDetailsMiddleware(ILogger<ProblemDetailsMiddl
                 LogUnhandled(e, context.FunctionDefinition.Name);
             }
 
-            context.GetInvocationResult().Value = ProblemMapping.ToResult(e);
+            SetResult(context, ProblemMapping.ToResult(e));
         }
     }
 

@@ -21,6 +21,8 @@ public sealed class DevHostFixture : IAsyncLifetime
             // Low enough that the rate-limit test trips it quickly, high enough for every other test's traffic.
             ["Lepton__RateLimit__PermitsPerSecond"] = RatePerSecond.ToString(),
             ["Lepton__RateLimit__Burst"] = RateBurst.ToString(),
+            // The authorization matrix sends hundreds of bad keys from one address on purpose.
+            ["Lepton__RateLimit__FailedBurst"] = "100000",
             ["Lepton__Audit__UsageFlushInterval"] = "00:00:02",
         });
 

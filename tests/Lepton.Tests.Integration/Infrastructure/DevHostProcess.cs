@@ -144,7 +144,7 @@ public sealed class DevHostProcess : IAsyncDisposable
     /// The platform's core services (registry, policy, audit) wired to this host's Azurite, as another instance of the
     /// function app would be: for checks that no HTTP route exposes, such as a platform activity using granted data.
     /// </summary>
-    public ServiceProvider CoreServices()
+    public ServiceProvider CoreServices(IReadOnlyDictionary<string, string?>? settings = null)
     {
         (string blob, string table, IReadOnlyDictionary<string, string> keys) = Storage();
         string platform = keys["devstoreaccount1"];
@@ -155,7 +155,7 @@ public sealed class DevHostProcess : IAsyncDisposable
             ["Lepton:Storage:TenantAccounts"] = string.Join(';', keys.Where(k => k.Key != "devstoreaccount1").Select(k => $"{k.Key}={k.Value}")),
             ["Lepton:Storage:TenantBlobEndpointTemplate"] = blob + "/{account}",
             ["Lepton:AdminKey"] = AdminKey,
-        }).Build();
+        }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         return new ServiceCollection().AddLeptonCore(configuration).BuildServiceProvider();
     }
 

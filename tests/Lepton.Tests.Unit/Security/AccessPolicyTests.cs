@@ -81,4 +81,26 @@ public class TenantIdsTests
     [InlineData("admin")]
     [InlineData("a_very_long_tenant_name_indeed")]
     public void IsValid_BadOrReservedId_False(string id) => Assert.False(TenantIds.IsValid(id));
+
+    [Fact]
+    public async Task AuthenticateAsync_ManyFailuresFromOneAddress_429ThereAnd401Elsewhere()
+    {
+        // Arrange: a budget of 3 failed attempts per address (a missing key fails before any lookup)
+        using var policy = new AccessPolicy(null!, null!, null!, null!, null!, null!,
+            Microsoft.Extensions.Options.Options.Create(new Lepton.Configuration.LeptonOptions { AdminKey = "admin-key-0123456789" }),
+            Microsoft.Extensions.Options.Options.Create(new RateLimitOptions { FailedBurst = 3, FailedPerSecond = 1 }), TimeProvider.System);
+
+        // Act
+        var kinds = new List<ErrorKind>();
+        for (int i = 0; i < 4; i++)
+        {
+            kinds.Add((await Assert.ThrowsAsync<LeptonException>(() => policy.AuthenticateAsync(null, client: "203.0.113.7"))).Kind);
+        }
+
+        LeptonException elsewhere = await Assert.ThrowsAsync<LeptonException>(() => policy.AuthenticateAsync(null, client: "198.51.100.1"));
+
+        // Assert
+        Assert.Equal([ErrorKind.Unauthorized, ErrorKind.Unauthorized, ErrorKind.Unauthorized, ErrorKind.TooManyRequests], kinds);
+        Assert.Equal(ErrorKind.Unauthorized, elsewhere.Kind);
+    }
 }
