@@ -24,6 +24,10 @@ param adminKey string
 @description('The private key (PEM, EC P-256) that signs the audit logs\' tree heads (Lepton:Audit:SigningKey), stored in Key Vault. See docs/deploy.md.')
 param auditSigningKey string
 
+@secure()
+@description('The function key the GPU trainer calls back with (a host key named "trainer"); generated unless given.')
+param trainerCallbackKey string = newGuid()
+
 @description('Create the Event Grid subscriptions. Event Grid validates the webhook on creation, so this needs the function code deployed: false on the first provision, true afterwards (see docs/deploy.md).')
 param enableEventSubscriptions bool = false
 
@@ -96,6 +100,7 @@ module keyVault 'modules/key-vault.bicep' = {
     name: names.keyVault
     adminKey: adminKey
     auditSigningKey: auditSigningKey
+    trainerCallbackKey: trainerCallbackKey
   }
 }
 
@@ -113,6 +118,9 @@ module functionApp 'modules/function-app.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     adminKeySecretUri: keyVault.outputs.adminKeySecretUri
     auditSigningKeySecretUri: keyVault.outputs.auditSigningKeySecretUri
+    trainerCallbackKeySecretUri: keyVault.outputs.trainerCallbackKeySecretUri
+    trainerCallbackKey: trainerCallbackKey
+    platformQueueEndpoint: platformStorage.outputs.queueEndpoint
     tenantStorageAccountNames: tenantStorageNames
   }
 }
@@ -140,6 +148,8 @@ module gpuTraining 'modules/gpu-training.bicep' = {
     logAnalyticsId: monitoring.outputs.logAnalyticsId
     platformStorageName: platformStorage.outputs.name
     trainingQueueName: platformStorage.outputs.trainingQueueName
+    trainingPoisonQueueName: platformStorage.outputs.trainingPoisonQueueName
+    platformQueueEndpoint: platformStorage.outputs.queueEndpoint
     gpuType: gpuType
     trainerImage: trainerImage
   }
@@ -155,7 +165,6 @@ module tenantStorage 'modules/tenant-storage.bicep' = [for (tenant, i) in tenant
     name: tenantStorageNames[i]
     functionAppName: functionApp.outputs.name
     functionPrincipalId: functionApp.outputs.principalId
-    trainingPrincipalId: gpuTraining.outputs.jobPrincipalId
     platformStorageName: platformStorage.outputs.name
     deadLetterContainerName: platformStorage.outputs.deadLetterContainerName
     enableEventSubscription: enableEventSubscriptions

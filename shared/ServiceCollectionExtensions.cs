@@ -56,6 +56,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Training.ModelRegistry>();
         services.AddSingleton<Training.TrainingService>();
         services.AddSingleton<Training.OnlineTraining>();
+        services.AddValidatedOptions<Training.HeavyTrainingOptions>(configuration, Training.HeavyTrainingOptions.SectionName);
+        services.AddSingleton<Training.HeavyTrainingDispatcher>();
         services.AddValidatedOptions<Prediction.PredictionOptions>(configuration, Prediction.PredictionOptions.SectionName);
         services.AddSingleton<Prediction.IModelArtifacts>(sp => sp.GetRequiredService<Training.ModelRegistry>());
         services.AddSingleton<Prediction.ModelSessionCache>();

@@ -58,6 +58,7 @@ public static class DevHostApp
         AzuritePorts ports = options.FreePorts || standardTaken ? new AzuritePorts(FreePort(), FreePort(), FreePort()) : standard;
         AzuriteProcess? azurite = null;
         DurableEngine? engine = null;
+        TrainerProcess? trainer = null;
         WebApplication? app = null;
         try
         {
@@ -90,6 +91,9 @@ public static class DevHostApp
             string functionKey = builder.Configuration["Lepton:DevHost:FunctionKey"] is { Length: > 0 } fk ? fk : NewSecret();
             builder.Configuration["Lepton:AdminKey"] = adminKey;
             var baseUrl = new Uri($"http://127.0.0.1:{options.Port}");
+            // The trainer worker reports heavy training jobs to this host's completion function, with its function key.
+            builder.Configuration["Lepton:HeavyTraining:CallbackBaseUrl"] = $"{baseUrl.ToString().TrimEnd('/')}/{hostJson.RoutePrefix}";
+            builder.Configuration["Lepton:HeavyTraining:CallbackKey"] = functionKey;
             ConfigureServices(builder, functions, engine, new WebhookTarget(new Uri(baseUrl, $"/{hostJson.RoutePrefix}/events/blob-created?code={functionKey}")), () => app!.Services);
 
             app = builder.Build();
@@ -105,6 +109,7 @@ public static class DevHostApp
             await app.Services.GetRequiredService<Lepton.PlatformBootstrap>().EnsureCreatedAsync(stopping.Token);
             await app.StartAsync(stopping.Token);
 
+            trainer = TrainerProcess.Start(repoRoot, stateDir, platformConnection, log);
             await WriteStateAsync(stateDir, baseUrl, adminKey, functionKey, ports, accounts);
             Console.WriteLine($"Platform admin key: {adminKey}");
             Console.WriteLine($"State (keys, storage endpoints): {Path.Combine(stateDir, "devhost.json")}");
@@ -139,6 +144,11 @@ public static class DevHostApp
             {
                 await app.StopAsync(TimeSpan.FromSeconds(10));
                 await app.DisposeAsync();
+            }
+
+            if (trainer is not null)
+            {
+                await trainer.DisposeAsync();
             }
 
             if (engine is not null)

@@ -10,6 +10,10 @@ param platformTableEndpoint string
 param applicationInsightsConnectionString string
 param adminKeySecretUri string
 param auditSigningKeySecretUri string
+param trainerCallbackKeySecretUri string
+@secure()
+param trainerCallbackKey string
+param platformQueueEndpoint string
 param tenantStorageAccountNames array
 param maximumInstanceCount int = 100
 param instanceMemoryMB int = 2048
@@ -47,6 +51,9 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
         { name: 'Lepton__AdminKey', value: '@Microsoft.KeyVault(SecretUri=${adminKeySecretUri})' }
         { name: 'Lepton__Audit__SigningKey', value: '@Microsoft.KeyVault(SecretUri=${auditSigningKeySecretUri})' }
+        { name: 'Lepton__Storage__PlatformQueueEndpoint', value: platformQueueEndpoint }
+        // The trainer's completion callback: this app's own address (WEBSITE_HOSTNAME) and a host key made for it below.
+        { name: 'Lepton__HeavyTraining__CallbackKey', value: '@Microsoft.KeyVault(SecretUri=${trainerCallbackKeySecretUri})' }
         { name: 'Lepton__Storage__PlatformConnection', value: platformTableEndpoint }
         { name: 'Lepton__Storage__PlatformBlobEndpoint', value: platformBlobEndpoint }
         { name: 'Lepton__Storage__TenantBlobEndpointTemplate', value: 'https://{account}.blob.${environment().suffixes.storage}' }
@@ -70,6 +77,17 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         version: '10.0'
       }
     }
+  }
+}
+
+// A host key for the GPU trainer's completion callback, with the value kept in Key Vault. functionKeys is a proxy
+// resource of the Functions host that Bicep publishes no type for; it deploys all the same.
+#disable-next-line BCP081
+resource trainerKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = {
+  name: '${app.name}/default/trainer'
+  properties: {
+    name: 'trainer'
+    value: trainerCallbackKey
   }
 }
 

@@ -8,6 +8,8 @@ param registryName string
 param logAnalyticsId string
 param platformStorageName string
 param trainingQueueName string
+param trainingPoisonQueueName string
+param platformQueueEndpoint string
 
 @allowed(['T4', 'A100'])
 @description('Serverless GPU: T4 (NC8as T4) for most models, A100 (NC24 A100) for large ones.')
@@ -18,7 +20,8 @@ param trainerImage string = 'mcr.microsoft.com/k8se/quickstart-jobs:latest'
 
 // Built-in role ids: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles
 var acrPull = '7f951dda-4ed3-4680-a7ca-43fe172d538d' // AcrPull
-var queueMessageProcessor = '8a0f0c08-91a1-4084-bc3d-661d67233fed' // Storage Queue Data Message Processor
+var queueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor (receive, renew, delete: one queue)
+var queueMessageSender = 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a' // Storage Queue Data Message Sender
 var gpu = gpuType == 'A100'
   ? { name: 'gpu-a100', type: 'Consumption-GPU-NC24-A100', cpu: '24', memory: '220Gi' }
   : { name: 'gpu-t4', type: 'Consumption-GPU-NC8as-T4', cpu: '8', memory: '56Gi' }
@@ -104,9 +107,14 @@ resource trainingJob 'Microsoft.App/jobs@2025-01-01' = {
             cpu: json(gpu.cpu)
             memory: gpu.memory
           }
+          // The worker reads its jobs with this identity; the data and the artifacts it reaches only through each job's
+          // single-blob SAS URLs, and it reports through the completion function (its key travels in the job).
           env: [
-            { name: 'Lepton__Training__QueueAccount', value: platformStorageName }
-            { name: 'Lepton__Training__Queue', value: trainingQueueName }
+            { name: 'Lepton__Trainer__QueueEndpoint', value: platformQueueEndpoint }
+            { name: 'Lepton__Trainer__QueueName', value: trainingQueueName }
+            { name: 'Lepton__Trainer__PoisonQueueName', value: trainingPoisonQueueName }
+            { name: 'Lepton__Trainer__ExitWhenIdle', value: 'true' }
+            { name: 'Lepton__Trainer__VisibilityTimeout', value: '00:05:00' }
           ]
         }
       ]
@@ -128,14 +136,28 @@ resource trainingQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2
   name: '${platformStorageName}/default/${trainingQueueName}'
 }
 
-// The job reads and deletes messages of the training queue only.
+// The job receives, renews and deletes messages of the training queue only, and may only send to the poison queue.
 resource jobQueueProcessor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(trainingQueue.id, trainingJob.id, queueMessageProcessor)
+  name: guid(trainingQueue.id, trainingJob.id, queueDataContributor)
   scope: trainingQueue
   properties: {
     principalId: trainingJob.identity.principalId
     principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', queueMessageProcessor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', queueDataContributor)
+  }
+}
+
+resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
+  name: '${platformStorageName}/default/${trainingPoisonQueueName}'
+}
+
+resource jobPoisonSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(poisonQueue.id, trainingJob.id, queueMessageSender)
+  scope: poisonQueue
+  properties: {
+    principalId: trainingJob.identity.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', queueMessageSender)
   }
 }
 

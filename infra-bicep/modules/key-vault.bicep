@@ -8,6 +8,10 @@ param name string
 param adminKey string
 
 @secure()
+@description('The function key the GPU trainer calls back with.')
+param trainerCallbackKey string
+
+@secure()
 @description('The private key (PEM) that signs the audit logs\' tree heads (Lepton:Audit:SigningKey).')
 param auditSigningKey string
 
@@ -43,7 +47,17 @@ resource auditSigningKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = 
   }
 }
 
+resource trainerCallbackKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'lepton-trainer-callback-key'
+  properties: {
+    value: trainerCallbackKey
+    contentType: 'text/plain'
+  }
+}
+
 output name string = vault.name
 output id string = vault.id
 output adminKeySecretUri string = adminKeySecret.properties.secretUri
+output trainerCallbackKeySecretUri string = trainerCallbackKeySecret.properties.secretUri
 output auditSigningKeySecretUri string = auditSigningKeySecret.properties.secretUri

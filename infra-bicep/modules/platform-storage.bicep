@@ -45,9 +45,17 @@ resource trainingQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2
   name: 'training'
 }
 
+// Jobs that kept failing, or that a run stopped waiting for, with the reason.
+resource trainingPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queues
+  name: 'training-poison'
+}
+
 output name string = account.name
 output id string = account.id
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output tableEndpoint string = account.properties.primaryEndpoints.table
+output queueEndpoint string = account.properties.primaryEndpoints.queue
 output trainingQueueName string = trainingQueue.name
+output trainingPoisonQueueName string = trainingPoisonQueue.name
 output deadLetterContainerName string = 'deadletters'

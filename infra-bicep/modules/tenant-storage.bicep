@@ -6,7 +6,6 @@ param tenantId string
 param name string
 param functionAppName string
 param functionPrincipalId string
-param trainingPrincipalId string
 param platformStorageName string
 param deadLetterContainerName string
 param enableEventSubscription bool
@@ -16,7 +15,6 @@ param keyVaultName string
 
 // Built-in role ids: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles
 var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe' // Storage Blob Data Contributor
-var storageBlobDataReader = '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1' // Storage Blob Data Reader
 var keyVaultCryptoServiceEncryptionUser = 'e147488a-f6f5-4113-8e2d-b22465e65bf6' // Key Vault Crypto Service Encryption User
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
@@ -124,17 +122,8 @@ resource functionBlobContributor 'Microsoft.Authorization/roleAssignments@2022-0
   }
 }
 
-// GPU training reads curated data; it never writes to a tenant's account.
-resource trainingBlobReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(account.id, trainingPrincipalId, storageBlobDataReader)
-  scope: account
-  properties: {
-    principalId: trainingPrincipalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataReader)
-  }
-}
-
+// The GPU trainer has no role here: it reads a job's curated versions through read-only SAS URLs of those blobs alone,
+// issued per job by the function app.
 resource topic 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = {
   name: '${name}-events'
   location: location

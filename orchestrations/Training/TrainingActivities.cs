@@ -20,3 +20,12 @@ public static class StartTrainingRun;
 
 /// <summary>Starts an online update through the client, once, when the model has a network in production; else null.</summary>
 public static class StartOnlineUpdateRun;
+
+/// <summary>Sends a heavy candidate's job to the GPU trainer's queue; returns its ticket (job id, event name, result blob).</summary>
+public static class EnqueueHeavyTraining;
+
+/// <summary>Reads a job's result blob: the fallback when its completion callback was lost.</summary>
+public static class ReadHeavyTrainingResult;
+
+/// <summary>Records a job the run stopped waiting for in the poison queue, with the reason.</summary>
+public static class DeadLetterHeavyTraining;

@@ -18,22 +18,33 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainRequest, Traini
         context.SetCustomStatus(new TrainingProgress("planning", 0, 0, null, null));
         TrainingPlan plan = await context.CallActivityAsync<TrainingPlan>(nameof(PrepareTraining), request, ActivityRetry.Default);
 
-        var grid = plan.Candidates.SelectMany(c => Enumerable.Range(0, plan.Folds).Select(f => new FoldRequest(plan, c, f))).ToList();
-        List<FoldResult> results = await BoundedFanOut.RunAsync(grid, MaxParallelFolds, fold => EvaluateAsync(context, fold),
-            done => Report(context, plan, done, grid.Count));
+        // Network candidates the plan marked heavy go to the GPU trainer (all folds and the final model in one job); the rest
+        // fan out here, one activity per fold. Both proceed at once.
+        List<CandidateSpec> heavy = plan.Candidates.Where(c => plan.HeavyCandidates.Contains(c.Id)).ToList();
+        var grid = plan.Candidates.Except(heavy).SelectMany(c => Enumerable.Range(0, plan.Folds).Select(f => new FoldRequest(plan, c, f))).ToList();
+        int total = grid.Count + heavy.Count * plan.Folds;
+        Task<List<FoldResult>> light = BoundedFanOut.RunAsync(grid, MaxParallelFolds, fold => EvaluateAsync(context, fold),
+            done => Report(context, plan, done, total));
+        Task<HeavyTrainingResult[]> heavyRuns = Task.WhenAll(heavy.Select(c => TrainHeavyAsync(context, plan, c)));
+        await Task.WhenAll(light, heavyRuns);
+        Dictionary<string, HeavyTrainingResult> heavyResults = heavyRuns.Result.ToDictionary(r => r.CandidateId);
+        List<FoldResult> results = [.. light.Result, .. heavyRuns.Result.SelectMany(r => FoldsOf(plan, r))];
 
         IReadOnlyList<LeaderboardEntry> leaderboard = Leaderboard.Aggregate(plan.Candidates, results, plan.Folds, plan.Metric);
         LeaderboardEntry best = Leaderboard.Best(leaderboard) ?? throw new InvalidOperationException(
             "No candidate could be trained: " + string.Join("; ", leaderboard.Select(e => $"{e.CandidateId}: {e.Error}")));
         CandidateSpec winner = plan.Candidates.Single(c => c.Id == best.CandidateId);
 
-        context.SetCustomStatus(new TrainingProgress("training final model", grid.Count, grid.Count, best.CandidateId, best.Metrics[plan.Metric].Mean));
-        TrainedArtifact artifact = await DurableCalls.CallAsync<TrainedArtifact>(context, nameof(TrainFinalModel), new FinalTrainingRequest(plan, winner, leaderboard));
+        context.SetCustomStatus(new TrainingProgress("training final model", total, total, best.CandidateId, best.Metrics[plan.Metric].Mean));
+        // A heavy winner was already trained on all rows by its job.
+        TrainedArtifact artifact = heavyResults.TryGetValue(winner.Id, out HeavyTrainingResult? trained) && trained.Artifact is { } fromWorker
+            ? fromWorker
+            : await DurableCalls.CallAsync<TrainedArtifact>(context, nameof(TrainFinalModel), new FinalTrainingRequest(plan, winner, leaderboard));
 
-        context.SetCustomStatus(new TrainingProgress("registering", grid.Count, grid.Count, best.CandidateId, best.Metrics[plan.Metric].Mean));
+        context.SetCustomStatus(new TrainingProgress("registering", total, total, best.CandidateId, best.Metrics[plan.Metric].Mean));
         ModelVersion version = await context.CallActivityAsync<ModelVersion>(nameof(RegisterModelVersion), new RegisterRequest(plan, winner, leaderboard, artifact), ActivityRetry.Default);
 
-        context.SetCustomStatus(new TrainingProgress("done", grid.Count, grid.Count, best.CandidateId, version.MetricValue));
+        context.SetCustomStatus(new TrainingProgress("done", total, total, best.CandidateId, version.MetricValue));
         return new TrainingOutcome(request.RunId, version.Model, version.Version, version.Stage, version.Metric, version.MetricValue, version.PromotionReason);
     }
 
@@ -54,6 +65,59 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainRequest, Traini
             return new FoldResult(fold.Candidate.Id, fold.Fold, new Dictionary<string, double>(), e.FailureDetails.ErrorMessage, 0);
         }
     }
+
+    /// <summary>
+    /// Sends one heavy candidate to the trainer worker and waits for its completion event under a durable timer. Between
+    /// waits it reads the job's result blob, so a lost callback costs one poll interval, not the run. At the deadline the
+    /// job is dead-lettered and the candidate fails with the reason; the run's other candidates go on. A duplicate or
+    /// late completion event finds no one waiting and changes nothing.
+    /// </summary>
+    private static async Task<HeavyTrainingResult> TrainHeavyAsync(TaskOrchestrationContext context, TrainingPlan plan, CandidateSpec candidate)
+    {
+        HeavyTrainingTicket ticket;
+        try
+        {
+            ticket = await context.CallActivityAsync<HeavyTrainingTicket>(nameof(EnqueueHeavyTraining), new HeavyTrainingRequest(plan, candidate), ActivityRetry.Default);
+        }
+        catch (TaskFailedException e)
+        {
+            return Failed(candidate, $"The job could not be sent to the GPU trainer: {e.FailureDetails.ErrorMessage}");
+        }
+
+        DateTime deadline = context.CurrentUtcDateTime + plan.HeavyTimeout;
+        Task<HeavyTrainingResult> completion = context.WaitForExternalEvent<HeavyTrainingResult>(ticket.EventName);
+        while (context.CurrentUtcDateTime < deadline)
+        {
+            using var cancelTimer = new CancellationTokenSource();
+            DateTime next = context.CurrentUtcDateTime + HeavyPollInterval < deadline ? context.CurrentUtcDateTime + HeavyPollInterval : deadline;
+            Task timer = context.CreateTimer(next, cancelTimer.Token);
+            if (await Task.WhenAny(completion, timer) == completion)
+            {
+                cancelTimer.Cancel();
+                return await completion;
+            }
+
+            if (await context.CallActivityAsync<HeavyTrainingResult?>(nameof(ReadHeavyTrainingResult), ticket, ActivityRetry.Default) is { } stored)
+            {
+                return stored;
+            }
+        }
+
+        string reason = $"The GPU trainer did not finish '{candidate.Id}' within {plan.HeavyTimeout}; its job was dead-lettered.";
+        await context.CallActivityAsync(nameof(DeadLetterHeavyTraining), new DeadLetterRequest(ticket, reason), ActivityRetry.Default);
+        return Failed(candidate, reason);
+    }
+
+    /// <summary>How often a waiting run looks for a result blob whose callback never came.</summary>
+    public static readonly TimeSpan HeavyPollInterval = TimeSpan.FromSeconds(30);
+
+    private static HeavyTrainingResult Failed(CandidateSpec candidate, string error) => new("", candidate.Id, [], null, error, "", 0);
+
+    /// <summary>A job that produced no folds counts as every fold failing with its error, so the leaderboard drops it with the reason.</summary>
+    private static IEnumerable<FoldResult> FoldsOf(TrainingPlan plan, HeavyTrainingResult result) =>
+        result.Folds.Count > 0
+            ? result.Folds
+            : Enumerable.Range(0, plan.Folds).Select(f => new FoldResult(result.CandidateId, f, new Dictionary<string, double>(), result.Error ?? "no result", 0));
 
     private static void Report(TaskOrchestrationContext context, TrainingPlan plan, IReadOnlyList<FoldResult> results, int total)
     {

@@ -11,7 +11,7 @@ public sealed class TrainingStarter
     {
         int folds = TrainingRequestRules.Check(body.Name, body.Folds, body.Candidates, body.Datasets, datasetsRequired: true);
         string runId = $"train-{tenant}-{Guid.NewGuid():N}";
-        var request = new TrainRequest(tenant, body.Name!, body.Datasets!, body.Label, body.Task, body.Metric, folds, body.Candidates, runId);
+        var request = new TrainRequest(tenant, body.Name!, body.Datasets!, body.Label, body.Task, body.Metric, folds, body.Candidates, runId) { Heavy = body.Heavy ?? false };
         await client.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator), request, new StartOrchestrationOptions(runId), ct);
         return runId;
     }

@@ -33,6 +33,9 @@ public sealed class StorageOptions
     /// <summary>The platform account's blob endpoint when <see cref="PlatformConnection"/> is an endpoint URI (Azure).</summary>
     public string PlatformBlobEndpoint { get; set; } = "";
 
+    /// <summary>The platform account's queue endpoint when <see cref="PlatformConnection"/> is an endpoint URI (Azure): the training queue.</summary>
+    public string PlatformQueueEndpoint { get; set; } = "";
+
     /// <summary>
     /// When set, every tenant storage client handed out is recorded in this file with the tenant an activity declared it
     /// acts for (<see cref="Storage.StorageAccess"/>): the isolation tests read it to show that a member's activity

@@ -20,6 +20,25 @@ public sealed class IlgpuBackend : IComputeBackend
     private readonly Action<Index1D, ArrayView<float>> _relu;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>> _reluBackward;
 
+    /// <summary>The first CUDA device's name, or null where there is none (no GPU, or no driver).</summary>
+    public static string? CudaDeviceName()
+    {
+        try
+        {
+            using Context context = Context.Create(builder => builder.Default());
+            foreach (CudaDevice device in context.GetCudaDevices())
+            {
+                return device.Name;
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or InvalidOperationException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
     public IlgpuBackend(bool preferCuda = true)
     {
         _context = Context.Create(builder => builder.Default());

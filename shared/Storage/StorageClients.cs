@@ -2,6 +2,7 @@ using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage;
 using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using Lepton.Configuration;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
@@ -16,7 +17,8 @@ namespace Lepton.Storage;
 /// The clients themselves come from the Azure client factory: one per account, made once and reused (they are thread-safe
 /// and hold the connection pool).
 /// </summary>
-public sealed class StorageClients(IOptions<StorageOptions> options, IAzureClientFactory<BlobServiceClient> blobs, IAzureClientFactory<TableServiceClient> tables)
+public sealed class StorageClients(
+    IOptions<StorageOptions> options, IAzureClientFactory<BlobServiceClient> blobs, IAzureClientFactory<TableServiceClient> tables, IAzureClientFactory<QueueServiceClient> queues)
 {
     /// <summary>The client name of the platform account; tenant clients are named after their account.</summary>
     public const string Platform = "lepton-platform";
@@ -28,6 +30,9 @@ public sealed class StorageClients(IOptions<StorageOptions> options, IAzureClien
     public TableClient PlatformTable(string name) => PlatformTables.GetTableClient(name);
 
     public TableServiceClient PlatformTables => tables.CreateClient(Platform);
+
+    /// <summary>Platform queues: the GPU trainer's jobs.</summary>
+    public QueueServiceClient PlatformQueues => queues.CreateClient(Platform);
 
     /// <summary>Platform blobs: the audit log and model artifacts. Never tenant data.</summary>
     public BlobServiceClient PlatformBlobs => blobs.CreateClient(Platform);
@@ -58,6 +63,16 @@ public sealed class StorageClients(IOptions<StorageOptions> options, IAzureClien
             else
             {
                 builder.AddTableServiceClient(settings.PlatformConnection).WithName(Platform);
+            }
+
+            // Base64 like the Functions queue trigger, so either side can read the other's messages.
+            if (settings.PlatformQueueEndpoint is { Length: > 0 } queueEndpoint)
+            {
+                builder.AddQueueServiceClient(new Uri(queueEndpoint)).WithName(Platform).ConfigureOptions(o => o.MessageEncoding = QueueMessageEncoding.Base64);
+            }
+            else
+            {
+                builder.AddQueueServiceClient(settings.PlatformConnection).WithName(Platform).ConfigureOptions(o => o.MessageEncoding = QueueMessageEncoding.Base64);
             }
 
             if (settings.PlatformBlobEndpoint is { Length: > 0 } blobEndpoint)

@@ -40,27 +40,7 @@ public sealed class UploadUrlIssuer(TenantStorageFactory tenants, IOptions<Lepto
         BlobClient blob = container.GetBlobClient(blobName);
         DateTimeOffset now = time.GetUtcNow();
         DateTimeOffset expires = now + options.Value.UploadUrlLifetime;
-        var sas = new BlobSasBuilder(BlobSasPermissions.Create | BlobSasPermissions.Write, expires)
-        {
-            BlobContainerName = container.Name,
-            BlobName = blobName,
-            Resource = "b",
-            // Allow for clock skew between this host and storage.
-            StartsOn = now.AddMinutes(-5),
-        };
-
-        Uri url;
-        if (blob.CanGenerateSasUri)
-        {
-            url = blob.GenerateSasUri(sas);
-        }
-        else
-        {
-            UserDelegationKey key = await storage.Service.GetUserDelegationKeyAsync(sas.StartsOn, expires, ct);
-            var builder = new BlobUriBuilder(blob.Uri) { Sas = sas.ToSasQueryParameters(key, storage.Service.AccountName) };
-            url = builder.ToUri();
-        }
-
+        Uri url = await SasUrls.ForBlobAsync(storage.Service, blob, BlobSasPermissions.Create | BlobSasPermissions.Write, now, expires, ct);
         return new UploadUrl(url, container.Name, blobName, expires);
     }
 }

@@ -21,6 +21,12 @@ public static class ParametricEngine
 
     public static bool Handles(CandidateSpec candidate) => candidate.Trainer is Mlp or Sgd;
 
+    /// <summary>
+    /// The backend networks train on in this process: the CPU's SIMD kernels by default; the GPU trainer worker sets the
+    /// ILGPU backend (CUDA when the machine has a device). Evaluation and parity checks stay on the CPU.
+    /// </summary>
+    public static Func<IComputeBackend> TrainingBackend { get; set; } = static () => new CpuBackend();
+
     /// <summary>Network options from a candidate's hyper-parameters (hidden1, hidden2, learningRate, l2, batch, epochs).</summary>
     public static NetworkOptions Options(CandidateSpec c, int seed)
     {
@@ -103,7 +109,7 @@ public static class ParametricEngine
             throw new InvalidOperationException("The model to warm-start has another shape (features or classes changed); train a new one instead.");
         }
 
-        using var backend = new CpuBackend();
+        using IComputeBackend backend = TrainingBackend();
         (float[] parameters, int trained, double? loss) = NetworkTrainer.Train(new TrainingSet(x, targets, rows, featurization.Width), shape, options, backend,
             warmStart?.Parameters, epochs);
         return new ParametricModel(shape, featurization, parameters, plan.Task == MlTasks.Regression ? [] : classes, center, scale, trained, loss);

@@ -20,7 +20,11 @@ public sealed record TrainRequest(
     int Folds,
     IReadOnlyList<string>? Candidates,
     string RunId,
-    string? Collaboration = null);
+    string? Collaboration = null)
+{
+    /// <summary>Send the run's network candidates to the GPU trainer whatever their size (`heavy: true` in the request).</summary>
+    public bool Heavy { get; init; }
+}
 
 /// <summary>One curated dataset version the run trains on (a reference, never the rows).</summary>
 public sealed record DatasetRef(string Dataset, int Version, string DataBlob);
@@ -40,7 +44,14 @@ public sealed record TrainingPlan(
     int Seed,
     long Rows,
     IReadOnlyList<CandidateSpec> Candidates,
-    CollaborationPlan? Collaboration = null);
+    CollaborationPlan? Collaboration = null)
+{
+    /// <summary>Candidates the GPU trainer cross-validates and trains (decided once, in planning, so the orchestrator stays deterministic).</summary>
+    public IReadOnlyList<string> HeavyCandidates { get; init; } = [];
+
+    /// <summary>How long the run waits for a heavy candidate's job.</summary>
+    public TimeSpan HeavyTimeout { get; init; }
+}
 
 /// <summary>
 /// The data of a collaboration run: what each member contributed (dataset versions and the grants that allow them), the
@@ -153,7 +164,8 @@ public sealed record ModelRevocation(string Reason, bool StopsPredictions, DateT
 public sealed record TrainingOutcome(string RunId, string Model, int Version, string Stage, string Metric, double MetricValue, string PromotionReason);
 
 /// <summary>The body of POST /api/tenants/{t}/models (the HTTP contract; checked by <see cref="TrainingRequestRules"/>).</summary>
-public sealed record StartTrainingBody(string? Name, IReadOnlyList<string>? Datasets, string? Label, string? Task, string? Metric, int? Folds, IReadOnlyList<string>? Candidates);
+public sealed record StartTrainingBody(
+    string? Name, IReadOnlyList<string>? Datasets, string? Label, string? Task, string? Metric, int? Folds, IReadOnlyList<string>? Candidates, bool? Heavy = null);
 
 /// <summary>The body of POST /api/tenants/{t}/models/{m}/update.</summary>
 public sealed record OnlineUpdateBody(string? Dataset, int? Epochs);

@@ -16,7 +16,7 @@ namespace Lepton.Training;
 /// </summary>
 public sealed class TrainingService(
     DatasetCatalog catalog, DatasetQueries datasets, TenantStorageFactory tenants, ModelRegistry registry, Collaborations.PooledTraining pooled, Audit.AuditLog audit,
-    LocalFileCache files)
+    LocalFileCache files, Microsoft.Extensions.Options.IOptions<HeavyTrainingOptions> heavy)
 {
     public const int Seed = 42;
 
@@ -73,6 +73,11 @@ public sealed class TrainingService(
         FoldSplitter.Validate(labels, request.Folds, task, label);
         var plan = new TrainingPlan(request, refs, schema with { Label = label, Task = task }, label, task, metric, request.Folds, Seed, labels.Count,
             CandidateCatalog.Plan(task, request.Candidates));
+        plan = plan with
+        {
+            HeavyCandidates = plan.Candidates.Where(c => HeavyTrainingRule.IsHeavy(plan, c, heavy.Value)).Select(c => c.Id).ToList(),
+            HeavyTimeout = heavy.Value.Timeout,
+        };
         await audit.AppendAsync(request.TenantId, $"system:{request.RunId}", AuditActions.TrainingStarted, $"{request.TenantId}/models/{request.Model}",
             $"{plan.Candidates.Count} candidates x {plan.Folds} folds on {string.Join(", ", refs.Select(r => $"{r.Dataset}@{r.Version}"))}", ct: ct);
         return plan;
@@ -176,27 +181,7 @@ public sealed class TrainingService(
         {
             Directory.CreateDirectory(directory);
             TenantStorage storage = await tenants.ForTenantAsync(tenant, ct);
-            string temp = path + "." + Guid.NewGuid().ToString("N");
-            await using (var output = new StreamWriter(temp, false, new UTF8Encoding(false)))
-            {
-                for (int i = 0; i < refs.Count; i++)
-                {
-                    await using Stream blob = await storage.Curated.GetBlobClient(refs[i].DataBlob).OpenReadAsync(cancellationToken: ct);
-                    using var reader = new StreamReader(blob, Encoding.UTF8);
-                    string? header = await reader.ReadLineAsync(ct);
-                    if (i == 0)
-                    {
-                        await output.WriteLineAsync(header);
-                    }
-
-                    while (await reader.ReadLineAsync(ct) is { } line)
-                    {
-                        await output.WriteLineAsync(line);
-                    }
-                }
-            }
-
-            File.Move(temp, path, overwrite: true);
+            await CuratedVersions.WriteAsync(refs.Select(r => storage.Curated.GetBlobClient(r.DataBlob)).ToList(), path, ct);
         }, ct);
         return path;
     }

@@ -41,6 +41,12 @@ if (args is ["training", ..])
     return await Lepton.Benchmarks.TrainingOverhead.RunAsync(rows);
 }
 
+if (args is ["heavy", ..])
+{
+    int rows = args.SkipWhile(a => a != "--rows").Skip(1).Select(int.Parse).FirstOrDefault(20_000);
+    return await Lepton.Benchmarks.TrainingOverhead.RunHeavyAsync(rows);
+}
+
 if (args is ["quality", string file, string label, ..])
 {
     string? foldsOut = args.SkipWhile(a => a != "--folds-out").Skip(1).FirstOrDefault();
@@ -50,7 +56,7 @@ if (args is ["quality", string file, string label, ..])
 
 if (args.Length == 0 || args[0] != "ingest")
 {
-    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | serving [--seconds N] | scoring | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu] | federated [--rounds N]");
+    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | heavy [--rows N] | serving [--seconds N] | scoring | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu] | federated [--rounds N]");
     return 2;
 }
 

@@ -38,6 +38,40 @@ public static class TrainingOverhead
         }
     }
 
+    /// <summary>
+    /// The heavy path's cost: one network candidate (mlp-64, 5 folds + final model) trained by the same dev host twice —
+    /// in-process activities, then through the queue and the trainer worker (SAS download, upload, callback).
+    /// </summary>
+    public static async Task<int> RunHeavyAsync(int rows)
+    {
+        string work = Directory.CreateTempSubdirectory("lepton-bench-heavy").FullName;
+        try
+        {
+            string source = Path.Combine(work, "generated.csv");
+            Generate(source, rows);
+            await using BenchHost host = await BenchHost.StartAsync(Path.Combine(work, "state"));
+            string key = await host.CreateTenantAsync("bench");
+            await host.UploadAsync(key, "bench", "data", "dataset.json", Encoding.UTF8.GetBytes("{\"label\": \"label\", \"task\": \"binary\"}"));
+            await host.UploadAsync(key, "bench", "data", "data.csv", await File.ReadAllBytesAsync(source));
+            await host.WaitForDatasetAsync(key, "bench", "data");
+            Console.WriteLine($"{rows:N0} rows x 10 features; mlp-64, 5 folds + final model; {Environment.ProcessorCount} cores, CPU backend");
+            foreach (bool heavy in new[] { false, true, false, true })
+            {
+                var watch = Stopwatch.StartNew();
+                JsonNode started = await host.SendAsync(HttpMethod.Post, "/api/tenants/bench/models", key,
+                    new { name = heavy ? "heavy" : "inprocess", datasets = new[] { "data" }, label = "label", folds = 5, candidates = new[] { "mlp-64" }, heavy });
+                await host.WaitForRunAsync(key, started["runId"]!.GetValue<string>());
+                Console.WriteLine($"{(heavy ? "trainer worker (queue)" : "in-process activities"),-24} {watch.Elapsed.TotalSeconds,7:F1} s");
+            }
+
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     private static double InProcess(string source, string work)
     {
         var watch = Stopwatch.StartNew();

@@ -165,6 +165,12 @@ public sealed class MainTemplateTests : IDisposable
         Assert.Equal(0, configuration.GetProperty("eventTriggerConfig").GetProperty("scale").GetProperty("minExecutions").GetInt32());
         Assert.Equal("system", configuration.GetProperty("registries")[0].GetProperty("identity").GetString());
         Assert.Equal("[variables('gpu').name]", job.Json.GetProperty("properties").GetProperty("workloadProfileName").GetString());
+        string env = job.Json.GetProperty("properties").GetProperty("template").GetProperty("containers")[0].GetProperty("env").ToString();
+        Assert.Contains("Lepton__Trainer__QueueEndpoint", env);
+        Assert.Contains("Lepton__Trainer__PoisonQueueName", env);
+        // The worker reaches tenant data only through per-job SAS URLs: no role of its own on any tenant account.
+        Assert.DoesNotContain(resources.Where(r => r.Type == RoleAssignment && r.Module.StartsWith("[format('tenant-storage-", StringComparison.Ordinal)),
+            r => r.Json.GetProperty("properties").GetProperty("principalId").GetString()!.Contains("training", StringComparison.OrdinalIgnoreCase));
     }
 
     [Fact]

@@ -57,7 +57,8 @@ public class ApiContractTests(DevHostFixture fixture)
         JsonNode dataset = await _client.WaitForRunsAsync(ownerKey, "run-owner", "d");
         string runId = dataset["runs"]![0]!["runId"]!.GetValue<string>();
 
-        JsonNode run = await _client.JsonAsync(HttpMethod.Get, $"/api/runs/{runId}", ownerKey);
+        // The catalog says "published" once the version is committed; the orchestration completes a moment later.
+        JsonNode run = await _client.WaitForRunAsync(ownerKey, runId);
         await AssertProblemAsync(await _client.SendAsync(HttpMethod.Get, $"/api/runs/{runId}", otherKey), HttpStatusCode.NotFound);
         await AssertProblemAsync(await _client.SendAsync(HttpMethod.Get, "/api/runs/ingest-unknown", ownerKey), HttpStatusCode.NotFound);
 

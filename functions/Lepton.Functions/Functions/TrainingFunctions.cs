@@ -1,6 +1,9 @@
+using Lepton.Functions.Http;
 using Lepton.Orchestrations;
 using Lepton.Orchestrations.Training;
 using Lepton.Training;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -8,7 +11,7 @@ using Microsoft.DurableTask.Client;
 namespace Lepton.Functions.Functions;
 
 /// <summary>Durable triggers of the training workflows: each activity calls its service directly (one hop).</summary>
-public sealed class TrainingFunctions(TrainingService training, OnlineUpdateStarter onlineStarter, OnlineTraining online)
+public sealed class TrainingFunctions(TrainingService training, OnlineUpdateStarter onlineStarter, OnlineTraining online, HeavyTrainingDispatcher heavy)
 {
     [Function(nameof(TrainingOrchestrator))]
     public static Task<TrainingOutcome> RunTrainingOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -47,4 +50,33 @@ public sealed class TrainingFunctions(TrainingService training, OnlineUpdateStar
 
     [Function(nameof(RegisterOnlineUpdate))]
     public Task<ModelVersion> RunRegisterOnlineUpdate([ActivityTrigger] OnlineUpdateResult input, CancellationToken ct) => online.RegisterAsync(input, ct);
+
+    [Function(nameof(EnqueueHeavyTraining))]
+    public Task<HeavyTrainingTicket> RunEnqueueHeavyTraining([ActivityTrigger] HeavyTrainingRequest input, CancellationToken ct) => heavy.EnqueueAsync(input, ct);
+
+    [Function(nameof(ReadHeavyTrainingResult))]
+    public Task<HeavyTrainingResult?> RunReadHeavyTrainingResult([ActivityTrigger] HeavyTrainingTicket input, CancellationToken ct) => heavy.ReadResultAsync(input, ct);
+
+    [Function(nameof(DeadLetterHeavyTraining))]
+    public Task RunDeadLetterHeavyTraining([ActivityTrigger] DeadLetterRequest input, CancellationToken ct) => heavy.DeadLetterAsync(input, ct);
+
+    /// <summary>
+    /// The trainer worker's completion callback (function key, like the Event Grid webhook): raises the job's event on its
+    /// run. A run no longer waiting (finished, timed out, duplicate) simply ignores it.
+    /// </summary>
+    [Function(nameof(CompleteHeavyTraining))]
+    public static async Task<IActionResult> CompleteHeavyTraining(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "training/jobs/{runId}/complete")] HttpRequest request,
+        string runId, [DurableClient] DurableTaskClient client, CancellationToken ct)
+    {
+        HeavyTrainingResult result = await request.ReadJsonBodyAsync<HeavyTrainingResult>(ct);
+        HeavyTrainingDispatcher.CheckCompletion(runId, result);
+        if (await client.GetInstanceAsync(runId, ct) is not { RuntimeStatus: OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending })
+        {
+            return new AcceptedResult();
+        }
+
+        await client.RaiseEventAsync(runId, HeavyTrainingRule.EventName(result.CandidateId), result, ct);
+        return new AcceptedResult();
+    }
 }

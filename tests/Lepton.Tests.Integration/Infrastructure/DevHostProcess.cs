@@ -130,6 +130,17 @@ public sealed class DevHostProcess : IAsyncDisposable
         return new BlobServiceClient(new Uri($"{endpoint}/{account}"), new StorageSharedKeyCredential(account, key));
     }
 
+    /// <summary>A queue of the platform account (the trainer's training and poison queues live there).</summary>
+    public Azure.Storage.Queues.QueueClient PlatformQueue(string name)
+    {
+        using JsonDocument state = JsonDocument.Parse(File.ReadAllText(Path.Combine(StateDirectory, "devhost.json")));
+        string endpoint = state.RootElement.GetProperty("azurite").GetProperty("queue").GetString()!;
+        string key = Storage().Keys["devstoreaccount1"];
+        return new Azure.Storage.Queues.QueueClient(
+            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={key};QueueEndpoint={endpoint}/devstoreaccount1;", name,
+            new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 });
+    }
+
     /// <summary>The emulator's accounts and endpoints as the dev host wrote them to devhost.json.</summary>
     public (string BlobEndpoint, string TableEndpoint, IReadOnlyDictionary<string, string> Keys) Storage()
     {

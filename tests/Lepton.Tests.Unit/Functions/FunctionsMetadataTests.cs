@@ -40,6 +40,10 @@ public class FunctionsMetadataTests
         ["EvaluateCandidateFold"] = "activityTrigger",
         ["TrainFinalModel"] = "activityTrigger",
         ["RegisterModelVersion"] = "activityTrigger",
+        ["EnqueueHeavyTraining"] = "activityTrigger",
+        ["ReadHeavyTrainingResult"] = "activityTrigger",
+        ["DeadLetterHeavyTraining"] = "activityTrigger",
+        ["CompleteHeavyTraining"] = "httpTrigger training/jobs/{runId}/complete",
         ["StartTrainingRun"] = "activityTrigger",
         ["BatchScoringOrchestrator"] = "orchestrationTrigger",
         ["PlanBatchScoring"] = "activityTrigger",
@@ -123,6 +127,7 @@ public class FunctionsMetadataTests
 
         Assert.Equal(Expected.Keys, functions.Select(f => f.Name).Order(StringComparer.Ordinal));
         Assert.Equal(AuthorizationLevel.Function, functions.Single(f => f.Name == "ReceiveBlobCreated").AuthLevel);
+        Assert.Equal(AuthorizationLevel.Function, functions.Single(f => f.Name == "CompleteHeavyTraining").AuthLevel);
     }
 
     [Fact]

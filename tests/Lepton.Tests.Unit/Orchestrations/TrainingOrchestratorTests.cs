@@ -117,4 +117,63 @@ public class TrainingOrchestratorTests
         Assert.Equal(18, started);
         Assert.Equal(TrainingOrchestrator.MaxParallelFolds, peak);
     }
+
+    private static readonly DateTime Start = new(2026, 11, 25, 12, 0, 0, DateTimeKind.Utc);
+
+    private static void Heavy(Mock<TaskOrchestrationContext> context, Task<HeavyTrainingResult> completion)
+    {
+        var ticket = new HeavyTrainingTicket("train-1-h", HeavyTrainingRule.EventName("h"), "acme/churn/runs/train-1/heavy/h/result.json");
+        context.SetupGet(c => c.CurrentUtcDateTime).Returns(Start);
+        context.Setup(c => c.CallActivityAsync<HeavyTrainingTicket>(nameof(EnqueueHeavyTraining), It.IsAny<object?>(), It.IsAny<TaskOptions>())).ReturnsAsync(ticket);
+        context.Setup(c => c.WaitForExternalEvent<HeavyTrainingResult>(ticket.EventName, It.IsAny<CancellationToken>())).Returns(completion);
+        context.Setup(c => c.CallActivityAsync<HeavyTrainingResult?>(nameof(ReadHeavyTrainingResult), It.IsAny<object?>(), It.IsAny<TaskOptions>()))
+            .ReturnsAsync((HeavyTrainingResult?)null);
+    }
+
+    [Fact]
+    public async Task RunAsync_HeavyCandidateCompletes_ItsFoldsCountAndItsArtifactIsRegisteredWithoutRetraining()
+    {
+        // Arrange: "h" goes to the worker and wins; "a" runs here
+        TrainingPlan plan = Plan("a", "h") with { HeavyCandidates = ["h"], HeavyTimeout = TimeSpan.FromMinutes(10) };
+        Mock<TaskOrchestrationContext> context = Context(plan, f => Ok(f, 0.7));
+        var artifact = new TrainedArtifact("acme/churn/runs/train-1/heavy/h/model.onnx", "worker-sha", "params", [], ["false", "true"], 0, 200);
+        var folds = Enumerable.Range(0, 3).Select(f => new FoldResult("h", f, new Dictionary<string, double> { ["auc"] = 0.95 }, null, 1)).ToList();
+        Heavy(context, Task.FromResult(new HeavyTrainingResult("train-1-h", "h", folds, artifact, null, "cuda (H100)", 3)));
+        context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>())).Returns(new TaskCompletionSource().Task);
+
+        // Act
+        await new TrainingOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert
+        context.Verify(c => c.CallActivityAsync<FoldResult>(nameof(EvaluateCandidateFold), It.Is<FoldRequest>(r => r.Candidate.Id == "h"), It.IsAny<TaskOptions>()), Times.Never);
+        context.Verify(c => c.CallActivityAsync<TrainedArtifact>(nameof(TrainFinalModel), It.IsAny<object?>(), It.IsAny<TaskOptions>()), Times.Never);
+        context.Verify(c => c.CallActivityAsync<ModelVersion>(nameof(RegisterModelVersion),
+            It.Is<RegisterRequest>(r => r.Winner.Id == "h" && r.Artifact.OnnxSha256 == "worker-sha"), It.IsAny<TaskOptions>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task RunAsync_HeavyCandidateTimesOut_DeadLettersTheJobAndTheOthersGoOn()
+    {
+        // Arrange: the worker never answers; the timer fires
+        TrainingPlan plan = Plan("a", "h") with { HeavyCandidates = ["h"], HeavyTimeout = TimeSpan.FromSeconds(10) };
+        Mock<TaskOrchestrationContext> context = Context(plan, f => Ok(f, 0.7));
+        Heavy(context, new TaskCompletionSource<HeavyTrainingResult>().Task);
+        DateTime now = Start;
+        context.SetupGet(c => c.CurrentUtcDateTime).Returns(() => now);
+        context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>())).Returns<DateTime, CancellationToken>((at, _) =>
+        {
+            now = at;
+            return Task.CompletedTask;
+        });
+
+        // Act
+        TrainingOutcome outcome = await new TrainingOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert
+        context.Verify(c => c.CallActivityAsync(nameof(DeadLetterHeavyTraining), It.Is<DeadLetterRequest>(r => r.Reason.Contains("did not finish")), It.IsAny<TaskOptions>()),
+            Times.Once);
+        context.Verify(c => c.CallActivityAsync<TrainedArtifact>(nameof(TrainFinalModel), It.Is<FinalTrainingRequest>(r => r.Winner.Id == "a"), It.IsAny<TaskOptions>()),
+            Times.Once);
+        Assert.Equal(0.7, outcome.MetricValue, 10);
+    }
 }
