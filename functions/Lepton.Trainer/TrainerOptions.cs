@@ -33,4 +33,7 @@ public sealed class TrainerOptions
     public bool PreferGpu { get; set; } = true;
 
     public string WorkDirectory { get; set; } = "";
+
+    /// <summary>The dev host that started this worker: when it is gone (killed), the worker stops too instead of lingering.</summary>
+    public int? ParentProcessId { get; set; }
 }

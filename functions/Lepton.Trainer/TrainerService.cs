@@ -34,6 +34,13 @@ public sealed partial class TrainerService(
         await poison.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
+            if (settings.ParentProcessId is { } parent && !IsAlive(parent))
+            {
+                LogOrphaned(parent);
+                lifetime.StopApplication();
+                return;
+            }
+
             QueueMessage? message;
             try
             {
@@ -166,10 +173,26 @@ public sealed partial class TrainerService(
         return $"cpu ({Environment.ProcessorCount} cores)";
     }
 
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     private static string Truncate(string text) => text.Length <= 80 ? text : text[..80] + "…";
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Lepton trainer ready: queue {Queue}, device {Device}")]
     private partial void LogReady(string queue, string device);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The process that started this worker ({Parent}) is gone; stopping")]
+    private partial void LogOrphaned(int parent);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} done: {Outcome} in {Seconds:F1} s")]
     private partial void LogDone(string jobId, string outcome, double seconds);

@@ -1,3 +1,4 @@
+using Lepton.Api;
 using Lepton.Collaborations;
 using Lepton.Collaborations.Contributions;
 using Lepton.Errors;

@@ -1,3 +1,4 @@
+using Lepton.Api;
 using Lepton.Runs;
 using Lepton.Errors;
 using Lepton.Training;

@@ -1,3 +1,4 @@
+using Lepton.Api;
 using Lepton.Training;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;

@@ -1,3 +1,4 @@
+using Lepton.Api;
 using Lepton.Training;
 
 namespace Lepton.Collaborations;
@@ -86,34 +87,3 @@ public static class ModelOwners
         owner.StartsWith(CollaborationPrefix, StringComparison.Ordinal) ? owner[CollaborationPrefix.Length..] : null;
 }
 
-/// <summary>The body of POST /api/collaborations.</summary>
-public sealed record CollaborationProposal(
-    string? Id,
-    string? Name,
-    IReadOnlyList<string>? Members,
-    CollaborationTaskBody? Task,
-    string? Mode,
-    string? Allocation,
-    CollaborationTermsBody? Terms);
-
-public sealed record CollaborationTaskBody(string? Label, string? Type, string? Metric);
-
-public sealed record CollaborationTermsBody(
-    int? MinRowsPerMember, bool? RevokeModelsOnLeave, double? CreditsPerThousandPredictions, double? EvaluationFraction, double? PrivacyEpsilon = null, double? PrivacyDelta = null);
-
-/// <summary>The body of PATCH /api/collaborations/{c}: any of these; the rest stays.</summary>
-public sealed record CollaborationChange(string? Name, string? Allocation, CollaborationTermsBody? Terms);
-
-/// <summary>
-/// The body of POST /api/collaborations/{c}/models: pooled runs take candidates and folds; federated runs take the rest
-/// (rounds, localEpochs, strategy, mu, trimFraction, hidden, minMembersPerRound, roundTimeoutSeconds, patience,
-/// secureAggregation, clipNorm, noiseMultiplier, learningRate).
-/// </summary>
-public sealed record StartCollaborationTrainingBody(
-    string? Name, IReadOnlyList<string>? Candidates, int? Folds, int? Rounds = null, int? LocalEpochs = null, string? Strategy = null, double? Mu = null,
-    double? TrimFraction = null, IReadOnlyList<int>? Hidden = null, int? MinMembersPerRound = null, int? RoundTimeoutSeconds = null, int? Patience = null,
-    bool? SecureAggregation = null, double? ClipNorm = null, double? NoiseMultiplier = null, double? LearningRate = null)
-{
-    public Lepton.Federated.FederatedBody Federated => new(Name, Rounds, LocalEpochs, Strategy, Mu, TrimFraction, Hidden, MinMembersPerRound, RoundTimeoutSeconds,
-        Patience, SecureAggregation, ClipNorm, NoiseMultiplier, LearningRate);
-}

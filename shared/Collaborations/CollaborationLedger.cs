@@ -33,8 +33,6 @@ public sealed record Ledger(
 /// <summary>An immutable statement of one closed period.</summary>
 public sealed record Settlement(string Collaboration, string Period, Ledger Ledger, DateTimeOffset SettledAt, string SettledBy);
 
-public sealed record SettlementBody(string? Period);
-
 /// <summary>Usage of collaboration models (written by the usage meter), the ledger over it, and settlements per period.</summary>
 public sealed class CollaborationLedger(StorageClients storage, CollaborationStore collaborations, ContributionService contributions, TimeProvider time)
 {

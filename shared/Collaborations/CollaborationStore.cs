@@ -1,3 +1,4 @@
+using Lepton.Api;
 using Microsoft.Extensions.Caching.Memory;
 using System.Collections.Concurrent;
 using System.Text.Json;

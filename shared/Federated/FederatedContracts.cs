@@ -4,11 +4,6 @@ using Lepton.Training;
 
 namespace Lepton.Federated;
 
-/// <summary>The body of POST /api/collaborations/{c}/models for a federated collaboration; every field has a default.</summary>
-public sealed record FederatedBody(
-    string? Name, int? Rounds, int? LocalEpochs, string? Strategy, double? Mu, double? TrimFraction, IReadOnlyList<int>? Hidden, int? MinMembersPerRound,
-    int? RoundTimeoutSeconds, int? Patience, bool? SecureAggregation, double? ClipNorm, double? NoiseMultiplier, double? LearningRate);
-
 /// <summary>Resolved settings of a federated run.</summary>
 public sealed record FederatedSettings(
     int Rounds, int LocalEpochs, string Strategy, double Mu, double TrimFraction, IReadOnlyList<int> Hidden, int MinMembersPerRound, int RoundTimeoutSeconds,

@@ -1,3 +1,4 @@
+using Lepton.Api;
 using Azure;
 using Azure.Data.Tables;
 using Lepton.Audit;
@@ -27,7 +28,6 @@ public interface IGrantDependents
 }
 
 /// <summary>The body of POST .../grants.</summary>
-public sealed record GrantRequest(string? Grantee, string? Collaboration, IReadOnlyList<string>? Purposes, DateTimeOffset? ExpiresAt, bool? RevokeModels);
 
 public sealed record Grant(
     string GrantId,

@@ -163,9 +163,3 @@ public sealed record ModelRevocation(string Reason, bool StopsPredictions, DateT
 
 public sealed record TrainingOutcome(string RunId, string Model, int Version, string Stage, string Metric, double MetricValue, string PromotionReason);
 
-/// <summary>The body of POST /api/tenants/{t}/models (the HTTP contract; checked by <see cref="TrainingRequestRules"/>).</summary>
-public sealed record StartTrainingBody(
-    string? Name, IReadOnlyList<string>? Datasets, string? Label, string? Task, string? Metric, int? Folds, IReadOnlyList<string>? Candidates, bool? Heavy = null);
-
-/// <summary>The body of POST /api/tenants/{t}/models/{m}/update.</summary>
-public sealed record OnlineUpdateBody(string? Dataset, int? Epochs);

@@ -122,6 +122,20 @@ public class ApiContractTests(DevHostFixture fixture)
     }
 
     [Fact]
+    public async Task OpenApi_Anonymous_DescribesEveryHttpFunctionWithItsSecurity()
+    {
+        using HttpResponseMessage response = await _client.SendAsync(HttpMethod.Get, "/api/openapi.json", null);
+        JsonNode document = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("3.0", document["openapi"]!.GetValue<string>());
+        string[] operationIds = document["paths"]!.AsObject().SelectMany(p => p.Value!.AsObject().Select(o => o.Value!["operationId"]!.GetValue<string>())).ToArray();
+        Assert.Equal(Lepton.Functions.Http.OpenApiDescription.HttpFunctions().Sum(f => f.Trigger.Methods!.Length), operationIds.Length);
+        Assert.NotNull(document["components"]!["securitySchemes"]!["apiKey"]);
+        Assert.Equal("apiKey", document["paths"]!["/tenants/{tenant}/models"]!["post"]!["security"]![0]!.AsObject().Single().Key);
+    }
+
+    [Fact]
     [Trait("Category", "Fault")]
     public async Task Webhook_WithoutFunctionKey_Answers401()
     {

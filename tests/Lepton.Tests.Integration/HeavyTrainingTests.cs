@@ -161,3 +161,61 @@ public sealed class HeavyTrainingTimeoutTests : IAsyncLifetime
         Assert.Contains(poisoned, m => m.MessageText.Contains($"{runId}-mlp-64", StringComparison.Ordinal) && m.MessageText.Contains("did not finish", StringComparison.Ordinal));
     }
 }
+
+/// <summary>The worker dies in the middle of a job: the run's timer fails that candidate, the others go on, and the late retry changes nothing.</summary>
+[Trait("Category", "Fault")]
+public sealed class HeavyTrainingWorkerKilledTests : IAsyncLifetime
+{
+    private readonly string _state = Path.Combine(Path.GetTempPath(), "lepton-heavy-kill-" + Guid.NewGuid().ToString("N")[..8]);
+    private DevHostProcess? _host;
+
+    public async Task InitializeAsync()
+    {
+        _host = new DevHostProcess(_state, persist: false, new Dictionary<string, string> { ["Lepton__HeavyTraining__Timeout"] = "00:00:20" });
+        await _host.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+
+        if (Directory.Exists(_state))
+        {
+            Directory.Delete(_state, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Train_WorkerKilledMidJob_TimeoutReportsItAndTheOtherCandidatesComplete()
+    {
+        // Arrange: enough rows that the network's job runs for a while
+        using var client = new LeptonClient(_host!.BaseUrl);
+        (string key, _) = await client.CreateTenantAsync("heavy-kill");
+        await client.UploadAsync(key, "heavy-kill", "big", "big.csv", TestData.GeneratedNumeric(60_000));
+        await client.WaitForRunsAsync(key, "heavy-kill", "big", timeout: TimeSpan.FromMinutes(2));
+        string runId = (await client.JsonAsync(HttpMethod.Post, "/api/tenants/heavy-kill/models", key,
+            new { name = "big", datasets = new[] { "big" }, label = "label", folds = 3, candidates = new[] { "mlp-128x64", "lbfgs-lr-l2-1" }, heavy = true },
+            HttpStatusCode.Accepted))["runId"]!.GetValue<string>();
+
+        // Act: kill the worker once it has started the job
+        for (DateTime deadline = DateTime.UtcNow.AddSeconds(60); !_host.Output.Contains("training mlp-128x64", StringComparison.Ordinal); await Task.Delay(100))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the worker never started the job");
+        }
+
+        int trainer = int.Parse(await File.ReadAllTextAsync(Path.Combine(_state, "trainer.pid")));
+        System.Diagnostics.Process.GetProcessById(trainer).Kill();
+        JsonNode run = await client.WaitForRunAsync(key, runId, TimeSpan.FromMinutes(3));
+        JsonNode model = await client.JsonAsync(HttpMethod.Get, "/api/tenants/heavy-kill/models/big", key);
+
+        // Assert
+        Assert.True(run["status"]!.GetValue<string>() == "Completed", run.ToJsonString());
+        JsonNode version = Assert.Single(model["versions"]!.AsArray())!;
+        Assert.Equal("lbfgs-lr-l2-1", version["configuration"]!["id"]!.GetValue<string>());
+        JsonNode heavy = version["leaderboard"]!.AsArray().Single(e => e!["candidateId"]!.GetValue<string>() == "mlp-128x64")!;
+        Assert.Contains("did not finish", heavy["error"]!.GetValue<string>());
+    }
+}

@@ -53,7 +53,7 @@ public class RestartTests : IAsyncLifetime
         await using var second = new DevHostProcess(_state, persist: true);
         await second.StartAsync();
         using var client2 = new LeptonClient(second.BaseUrl);
-        JsonNode dataset = await client2.WaitForRunsAsync(key, "durable", "big", timeout: TimeSpan.FromMinutes(3));
+        JsonNode dataset = await client2.WaitForRunsAsync(key, "durable", "big", timeout: TimeSpan.FromMinutes(5));
 
         // Assert: the same run finished and published every row exactly once
         JsonNode run = Assert.Single(dataset["runs"]!.AsArray())!;

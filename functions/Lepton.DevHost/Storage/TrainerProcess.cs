@@ -44,6 +44,7 @@ public sealed partial class TrainerProcess : IAsyncDisposable
             start.ArgumentList.Add(_dll);
             // The child inherits the dev host's environment (Lepton__Trainer__* settings included); the queue is this host's Azurite.
             start.Environment["Lepton__Trainer__QueueConnection"] = _queueConnection;
+            start.Environment["Lepton__Trainer__ParentProcessId"] = Environment.ProcessId.ToString();
             using Process process = Process.Start(start)!;
             _process = process;
             await File.WriteAllTextAsync(_pidFile, process.Id.ToString());

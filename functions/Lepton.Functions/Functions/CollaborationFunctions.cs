@@ -1,3 +1,4 @@
+using Lepton.Api;
 using Lepton.Collaborations;
 using Lepton.Functions.Http;
 using Lepton.Orchestrations.Collaborations;

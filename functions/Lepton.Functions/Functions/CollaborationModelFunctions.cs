@@ -1,3 +1,4 @@
+using Lepton.Api;
 using Lepton.Collaborations;
 using Lepton.Collaborations.Contributions;
 using Lepton.Functions.Http;
@@ -36,6 +37,7 @@ public sealed class CollaborationModelFunctions(
         ModelFunctions.OnnxFileAsync(registry, ModelOwners.ForCollaboration(collaboration), model, RouteValues.Version(version), ct);
 
     [Function(nameof(PredictCollaboration))]
+    [OpenApiBody(typeof(PredictBody))]
     [RequiresAction(LeptonAction.Predict)]
     public Task<IActionResult> PredictCollaboration(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "collaborations/{collaboration}/models/{model}/predict")] HttpRequest request,
@@ -43,6 +45,7 @@ public sealed class CollaborationModelFunctions(
         PredictionHttp.ScoreAsync(request, predictions, options.Value, ModelOwners.ForCollaboration(collaboration), model, null, ct);
 
     [Function(nameof(PredictCollaborationVersion))]
+    [OpenApiBody(typeof(PredictBody))]
     [RequiresAction(LeptonAction.Predict)]
     public Task<IActionResult> PredictCollaborationVersion(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "collaborations/{collaboration}/models/{model}/versions/{version}/predict")] HttpRequest request,

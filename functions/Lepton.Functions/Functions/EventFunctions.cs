@@ -1,3 +1,4 @@
+using Lepton.Functions.Http;
 using Lepton.Orchestrations.Ingestion;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -13,6 +14,7 @@ public sealed class EventFunctions(IngestStarter starter)
     /// CloudEvents via OPTIONS) and starts one ingest run per new blob. Function-level key: the subscription URL carries it.
     /// </summary>
     [Function(nameof(ReceiveBlobCreated))]
+    [OpenApiBody(typeof(System.Text.Json.JsonElement))]
     public async Task<IActionResult> ReceiveBlobCreated(
         [HttpTrigger(AuthorizationLevel.Function, "post", "options", Route = "events/blob-created")] HttpRequest request,
         [DurableClient] DurableTaskClient client, CancellationToken ct)

@@ -1,3 +1,4 @@
+using Lepton.Api;
 using Lepton.Functions.Http;
 using Lepton.Security;
 using Microsoft.AspNetCore.Http;

@@ -35,4 +35,9 @@ public sealed class HealthFunctions(StorageClients storage)
             StatusCode = healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable,
         };
     }
+
+    /// <summary>The OpenAPI 3 description of the API, generated from these functions (anonymous: it describes, it grants nothing).</summary>
+    [Function(nameof(GetOpenApi))]
+    public static IActionResult GetOpenApi([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "openapi.json")] HttpRequest request) =>
+        new ContentResult { Content = Lepton.Functions.Http.OpenApiDescription.AsJson, ContentType = "application/json", StatusCode = StatusCodes.Status200OK };
 }

@@ -1,3 +1,4 @@
+using Lepton.Api;
 using Lepton.Functions.Http;
 using Lepton.Security;
 using Lepton.Tenancy;
@@ -6,8 +7,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 
 namespace Lepton.Functions.Functions;
-
-public sealed record CreateKeyBody(IReadOnlyList<string>? Roles, DateTimeOffset? ExpiresAt);
 
 /// <summary>A tenant admin's API keys: issued once in plain text, listed without secrets, revoked at once.</summary>
 public sealed class KeyFunctions(ApiKeyStore keys)

@@ -1,3 +1,4 @@
+using Lepton.Api;
 using Lepton.Functions.Http;
 using Lepton.Orchestrations.Training;
 using Lepton.Security;

@@ -15,6 +15,7 @@ public sealed class PredictionFunctions(PredictionService predictions, ExternalM
 {
     /// <summary>Scores rows with the model's production version.</summary>
     [Function(nameof(Predict))]
+    [OpenApiBody(typeof(PredictBody))]
     [RequiresAction(LeptonAction.Predict)]
     public Task<IActionResult> Predict(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/models/{model}/predict")] HttpRequest request,
@@ -23,6 +24,7 @@ public sealed class PredictionFunctions(PredictionService predictions, ExternalM
 
     /// <summary>Scores rows with one named version, whatever its stage.</summary>
     [Function(nameof(PredictVersion))]
+    [OpenApiBody(typeof(PredictBody))]
     [RequiresAction(LeptonAction.Predict)]
     public Task<IActionResult> PredictVersion(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/models/{model}/versions/{version}/predict")] HttpRequest request,
@@ -31,6 +33,7 @@ public sealed class PredictionFunctions(PredictionService predictions, ExternalM
 
     /// <summary>Registers an ONNX file trained elsewhere (body: the file; query: task, classLabels, promote) as the model's next version.</summary>
     [Function(nameof(RegisterExternalModel))]
+    [OpenApiBody("application/octet-stream")]
     [RequiresAction(LeptonAction.Train)]
     public async Task<IActionResult> RegisterExternalModel(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/models/{model}/versions")] HttpRequest request,

@@ -1,3 +1,4 @@
+using Lepton.Api;
 using Lepton.Functions.Http;
 using Lepton.Security;
 using Lepton.Storage;
@@ -7,12 +8,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 
 namespace Lepton.Functions.Functions;
-
-public sealed record CreateTenantBody(string? Id, string? Name);
-
-public sealed record UpdateTenantBody(bool? Disabled);
-
-public sealed record CreateUploadBody(string? Dataset, string? FileName, string? Model = null);
 
 public sealed class TenantFunctions(TenantRegistry tenants, ApiKeyStore keys, UploadUrlIssuer uploads)
 {

@@ -3,7 +3,6 @@ using Lepton.Training;
 namespace Lepton.Collaborations.Contributions;
 
 /// <summary>The body of POST /api/collaborations/{c}/models/{m}/contributions.</summary>
-public sealed record ContributionBody(string? Method, ulong? Seed, int? MaxSamples, int? Version, double? Tolerance);
 
 /// <summary>A contribution run's input: which model version, which method, and the stopping rules for sampling.</summary>
 public sealed record ContributionRequest(
@@ -73,6 +72,5 @@ public sealed record ContributionReport(
 public sealed record ContributionSummary(string Id, string Model, int Version, string Method, DateTimeOffset CreatedAt, IReadOnlyList<MemberContribution> Members);
 
 public sealed record ContributionVerification(bool Valid, IReadOnlyList<string> Problems, IReadOnlyList<MemberContribution> Recomputed);
-
 
 public sealed record ContributionOutcome(string RunId, string Collaboration, string Model, int Version, string Method, IReadOnlyList<MemberContribution> Members);

@@ -1,3 +1,4 @@
+using Lepton.Api;
 using Microsoft.Extensions.Caching.Memory;
 using Lepton.Audit;
 using System.Security.Cryptography;

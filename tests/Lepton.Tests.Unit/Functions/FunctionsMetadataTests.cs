@@ -28,6 +28,7 @@ public class FunctionsMetadataTests
         ["ProveAuditInclusion"] = "httpTrigger tenants/{tenant}/audit/proofs/inclusion",
         ["ProveAuditConsistency"] = "httpTrigger tenants/{tenant}/audit/proofs/consistency",
         ["GetAuditSigningKey"] = "httpTrigger audit/signing-key",
+        ["GetOpenApi"] = "httpTrigger openapi.json",
         ["CreateUpload"] = "httpTrigger tenants/{tenant}/uploads",
         ["StartTraining"] = "httpTrigger tenants/{tenant}/models",
         ["GetModel"] = "httpTrigger tenants/{tenant}/models/{model}",
