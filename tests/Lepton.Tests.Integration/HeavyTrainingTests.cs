@@ -107,39 +107,18 @@ public class HeavyTrainingTests(DevHostFixture fixture)
 
 /// <summary>A worker that never answers (here: it listens on another queue, as a crashed or lost job would look): the run's timer decides.</summary>
 [Trait("Category", "Fault")]
-public sealed class HeavyTrainingTimeoutTests : IAsyncLifetime
+[Collection(OwnDevHostCollection.Name)]
+public sealed class HeavyTrainingTimeoutTests() : OwnDevHost(new Dictionary<string, string>
 {
-    private readonly string _state = Path.Combine(Path.GetTempPath(), "lepton-heavy-" + Guid.NewGuid().ToString("N")[..8]);
-    private DevHostProcess? _host;
-
-    public async Task InitializeAsync()
-    {
-        _host = new DevHostProcess(_state, persist: false, new Dictionary<string, string>
-        {
-            ["Lepton__HeavyTraining__Timeout"] = "00:00:08",
-            ["Lepton__Trainer__QueueName"] = "nobody-listens-here",
-        });
-        await _host.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_host is not null)
-        {
-            await _host.DisposeAsync();
-        }
-
-        if (Directory.Exists(_state))
-        {
-            Directory.Delete(_state, recursive: true);
-        }
-    }
-
+    ["Lepton__HeavyTraining__Timeout"] = "00:00:08",
+    ["Lepton__Trainer__QueueName"] = "nobody-listens-here",
+})
+{
     [Fact]
     public async Task Train_WorkerNeverAnswers_TimeoutFailsThatCandidateDeadLettersItsJobAndTheOthersWin()
     {
         // Arrange
-        using var client = new LeptonClient(_host!.BaseUrl);
+        using var client = new LeptonClient(Host.BaseUrl);
         (string key, _) = await client.CreateTenantAsync("heavy-late");
         await client.UploadAsync(key, "heavy-late", "bc", "a.csv", TestData.Sample("breast_cancer_hospital_a.csv"));
         await client.WaitForRunsAsync(key, "heavy-late", "bc");
@@ -150,7 +129,7 @@ public sealed class HeavyTrainingTimeoutTests : IAsyncLifetime
             HttpStatusCode.Accepted))["runId"]!.GetValue<string>();
         JsonNode run = await client.WaitForRunAsync(key, runId, TimeSpan.FromMinutes(2));
         JsonNode model = await client.JsonAsync(HttpMethod.Get, "/api/tenants/heavy-late/models/bc", key);
-        PeekedMessage[] poisoned = (await _host.PlatformQueue("training-poison").PeekMessagesAsync(32)).Value;
+        PeekedMessage[] poisoned = (await Host.PlatformQueue("training-poison").PeekMessagesAsync(32)).Value;
 
         // Assert: the run finished with the in-process candidate; the heavy one failed with the reason; its job is dead-lettered
         Assert.True(run["status"]!.GetValue<string>() == "Completed", run.ToJsonString());
@@ -164,35 +143,14 @@ public sealed class HeavyTrainingTimeoutTests : IAsyncLifetime
 
 /// <summary>The worker dies in the middle of a job: the run's timer fails that candidate, the others go on, and the late retry changes nothing.</summary>
 [Trait("Category", "Fault")]
-public sealed class HeavyTrainingWorkerKilledTests : IAsyncLifetime
+[Collection(OwnDevHostCollection.Name)]
+public sealed class HeavyTrainingWorkerKilledTests() : OwnDevHost(new Dictionary<string, string> { ["Lepton__HeavyTraining__Timeout"] = "00:00:20" })
 {
-    private readonly string _state = Path.Combine(Path.GetTempPath(), "lepton-heavy-kill-" + Guid.NewGuid().ToString("N")[..8]);
-    private DevHostProcess? _host;
-
-    public async Task InitializeAsync()
-    {
-        _host = new DevHostProcess(_state, persist: false, new Dictionary<string, string> { ["Lepton__HeavyTraining__Timeout"] = "00:00:20" });
-        await _host.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_host is not null)
-        {
-            await _host.DisposeAsync();
-        }
-
-        if (Directory.Exists(_state))
-        {
-            Directory.Delete(_state, recursive: true);
-        }
-    }
-
     [Fact]
     public async Task Train_WorkerKilledMidJob_TimeoutReportsItAndTheOtherCandidatesComplete()
     {
         // Arrange: enough rows that the network's job runs for a while
-        using var client = new LeptonClient(_host!.BaseUrl);
+        using var client = new LeptonClient(Host.BaseUrl);
         (string key, _) = await client.CreateTenantAsync("heavy-kill");
         await client.UploadAsync(key, "heavy-kill", "big", "big.csv", TestData.GeneratedNumeric(60_000));
         await client.WaitForRunsAsync(key, "heavy-kill", "big", timeout: TimeSpan.FromMinutes(2));
@@ -201,12 +159,12 @@ public sealed class HeavyTrainingWorkerKilledTests : IAsyncLifetime
             HttpStatusCode.Accepted))["runId"]!.GetValue<string>();
 
         // Act: kill the worker once it has started the job
-        for (DateTime deadline = DateTime.UtcNow.AddSeconds(60); !_host.Output.Contains("training mlp-128x64", StringComparison.Ordinal); await Task.Delay(100))
+        for (DateTime deadline = DateTime.UtcNow.AddSeconds(60); !Host.Output.Contains("training mlp-128x64", StringComparison.Ordinal); await Task.Delay(100))
         {
             Assert.True(DateTime.UtcNow < deadline, "the worker never started the job");
         }
 
-        int trainer = int.Parse(await File.ReadAllTextAsync(Path.Combine(_state, "trainer.pid")));
+        int trainer = int.Parse(await File.ReadAllTextAsync(Path.Combine(State, "trainer.pid")));
         System.Diagnostics.Process.GetProcessById(trainer).Kill();
         JsonNode run = await client.WaitForRunAsync(key, runId, TimeSpan.FromMinutes(3));
         JsonNode model = await client.JsonAsync(HttpMethod.Get, "/api/tenants/heavy-kill/models/big", key);

@@ -6,6 +6,7 @@ namespace Lepton.Tests.Integration;
 
 /// <summary>Durability: state lives in storage, so a host killed mid-run finishes the run after a restart.</summary>
 [Trait("Category", "Fault")]
+[Collection(OwnDevHostCollection.Name)]
 public class RestartTests : IAsyncLifetime
 {
     private readonly string _state = Path.Combine(Path.GetTempPath(), "lepton-restart-" + Guid.NewGuid().ToString("N")[..8]);

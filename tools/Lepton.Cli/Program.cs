@@ -1,0 +1,4 @@
+using Lepton.Cli;
+using Spectre.Console;
+
+return await LeptonCli.RunAsync(args, AnsiConsole.Console);
