@@ -16,6 +16,7 @@ public static class LeptonFunctionApp
         services.AddLeptonOrchestrations();
         services.AddHostedService<UsageFlusher>();
         services.AddHostedService<TreeHeadPublisher>();
+        services.AddLeptonTelemetry(configuration);
         return services;
     }
 }

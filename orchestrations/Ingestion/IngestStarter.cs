@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Lepton.Telemetry;
 using Lepton.Datasets;
 using Lepton.Errors;
 using Lepton.Events;
@@ -24,6 +26,7 @@ public sealed partial class IngestStarter(TenantRegistry registry, TenantStorage
 {
     public async Task<WebhookResult> HandleAsync(DurableTaskClient client, BinaryData body, CancellationToken ct = default)
     {
+        using Activity? activity = LeptonTelemetry.Source.StartActivity("ingest.webhook", ActivityKind.Server);
         WebhookDelivery delivery;
         try
         {
@@ -94,7 +97,11 @@ public sealed partial class IngestStarter(TenantRegistry registry, TenantStorage
 
         string runId = InstanceIds.ForIngest(blob.Account, blob.Container, blob.BlobName, blob.ETag);
         bool inFolder = BlobLayout.TryParseIngestBlob(blob.BlobName, out string dataset, out string fileName) && Names.IsValidDataset(dataset);
-        var request = new IngestRequest(tenant.Id, blob.Account, blob.BlobName, blob.ETag, inFolder ? dataset : null, inFolder ? fileName : null, runId);
+        var request = new IngestRequest(tenant.Id, blob.Account, blob.BlobName, blob.ETag, inFolder ? dataset : null, inFolder ? fileName : null, runId)
+        {
+            TraceParent = Activity.Current?.Id,
+        };
+        Activity.Current?.SetTag(LeptonTelemetry.TenantTag, tenant.Id).SetTag(LeptonTelemetry.RunTag, runId);
         if (inFolder)
         {
             await catalog.RecordRunAsync(tenant.Id, dataset, runId, fileName, blob.ETag, ct);

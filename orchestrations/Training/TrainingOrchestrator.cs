@@ -1,6 +1,7 @@
 using Lepton.Runs;
 using Lepton.Training;
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
 
 namespace Lepton.Orchestrations.Training;
 
@@ -9,7 +10,7 @@ namespace Lepton.Orchestrations.Training;
 /// aggregate, train the winner on all data, export and check ONNX, register. Candidates whose folds keep failing are
 /// dropped with their error; the run fails only when none succeeds. Deterministic: references and metrics only.
 /// </summary>
-public sealed class TrainingOrchestrator : TaskOrchestrator<TrainRequest, TrainingOutcome>
+public sealed partial class TrainingOrchestrator : TaskOrchestrator<TrainRequest, TrainingOutcome>
 {
     public const int MaxParallelFolds = 8;
 
@@ -17,6 +18,8 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainRequest, Traini
     {
         context.SetCustomStatus(new TrainingProgress("planning", 0, 0, null, null));
         TrainingPlan plan = await context.CallActivityAsync<TrainingPlan>(nameof(PrepareTraining), request, ActivityRetry.Default);
+        // Replay-safe: logged once, not again on every replay of the history.
+        LogPlanned(context.CreateReplaySafeLogger<TrainingOrchestrator>(), request.RunId, plan.Candidates.Count, plan.Folds, plan.Rows, plan.HeavyCandidates.Count);
 
         // Network candidates the plan marked heavy go to the GPU trainer (all folds and the final model in one job); the rest
         // fan out here, one activity per fold. Both proceed at once.
@@ -124,4 +127,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainRequest, Traini
         LeaderboardEntry? best = Leaderboard.Best(Leaderboard.Aggregate(plan.Candidates, results, plan.Folds, plan.Metric));
         context.SetCustomStatus(new TrainingProgress("evaluating", results.Count, total, best?.CandidateId, best?.Metrics[plan.Metric].Mean));
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId}: {Candidates} candidates x {Folds} folds on {Rows} rows, {Heavy} on the GPU trainer")]
+    private static partial void LogPlanned(ILogger logger, string runId, int candidates, int folds, long rows, int heavy);
 }

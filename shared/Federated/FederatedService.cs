@@ -214,6 +214,7 @@ public sealed class FederatedService(
     /// <summary>Aggregates the round's updates into the next global parameters; returns the round's summary.</summary>
     public async Task<RoundSummary> AggregateAsync(AggregateRequest request, CancellationToken ct = default)
     {
+        Telemetry.LeptonTelemetry.RoundsAggregated.Add(1);
         FederatedPlan plan = await PlanAsync(request.PlanBlob, ct);
         FederatedSettings s = plan.Draft.Request.Settings;
         float[] global = await ReadParametersAsync(request.GlobalBlob, ct);

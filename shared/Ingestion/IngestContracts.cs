@@ -1,7 +1,11 @@
 namespace Lepton.Ingestion;
 
 /// <summary>The input of an ingest run: a reference to the uploaded blob, never its content.</summary>
-public sealed record IngestRequest(string TenantId, string Account, string BlobName, string ETag, string? Dataset, string? FileName, string RunId);
+public sealed record IngestRequest(string TenantId, string Account, string BlobName, string ETag, string? Dataset, string? FileName, string RunId)
+{
+    /// <summary>The W3C trace context of the upload's webhook call: each step of the run is a span of that trace.</summary>
+    public string? TraceParent { get; init; }
+}
 
 /// <summary>What one run produced: a published version or a rejection with its report.</summary>
 public sealed record IngestOutcome(

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Lepton.Telemetry;
 using System.Text;
 using System.Text.Json;
 using Azure;
@@ -27,6 +29,7 @@ public sealed class IngestPipeline(
     /// <summary>Pass one; stores the whole analysis as a blob and returns what the orchestrator decides on.</summary>
     public async Task<AnalysisSummary> AnalyzeAsync(IngestRequest request, CancellationToken ct = default)
     {
+        using Activity? activity = LeptonTelemetry.StartStep("ingest.analyze", request.TraceParent, request.TenantId, request.RunId);
         TenantStorage storage = await tenants.ForTenantAsync(request.TenantId, ct);
         SourceAnalysis analysis = await ReadSourceAsync(storage, request, ct);
         string blob = BlobLayout.IngestAnalysis(request.RunId);
@@ -77,6 +80,7 @@ public sealed class IngestPipeline(
     public async Task<CleanedVersion> CleanAsync(CleanRequest request, CancellationToken ct = default)
     {
         IngestRequest ingest = request.Ingest;
+        using Activity? activity = LeptonTelemetry.StartStep("ingest.clean", ingest.TraceParent, ingest.TenantId, ingest.RunId);
         string dataset = ingest.Dataset!;
         TenantStorage storage = await tenants.ForTenantAsync(ingest.TenantId, ct);
         SourceAnalysis analysis = await ReadAnalysisAsync(storage, request.AnalysisBlob, ct);
@@ -116,6 +120,7 @@ public sealed class IngestPipeline(
     public async Task<DatasetVersionRecord> PublishAsync(PublishRequest request, CancellationToken ct = default)
     {
         (IngestRequest ingest, CleanedVersion cleaned) = (request.Ingest, request.Cleaned);
+        using Activity? activity = LeptonTelemetry.StartStep("ingest.publish", ingest.TraceParent, ingest.TenantId, ingest.RunId);
         string dataset = ingest.Dataset!;
         int version = cleaned.Version;
         TenantStorage storage = await tenants.ForTenantAsync(ingest.TenantId, ct);
@@ -148,6 +153,7 @@ public sealed class IngestPipeline(
             ingest.BlobName, ingest.ETag, analysis.Sha256, BlobLayout.CuratedData(dataset, version), analysis.Schema?.Label, analysis.Schema?.Task);
         if (await catalog.CommitVersionAsync(ingest.TenantId, record, ct))
         {
+            LeptonTelemetry.RowsIngested.Add(cleaned.RowsOut, new KeyValuePair<string, object?>(LeptonTelemetry.TenantTag, ingest.TenantId));
             await audit.AppendAsync(ingest.TenantId, $"system:{ingest.RunId}", AuditActions.DatasetPublished, $"{ingest.TenantId}/datasets/{dataset}/v{version}",
                 $"{cleaned.RowsOut} rows from {ingest.BlobName}", ct: ct);
         }
@@ -162,6 +168,8 @@ public sealed class IngestPipeline(
     public async Task<string> RejectAsync(RejectRequest request, CancellationToken ct = default)
     {
         IngestRequest ingest = request.Ingest;
+        using Activity? activity = LeptonTelemetry.StartStep("ingest.reject", ingest.TraceParent, ingest.TenantId, ingest.RunId);
+        LeptonTelemetry.FilesRejected.Add(1, new KeyValuePair<string, object?>(LeptonTelemetry.TenantTag, ingest.TenantId));
         string dataset = ingest.Dataset ?? BlobLayout.InvalidPathDataset;
         TenantStorage storage = await tenants.ForTenantAsync(ingest.TenantId, ct);
         if (request.AllocatedVersion is { } allocated)

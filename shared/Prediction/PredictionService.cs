@@ -1,3 +1,4 @@
+using Lepton.Telemetry;
 using System.Text.Json;
 using Lepton.Errors;
 using Lepton.Training;
@@ -39,6 +40,9 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
             throw LeptonException.TooLarge($"{count} rows in one request; the limit is {options.Value.MaxRowsPerRequest} (Lepton:Prediction:MaxRowsPerRequest). Use batch scoring for more.");
         }
 
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using System.Diagnostics.Activity? activity = LeptonTelemetry.Source.StartActivity("predict");
+        activity?.SetTag(LeptonTelemetry.TenantTag, caller).SetTag(LeptonTelemetry.ModelTag, $"{owner}/{model}");
         ModelVersion chosen = await ResolveAsync(owner, model, version, ct);
         if (await registry.RevocationOfAsync(owner, model, chosen.Version, ct) is { StopsPredictions: true } revoked)
         {
@@ -46,9 +50,23 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
         }
 
         ScoringBatch batch = Validate(rows, chosen.Inputs);
-        OnnxScorer scorer = await sessions.GetAsync(chosen, owner, ct);
-        Dictionary<string, float[][]> outputs = scorer.Score(batch);
+        OnnxScorer scorer;
+        using (LeptonTelemetry.Source.StartActivity("model.load"))
+        {
+            scorer = await sessions.GetAsync(chosen, owner, ct);
+        }
+
+        Dictionary<string, float[][]> outputs;
+        using (LeptonTelemetry.Source.StartActivity("model.score"))
+        {
+            outputs = scorer.Score(batch);
+        }
+
         usage.Record(caller, keyId, count, owner == caller ? null : owner, model);
+        var modelTag = new KeyValuePair<string, object?>(LeptonTelemetry.ModelTag, $"{owner}/{model}");
+        LeptonTelemetry.Predictions.Add(1, modelTag);
+        LeptonTelemetry.PredictedRows.Add(count, modelTag);
+        LeptonTelemetry.PredictionLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, modelTag);
         return new PredictionResponse(chosen.Model, chosen.Version, ModelOutputs.Interpret(chosen, outputs, count));
     }
 

@@ -359,6 +359,7 @@ public sealed class AccessPolicy : IDisposable
         if (!lease.IsAcquired)
         {
             int seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan retry) ? (int)Math.Ceiling(retry.TotalSeconds) : 1;
+            Telemetry.LeptonTelemetry.Throttled.Add(1);
             throw LeptonException.TooManyRequests(Math.Max(1, seconds));
         }
     }

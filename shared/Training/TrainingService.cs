@@ -1,3 +1,4 @@
+using Lepton.Telemetry;
 using Lepton.Audit;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
@@ -95,6 +96,7 @@ public sealed class TrainingService(
             (train, test) = FoldSplitter.WriteFold(data, assignment, request.Fold, directory);
         }
 
+        LeptonTelemetry.FoldsTrained.Add(1, new KeyValuePair<string, object?>(LeptonTelemetry.TenantTag, plan.Request.TenantId));
         return await Task.Run(() => TrainingEngine.EvaluateFold(plan, request.Candidate, train, test, request.Fold), ct);
     }
 

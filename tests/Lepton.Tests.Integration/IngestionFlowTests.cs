@@ -49,6 +49,30 @@ public class IngestionFlowTests(DevHostFixture fixture)
     }
 
     [Fact]
+    public async Task Upload_Traced_OneTraceSpansTheWebhookAndEveryIngestStepWithTenantAndRun()
+    {
+        // Arrange + Act
+        (string key, _) = await _client.CreateTenantAsync("flow-traced");
+        await _client.UploadAsync(key, "flow-traced", "numbers", "n.csv", TestData.GeneratedNumeric(40));
+        JsonNode dataset = await _client.WaitForRunsAsync(key, "flow-traced", "numbers");
+        string runId = dataset["runs"]![0]!["runId"]!.GetValue<string>();
+        await Task.Delay(500);
+        List<JsonNode> spans = File.ReadAllLines(DevHostFixture.TraceFile).Select(l => JsonNode.Parse(l)!)
+            .Where(s => s["tags"]!["lepton.run"]?.GetValue<string>() == runId).ToList();
+
+        // Assert: the webhook's span is the root of the run's steps, all in one trace, each naming the tenant and the run
+        JsonNode webhook = spans.First(s => s["name"]!.GetValue<string>() == "ingest.webhook");
+        string trace = webhook["traceId"]!.GetValue<string>();
+        List<JsonNode> steps = spans.Where(s => s["traceId"]!.GetValue<string>() == trace && s["name"]!.GetValue<string>() != "ingest.webhook").ToList();
+        string[] names = steps.Select(s => s["name"]!.GetValue<string>()).ToArray();
+        Assert.Contains("ingest.analyze", names);
+        Assert.Contains("ingest.clean", names);
+        Assert.Contains("ingest.publish", names);
+        Assert.All(steps, s => Assert.Equal(webhook["spanId"]!.GetValue<string>(), s["parentId"]!.GetValue<string>()));
+        Assert.All(spans, s => Assert.Equal("flow-traced", s["tags"]!["lepton.tenant"]!.GetValue<string>()));
+    }
+
+    [Fact]
     [Trait("Category", "Fault")]
     public async Task BlobCreatedEvent_DeliveredThreeTimes_CreatesOneVersion()
     {

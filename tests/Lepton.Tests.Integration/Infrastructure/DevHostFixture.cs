@@ -11,6 +11,9 @@ public sealed class DevHostFixture : IAsyncLifetime
     /// <summary>Every tenant storage client the host handed out, with the tenant the acting activity declared (see StorageAccess).</summary>
     public static string StorageAccessLog { get; } = Path.Combine(State + "-access.log");
 
+    /// <summary>The host's finished spans, one JSON line each (Lepton:Telemetry:TraceFile).</summary>
+    public static string TraceFile { get; } = Path.Combine(State + "-traces.jsonl");
+
     public DevHostProcess Host { get; } = new(
         State,
         persist: false,
@@ -24,6 +27,7 @@ public sealed class DevHostFixture : IAsyncLifetime
             // The authorization matrix sends hundreds of bad keys from one address on purpose.
             ["Lepton__RateLimit__FailedBurst"] = "100000",
             ["Lepton__Audit__UsageFlushInterval"] = "00:00:02",
+            ["Lepton__Telemetry__TraceFile"] = TraceFile,
         });
 
     public const int RatePerSecond = 20;

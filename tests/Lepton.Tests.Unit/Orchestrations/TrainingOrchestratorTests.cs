@@ -17,6 +17,7 @@ public class TrainingOrchestratorTests
     private static Mock<TaskOrchestrationContext> Context(TrainingPlan plan, Func<FoldRequest, FoldResult> fold)
     {
         var context = new Mock<TaskOrchestrationContext>();
+        context.Setup(c => c.CreateReplaySafeLogger<TrainingOrchestrator>()).Returns(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         context.Setup(c => c.CallActivityAsync<TrainingPlan>(nameof(PrepareTraining), Request, It.IsAny<TaskOptions>())).ReturnsAsync(plan);
         context.Setup(c => c.CallActivityAsync<FoldResult>(nameof(EvaluateCandidateFold), It.IsAny<object?>(), It.IsAny<TaskOptions>()))
             .Returns<TaskName, object?, TaskOptions?>((_, input, _) => Task.FromResult(fold((FoldRequest)input!)));
