@@ -19,7 +19,14 @@ public sealed record AuditEntry(
     string? Purpose,
     string Outcome,
     string PrevHash,
-    string Hash);
+    string Hash)
+{
+    /// <summary>
+    /// The idempotency key of an entry that records a state change (run and action): a step retried after a crash between
+    /// its change and its entry appends the entry then, and only once.
+    /// </summary>
+    public string? Key { get; init; }
+}
 
 public sealed record AuditPage(IReadOnlyList<AuditEntry> Entries, long? NextSeq);
 
@@ -60,7 +67,12 @@ public sealed class AuditLog(StorageClients storage, TimeProvider time, Microsof
     /// </summary>
     public static string SegmentName(string tenant, int index) => index == 0 ? $"{tenant}.ndjson" : $"{tenant}.{index:D6}.ndjson";
 
-    public async Task<AuditEntry> AppendAsync(string tenant, string actor, string action, string resource, string outcome, string? purpose = null, CancellationToken ct = default)
+    /// <param name="idempotencyKey">
+    /// For entries that record a state change a retried step may repeat: when the log's recent entries already hold this key,
+    /// that entry is returned and nothing is appended.
+    /// </param>
+    public async Task<AuditEntry> AppendAsync(string tenant, string actor, string action, string resource, string outcome, string? purpose = null,
+        CancellationToken ct = default, string? idempotencyKey = null)
     {
         SemaphoreSlim gate = _locks.GetOrAdd(tenant, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
@@ -79,6 +91,11 @@ public sealed class AuditLog(StorageClients storage, TimeProvider time, Microsof
                 }
 
                 long length = properties.ContentLength;
+                if (idempotencyKey is not null && await FindRecentAsync(blob, length, idempotencyKey, ct) is { } recorded)
+                {
+                    return recorded;
+                }
+
                 AuditEntry? last = await ReadLastAsync(blob, length, ct);
                 for (int previous = segments.Count - 2; last is null && previous >= 0; previous--)
                 {
@@ -89,7 +106,7 @@ public sealed class AuditLog(StorageClients storage, TimeProvider time, Microsof
 
                 var unsigned = new AuditEntry((last?.Seq ?? 0) + 1, time.GetUtcNow(), Bound(actor, MaxActorLength), Bound(action, MaxActionLength),
                     Bound(resource, MaxResourceLength), purpose is null ? null : Bound(purpose, MaxPurposeLength), Bound(outcome, MaxOutcomeLength),
-                    last?.Hash ?? GenesisHash, "");
+                    last?.Hash ?? GenesisHash, "") { Key = idempotencyKey };
                 AuditEntry entry = unsigned with { Hash = ComputeHash(unsigned) };
                 byte[] line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry, LeptonJson.Options) + "\n");
                 try
@@ -216,7 +233,9 @@ public sealed class AuditLog(StorageClients storage, TimeProvider time, Microsof
 
     public static string ComputeHash(AuditEntry e)
     {
-        string canonical = string.Join('\u001F', e.Seq, e.Time.UtcDateTime.ToString("O"), e.Actor, e.Action, e.Resource, e.Purpose ?? "", e.Outcome, e.PrevHash);
+        string canonical = string.Join('\u001F', e.Seq, e.Time.UtcDateTime.ToString("O"), e.Actor, e.Action, e.Resource, e.Purpose ?? "", e.Outcome, e.PrevHash)
+            // Entries without a key hash as they always did, so logs written before keys existed still verify.
+            + (e.Key is null ? "" : "\u001F" + e.Key);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 
@@ -284,6 +303,22 @@ public sealed class AuditLog(StorageClients storage, TimeProvider time, Microsof
             }
         }
     }
+
+    /// <summary>An entry with the key among the segment's most recent entries (a retry comes soon after its first try).</summary>
+    private static async Task<AuditEntry?> FindRecentAsync(AppendBlobClient blob, long length, string key, CancellationToken ct)
+    {
+        if (length == 0)
+        {
+            return null;
+        }
+
+        long start = Math.Max(0, length - RecentBytes);
+        BlobDownloadResult tail = (await blob.DownloadContentAsync(new BlobDownloadOptions { Range = new HttpRange(start, length - start) }, ct)).Value;
+        return tail.Content.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(start == 0 ? 0 : 1).Select(Parse)
+            .LastOrDefault(e => e?.Key == key);
+    }
+
+    private const int RecentBytes = 256 * 1024;
 
     private static string Bound(string value, int max) =>
         value.Length <= max ? value : string.Concat(value.AsSpan(0, max - 40), $"… ({value.Length - (max - 40):N0} more characters)");

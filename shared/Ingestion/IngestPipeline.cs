@@ -154,9 +154,12 @@ public sealed class IngestPipeline(
         if (await catalog.CommitVersionAsync(ingest.TenantId, record, ct))
         {
             LeptonTelemetry.RowsIngested.Add(cleaned.RowsOut, new KeyValuePair<string, object?>(LeptonTelemetry.TenantTag, ingest.TenantId));
-            await audit.AppendAsync(ingest.TenantId, $"system:{ingest.RunId}", AuditActions.DatasetPublished, $"{ingest.TenantId}/datasets/{dataset}/v{version}",
-                $"{cleaned.RowsOut} rows from {ingest.BlobName}", ct: ct);
         }
+
+        // Also when this is a retry that found the version already committed: a crash between the commit and the entry
+        // must not lose the entry, and the key keeps a retry from writing it twice.
+        await audit.AppendAsync(ingest.TenantId, $"system:{ingest.RunId}", AuditActions.DatasetPublished, $"{ingest.TenantId}/datasets/{dataset}/v{version}",
+            $"{cleaned.RowsOut} rows from {ingest.BlobName}", ct: ct, idempotencyKey: $"{ingest.RunId}:{AuditActions.DatasetPublished}");
 
         return record;
     }

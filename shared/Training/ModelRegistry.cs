@@ -119,6 +119,8 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
         {
             if ((await ListVersionsAsync(tenant, proposed.Model, ct)).FirstOrDefault(v => v.RunId == proposed.RunId) is { } existing)
             {
+                // A retry after the commit: make sure its entries exist (the first try may have stopped before writing them).
+                await AuditRegisteredAsync(tenant, existing, actor, existing.PromotionReason, auditTenants, ct);
                 return existing;
             }
 
@@ -177,13 +179,17 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
                 }, cancellationToken: ct);
             }
 
-            foreach (string chain in auditTenants ?? [tenant])
-            {
-                await audit.AppendAsync(chain, actor ?? $"system:{proposed.RunId}", AuditActions.ModelRegistered, $"{tenant}/models/{proposed.Model}/v{version}",
-                    $"{registered.Stage}: {reason}", ct: ct);
-            }
-
+            await AuditRegisteredAsync(tenant, registered, actor, reason, auditTenants, ct);
             return registered;
+        }
+    }
+
+    private async Task AuditRegisteredAsync(string tenant, ModelVersion registered, string? actor, string reason, IEnumerable<string>? auditTenants, CancellationToken ct)
+    {
+        foreach (string chain in auditTenants ?? [tenant])
+        {
+            await audit.AppendAsync(chain, actor ?? $"system:{registered.RunId}", AuditActions.ModelRegistered, $"{tenant}/models/{registered.Model}/v{registered.Version}",
+                $"{registered.Stage}: {reason}", ct: ct, idempotencyKey: $"{registered.RunId}:{AuditActions.ModelRegistered}");
         }
     }
 

@@ -300,6 +300,27 @@ public class SecurityTests(DevHostFixture fixture)
 
     [Fact]
     [Trait("Category", "Fault")]
+    public async Task Audit_StepRetriedAfterItsEntry_WritesTheEntryOnce()
+    {
+        // Arrange: a step that commits a change and records it with an idempotency key (run and action)
+        (string key, _) = await _client.CreateTenantAsync("audit-retry");
+        await using ServiceProvider platform = fixture.Host.CoreServices();
+        AuditLog log = platform.GetRequiredService<AuditLog>();
+
+        // Act: the step runs again (a retry after a crash), and a later entry follows
+        AuditEntry first = await log.AppendAsync("audit-retry", "system:run-1", AuditActions.DatasetPublished, "audit-retry/datasets/d/v1", "10 rows", idempotencyKey: "run-1:published");
+        AuditEntry again = await log.AppendAsync("audit-retry", "system:run-1", AuditActions.DatasetPublished, "audit-retry/datasets/d/v1", "10 rows", idempotencyKey: "run-1:published");
+        AuditEntry next = await log.AppendAsync("audit-retry", "test", "test.entry", "item", "ok");
+        JsonNode verification = await _client.JsonAsync(HttpMethod.Get, "/api/tenants/audit-retry/audit/verify", key);
+
+        // Assert
+        Assert.Equal(first.Seq, again.Seq);
+        Assert.Equal(first.Seq + 1, next.Seq);
+        Assert.True(verification["valid"]!.GetValue<bool>(), verification.ToJsonString());
+    }
+
+    [Fact]
+    [Trait("Category", "Fault")]
     public async Task Audit_LogBeyondOneSegment_RollsOverAndKeepsOneChain()
     {
         // Arrange: segments of 4 entries (the service allows 50,000 blocks per append blob; the log rolls over before that)
