@@ -11,7 +11,10 @@ builder.ConfigureFunctionsWebApplication();
 builder.UseMiddleware<ProblemDetailsMiddleware>();
 builder.UseMiddleware<AuthorizationMiddleware>();
 builder.Services.AddLeptonFunctionApp(builder.Configuration);
-// Under the Functions host, spans of each invocation join the host's own trace.
-builder.Services.AddOpenTelemetry().UseFunctionsWorkerDefaults();
+// Under the Functions host, spans of each invocation join the host's own trace (when telemetry is exported at all).
+if (builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"] is { Length: > 0 } || builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 })
+{
+    builder.Services.AddOpenTelemetry().UseFunctionsWorkerDefaults();
+}
 builder.Services.AddHostedService<BootstrapHostedService>();
 builder.Build().Run();

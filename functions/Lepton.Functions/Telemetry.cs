@@ -17,25 +17,34 @@ namespace Lepton.Functions;
 /// </summary>
 public static class Telemetry
 {
-    public static OpenTelemetryBuilder AddLeptonTelemetry(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddLeptonTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
+        string? connection = configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"];
+        string? otlp = configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        string? file = configuration["Lepton:Telemetry:TraceFile"];
+        if (string.IsNullOrEmpty(connection) && string.IsNullOrEmpty(otlp) && string.IsNullOrEmpty(file))
+        {
+            // Nowhere to send them: no listener at all, so the predict path creates no spans and records no measurements.
+            return services;
+        }
+
         OpenTelemetryBuilder builder = services.AddOpenTelemetry();
         builder.WithTracing(tracing =>
         {
             // A run's spans are recorded whatever the ambient request activity decided: a host's or ASP.NET Core's own
             // (unsampled) activity would otherwise make every span of the run unrecorded under a parent-based sampler.
             tracing.AddSource(LeptonTelemetry.Name).SetSampler(new AlwaysOnSampler());
-            if (configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"] is { Length: > 0 } connection)
+            if (!string.IsNullOrEmpty(connection))
             {
                 tracing.AddAzureMonitorTraceExporter(o => o.ConnectionString = connection);
             }
 
-            if (configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 })
+            if (!string.IsNullOrEmpty(otlp))
             {
                 tracing.AddOtlpExporter();
             }
 
-            if (configuration["Lepton:Telemetry:TraceFile"] is { Length: > 0 } file)
+            if (!string.IsNullOrEmpty(file))
             {
                 tracing.AddProcessor(new SimpleActivityExportProcessor(new JsonLinesExporter(file)));
             }
@@ -43,17 +52,17 @@ public static class Telemetry
         builder.WithMetrics(metrics =>
         {
             metrics.AddMeter(LeptonTelemetry.Name);
-            if (configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"] is { Length: > 0 } connection)
+            if (!string.IsNullOrEmpty(connection))
             {
                 metrics.AddAzureMonitorMetricExporter(o => o.ConnectionString = connection);
             }
 
-            if (configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 })
+            if (!string.IsNullOrEmpty(otlp))
             {
                 metrics.AddOtlpExporter();
             }
         });
-        return builder;
+        return services;
     }
 
     /// <summary>Each finished span as one JSON line: trace, span, parent, name, duration and tags.</summary>

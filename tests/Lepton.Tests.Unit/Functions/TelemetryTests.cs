@@ -17,7 +17,7 @@ public sealed class TelemetryTests : IDisposable
     {
         // Arrange
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Lepton:Telemetry:TraceFile"] = _file }).Build();
-        using ServiceProvider services = new ServiceCollection().AddLogging().AddLeptonTelemetry(configuration).Services.BuildServiceProvider();
+        using ServiceProvider services = new ServiceCollection().AddLogging().AddLeptonTelemetry(configuration).BuildServiceProvider();
         using TracerProvider tracing = services.GetRequiredService<TracerProvider>();
 
         // Act: the webhook's span, and a step started later from the traceparent the run carried
@@ -38,5 +38,13 @@ public sealed class TelemetryTests : IDisposable
         Assert.Equal(2, lines.Length);
         Assert.Contains("\"lepton.run\":\"ingest-1\"", lines[1]);
         Assert.Contains(traceParent!.Split('-')[1], lines[1]);
+    }
+
+    [Fact]
+    public void AddLeptonTelemetry_NoExporterConfigured_RegistersNoListener()
+    {
+        using ServiceProvider services = new ServiceCollection().AddLogging().AddLeptonTelemetry(new ConfigurationBuilder().Build()).BuildServiceProvider();
+
+        Assert.Null(services.GetService<TracerProvider>());
     }
 }
