@@ -89,7 +89,6 @@ public class TrainingFlowTests(DevHostFixture fixture)
 
     [Theory]
     [InlineData("{\"name\": \"m\", \"datasets\": [\"cancer-bad\"], \"label\": \"no_such_column\"}", "is not in the dataset")]
-    [InlineData("{\"name\": \"m\", \"datasets\": [\"missing-data\"]}", "has no published version")]
     [InlineData("{\"name\": \"m\", \"datasets\": [\"cancer-bad\"], \"label\": \"malignant\", \"task\": \"regression\", \"metric\": \"auc\"}", "'metric' for regression")]
     public async Task StartTraining_DataCannotServe_RunFailsWithReadableReason(string body, string reason)
     {
@@ -104,6 +103,8 @@ public class TrainingFlowTests(DevHostFixture fixture)
     }
 
     [Theory]
+    [InlineData("{\"name\": \"m\", \"datasets\": [\"missing-data\"]}")]
+    [InlineData("{\"name\": \"m\", \"datasets\": [\"cancer-bad@7\"]}")]
     [InlineData("{\"datasets\": [\"x\"]}")]
     [InlineData("{\"name\": \"m\", \"datasets\": []}")]
     [InlineData("{\"name\": \"m\", \"datasets\": [\"x\"], \"folds\": 1}")]
