@@ -61,3 +61,45 @@ public sealed record UpdateTenantBody(bool? Disabled);
 public sealed record CreateUploadBody(string? Dataset, string? FileName, string? Model = null);
 
 public sealed record CreateKeyBody(IReadOnlyList<string>? Roles, DateTimeOffset? ExpiresAt);
+
+/// <summary>
+/// The examples of the API description: one request body per record and one value per path parameter, all naming one
+/// small world (two hospitals sharing breast-cancer data in the collaboration "oncology"). The API's contract test builds
+/// that world and sends every route the request its description shows.
+/// </summary>
+public static class ApiExamples
+{
+    public const string Tenant = "hospital-a";
+    public const string Partner = "hospital-b";
+    public const string Dataset = "breast-cancer";
+    public const string Model = "breast-cancer";
+    public const string Collaboration = "oncology";
+    public const string Label = "malignant";
+
+    /// <summary>Examples of the path parameters that name things of the world (ids made by the API have none).</summary>
+    public static IReadOnlyDictionary<string, string> PathValues { get; } = new Dictionary<string, string>
+    {
+        ["tenant"] = Tenant,
+        ["dataset"] = Dataset,
+        ["model"] = Model,
+        ["collaboration"] = Collaboration,
+        ["version"] = "1",
+    };
+
+    public static IReadOnlyDictionary<Type, object> Bodies { get; } = new Dictionary<Type, object>
+    {
+        [typeof(CreateTenantBody)] = new CreateTenantBody("hospital-c", "Hospital C"),
+        [typeof(UpdateTenantBody)] = new UpdateTenantBody(false),
+        [typeof(CreateUploadBody)] = new CreateUploadBody(Dataset, "january.csv"),
+        [typeof(CreateKeyBody)] = new CreateKeyBody(["consumer"], null),
+        [typeof(GrantRequest)] = new GrantRequest(null, Collaboration, ["train", "evaluate"], null, null),
+        [typeof(StartTrainingBody)] = new StartTrainingBody(Model, [Dataset], Label, null, null, 3, ["lbfgs-lr-l2-1"]),
+        [typeof(OnlineUpdateBody)] = new OnlineUpdateBody(Dataset, 3),
+        [typeof(CollaborationProposal)] = new CollaborationProposal("oncology-trial", "Oncology trial", [Tenant, Partner], new CollaborationTaskBody(Label, null, null),
+            "pooled", "shapley", null),
+        [typeof(CollaborationChange)] = new CollaborationChange("Oncology", null, null),
+        [typeof(StartCollaborationTrainingBody)] = new StartCollaborationTrainingBody(Model, ["lbfgs-lr-l2-1"], 3),
+        [typeof(ContributionBody)] = new ContributionBody("shapley", 7, null, null, null),
+        [typeof(SettlementBody)] = new SettlementBody(null),
+    };
+}

@@ -1,3 +1,4 @@
+using Lepton.Functions.Http;
 using Lepton.Audit;
 using Lepton.Errors;
 using Lepton.Security;
@@ -16,6 +17,8 @@ public sealed class AuditFunctions(AuditLog audit, AuditTreeHeads heads, AuditSi
     private const int MaxPage = 500;
 
     [Function(nameof(ListAudit))]
+    [OpenApiQuery("from", "the first sequence number (default 1)")]
+    [OpenApiQuery("max", "entries per page (default 100, at most 500)")]
     [RequiresAction(LeptonAction.ReadAudit)]
     public async Task<IActionResult> ListAudit(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/audit")] HttpRequest request, string tenant, CancellationToken ct)
@@ -47,6 +50,8 @@ public sealed class AuditFunctions(AuditLog audit, AuditTreeHeads heads, AuditSi
             : throw LeptonException.Conflict("The log has no entries to sign yet.");
 
     [Function(nameof(ProveAuditInclusion))]
+    [OpenApiQuery("seq", "the entry", Required = true, Example = "1")]
+    [OpenApiQuery("size", "the tree size (default: the latest signed head's)")]
     [RequiresAction(LeptonAction.ReadAudit)]
     public async Task<IActionResult> ProveAuditInclusion(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/audit/proofs/inclusion")] HttpRequest request, string tenant, CancellationToken ct) =>
@@ -54,6 +59,8 @@ public sealed class AuditFunctions(AuditLog audit, AuditTreeHeads heads, AuditSi
             ParseQuery(request, "size"), ct));
 
     [Function(nameof(ProveAuditConsistency))]
+    [OpenApiQuery("from", "the earlier tree size", Required = true, Example = "1")]
+    [OpenApiQuery("to", "the later tree size (default: the log's size)")]
     [RequiresAction(LeptonAction.ReadAudit)]
     public async Task<IActionResult> ProveAuditConsistency(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/audit/proofs/consistency")] HttpRequest request, string tenant, CancellationToken ct) =>

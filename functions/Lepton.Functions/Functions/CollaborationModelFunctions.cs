@@ -93,6 +93,8 @@ public sealed class CollaborationModelFunctions(
     }
 
     [Function(nameof(GetLedger))]
+    [OpenApiQuery("from", "start of the period (ISO 8601; default: the first use)")]
+    [OpenApiQuery("to", "end of the period (ISO 8601; default: now)")]
     [RequiresAction(LeptonAction.ReadCollaboration)]
     public async Task<IActionResult> GetLedger(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "collaborations/{collaboration}/ledger")] HttpRequest request,

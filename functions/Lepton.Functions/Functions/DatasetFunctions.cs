@@ -1,3 +1,4 @@
+using Lepton.Functions.Http;
 using Lepton.Datasets;
 using Lepton.Errors;
 using Lepton.Security;
@@ -19,6 +20,7 @@ public sealed class DatasetFunctions(DatasetQueries datasets)
 
     /// <summary>Versions, runs and rejections; schema, profile, quality and lineage of the latest version or of ?version=N.</summary>
     [Function(nameof(GetDataset))]
+    [OpenApiQuery("version", "a version (default: the latest)")]
     [RequiresAction(LeptonAction.ReadDatasets)]
     public async Task<IActionResult> GetDataset(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/datasets/{dataset}")] HttpRequest request,

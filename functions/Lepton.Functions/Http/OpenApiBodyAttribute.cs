@@ -16,5 +16,19 @@ public sealed class OpenApiBodyAttribute : Attribute
     public string ContentType { get; }
 }
 
+/// <summary>A query parameter a function reads (the description cannot see query reads; each is declared here).</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
+public sealed class OpenApiQueryAttribute(string name, string description) : Attribute
+{
+    public string Name { get; } = name;
+
+    public string Description { get; } = description;
+
+    public bool Required { get; init; }
+
+    /// <summary>The value the description shows (and the contract test sends).</summary>
+    public string? Example { get; init; }
+}
+
 /// <summary>The body of the predict routes: rows of input column values.</summary>
 public sealed record PredictBody(IReadOnlyList<IReadOnlyDictionary<string, System.Text.Json.JsonElement>> Rows);

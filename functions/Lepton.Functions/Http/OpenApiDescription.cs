@@ -94,12 +94,27 @@ public static partial class OpenApiDescription
         };
         foreach (Match parameter in RouteParameter().Matches(trigger.Route!))
         {
+            string parameterName = parameter.Groups[1].Value;
             operation.Parameters.Add(new OpenApiParameter
             {
-                Name = parameter.Groups[1].Value,
+                Name = parameterName,
                 In = ParameterLocation.Path,
                 Required = true,
                 Schema = new OpenApiSchema { Type = "string" },
+                Example = Lepton.Api.ApiExamples.PathValues.TryGetValue(parameterName, out string? example) ? new OpenApiString(example) : null,
+            });
+        }
+
+        foreach (OpenApiQueryAttribute query in method.GetCustomAttributes<OpenApiQueryAttribute>())
+        {
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = query.Name,
+                In = ParameterLocation.Query,
+                Required = query.Required,
+                Description = query.Description,
+                Schema = new OpenApiSchema { Type = "string" },
+                Example = query.Example is null ? null : new OpenApiString(query.Example),
             });
         }
 
@@ -123,7 +138,16 @@ public static partial class OpenApiDescription
             operation.RequestBody = new OpenApiRequestBody
             {
                 Required = true,
-                Content = { [body.ContentType] = new OpenApiMediaType { Schema = body.JsonType is null ? new OpenApiSchema { Type = "string", Format = "binary" } : schemas.Add(body.JsonType) } },
+                Content =
+                {
+                    [body.ContentType] = new OpenApiMediaType
+                    {
+                        Schema = body.JsonType is null ? new OpenApiSchema { Type = "string", Format = "binary" } : schemas.Add(body.JsonType),
+                        Example = body.JsonType is not null && Lepton.Api.ApiExamples.Bodies.TryGetValue(body.JsonType, out object? example)
+                            ? ToAny(JsonSerializer.SerializeToElement(example, example.GetType(), Lepton.Storage.LeptonJson.Options))
+                            : null,
+                    },
+                },
             };
         }
 
@@ -141,6 +165,34 @@ public static partial class OpenApiDescription
             Content = { [ProblemMapping.ContentType] = new OpenApiMediaType { Schema = schemas.Add(typeof(ProblemDetails)) } },
         };
         return operation;
+    }
+
+    /// <summary>A JSON value as the OpenAPI model's "any" (examples).</summary>
+    private static IOpenApiAny ToAny(JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var obj = new OpenApiObject();
+                foreach (JsonProperty property in value.EnumerateObject().Where(p => p.Value.ValueKind != JsonValueKind.Null))
+                {
+                    obj[property.Name] = ToAny(property.Value);
+                }
+
+                return obj;
+            case JsonValueKind.Array:
+                var array = new OpenApiArray();
+                array.AddRange(value.EnumerateArray().Select(ToAny));
+                return array;
+            case JsonValueKind.String:
+                return new OpenApiString(value.GetString());
+            case JsonValueKind.Number:
+                return value.TryGetInt64(out long whole) ? new OpenApiLong(whole) : new OpenApiDouble(value.GetDouble());
+            case JsonValueKind.True or JsonValueKind.False:
+                return new OpenApiBoolean(value.GetBoolean());
+            default:
+                return new OpenApiNull();
+        }
     }
 
     private static OpenApiSecurityRequirement Requirement(string scheme) => new()
@@ -169,7 +221,10 @@ public static partial class OpenApiDescription
     {
         var statuses = new SortedSet<int>();
         IReadOnlyList<MethodBase> calls = Calls(method);
-        foreach (Type created in calls.Where(c => c.IsConstructor).Select(c => c.DeclaringType!))
+        // Results the function creates, or gets from a helper whose declared return type says which (RunAccepted.For: 202).
+        IEnumerable<Type> results = calls.Where(c => c.IsConstructor).Select(c => c.DeclaringType!)
+            .Concat(calls.OfType<MethodInfo>().Select(c => c.ReturnType).Where(t => typeof(IActionResult).IsAssignableFrom(t) && !t.IsInterface && !t.IsAbstract));
+        foreach (Type created in results)
         {
             int? status = typeof(CreatedResult).IsAssignableFrom(created) ? 201
                 : typeof(AcceptedResult).IsAssignableFrom(created) ? 202
