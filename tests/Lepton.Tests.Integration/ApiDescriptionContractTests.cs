@@ -54,6 +54,7 @@ public sealed class ApiDescriptionContractTests() : OwnDevHost(new Dictionary<st
 
         // Act: every operation, reads first, removals last (so the rest still finds the world)
         var failures = new List<string>();
+        int shapesChecked = 0;
         var operations = OpenApiDescription.Current.Paths
             .SelectMany(p => p.Value.Operations.Select(o => (Path: p.Key, Verb: o.Key, Operation: o.Value)))
             .Where(o => o.Verb != OperationType.Options)
@@ -83,14 +84,98 @@ public sealed class ApiDescriptionContractTests() : OwnDevHost(new Dictionary<st
             bool documentedSuccess = operation.Responses.ContainsKey(status);
             bool problem = (int)response.StatusCode is >= 400 and < 500 && response.Content.Headers.ContentType?.MediaType == ProblemMapping.ContentType
                 || (functionKey && response.StatusCode == HttpStatusCode.BadRequest);
+            string text = await response.Content.ReadAsStringAsync();
             if (verb == OperationType.Get ? !documentedSuccess : !(documentedSuccess || problem))
             {
-                failures.Add($"{verb} {url} ({operation.OperationId}): {status} {Truncate(await response.Content.ReadAsStringAsync())}");
+                failures.Add($"{verb} {url} ({operation.OperationId}): {status} {Truncate(text)}");
+            }
+            else if (documentedSuccess && operation.Responses[status].Content.TryGetValue("application/json", out OpenApiMediaType? media) && media.Schema.Reference is not null)
+            {
+                // The answer must have the shape the description gives it.
+                var problems = new List<string>();
+                Conforms(JsonNode.Parse(text), media.Schema, "$", problems, 0);
+                shapesChecked++;
+                failures.AddRange(problems.Take(5).Select(p => $"{verb} {url} ({operation.OperationId}) answers another shape: {p}"));
             }
         }
 
         // Assert
         Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.True(shapesChecked >= 15, $"only {shapesChecked} answers were checked against their schema");
+    }
+
+    /// <summary>Whether a JSON value has a schema's shape: types, and required properties present and not null.</summary>
+    private static void Conforms(JsonNode? value, OpenApiSchema schema, string at, List<string> problems, int depth)
+    {
+        if (depth > 12)
+        {
+            return;
+        }
+
+        if (schema.Reference is { } reference)
+        {
+            schema = OpenApiDescription.Current.Components.Schemas[reference.Id];
+        }
+
+        if (value is null)
+        {
+            return;
+        }
+
+        switch (schema.Type)
+        {
+            case "object" when schema.Properties.Count > 0:
+                if (value is not JsonObject obj)
+                {
+                    problems.Add($"{at} is {value.GetValueKind()}, not an object");
+                    return;
+                }
+
+                foreach (string required in schema.Required.Where(r => obj[r] is null))
+                {
+                    problems.Add($"{at}.{required} is missing or null");
+                }
+
+                foreach ((string name, OpenApiSchema property) in schema.Properties)
+                {
+                    Conforms(obj[name], property, $"{at}.{name}", problems, depth + 1);
+                }
+
+                break;
+            case "object" when schema.AdditionalProperties is { } values:
+                if (value is JsonObject map)
+                {
+                    foreach ((string name, JsonNode? item) in map)
+                    {
+                        Conforms(item, values, $"{at}.{name}", problems, depth + 1);
+                    }
+                }
+                else
+                {
+                    problems.Add($"{at} is {value.GetValueKind()}, not an object");
+                }
+
+                break;
+            case "array":
+                if (value is JsonArray items)
+                {
+                    foreach ((JsonNode? item, int i) in items.Take(20).Select((x, i) => (x, i)))
+                    {
+                        Conforms(item, schema.Items, $"{at}[{i}]", problems, depth + 1);
+                    }
+                }
+                else
+                {
+                    problems.Add($"{at} is {value.GetValueKind()}, not an array");
+                }
+
+                break;
+            case "string" when value.GetValueKind() != System.Text.Json.JsonValueKind.String:
+            case "boolean" when value.GetValueKind() is not (System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False):
+            case "number" or "integer" when value.GetValueKind() != System.Text.Json.JsonValueKind.Number:
+                problems.Add($"{at} is {value.GetValueKind()}, not {schema.Type}");
+                break;
+        }
     }
 
     private static string Json(IOpenApiAny example)

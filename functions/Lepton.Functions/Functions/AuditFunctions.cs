@@ -17,6 +17,7 @@ public sealed class AuditFunctions(AuditLog audit, AuditTreeHeads heads, AuditSi
     private const int MaxPage = 500;
 
     [Function(nameof(ListAudit))]
+    [OpenApiResponse(typeof(Lepton.Audit.AuditPage))]
     [OpenApiQuery("from", "the first sequence number (default 1)")]
     [OpenApiQuery("max", "entries per page (default 100, at most 500)")]
     [RequiresAction(LeptonAction.ReadAudit)]
@@ -29,19 +30,22 @@ public sealed class AuditFunctions(AuditLog audit, AuditTreeHeads heads, AuditSi
     }
 
     [Function(nameof(VerifyAudit))]
+    [OpenApiResponse(typeof(Lepton.Audit.AuditVerification))]
     [RequiresAction(LeptonAction.ReadAudit)]
     public async Task<IActionResult> VerifyAudit(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/audit/verify")] HttpRequest request, string tenant, CancellationToken ct) =>
         new OkObjectResult(await heads.VerifyAsync(tenant, ct));
 
     [Function(nameof(ListAuditHeads))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.TreeHeadList))]
     [RequiresAction(LeptonAction.ReadAudit)]
     public async Task<IActionResult> ListAuditHeads(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/audit/heads")] HttpRequest request, string tenant, CancellationToken ct) =>
-        new OkObjectResult(new { heads = await heads.ListAsync(tenant, ct) });
+        new OkObjectResult(new TreeHeadList(await heads.ListAsync(tenant, ct)));
 
     /// <summary>Signs the log's current head now (heads are also signed at intervals); 201 with the head.</summary>
     [Function(nameof(SignAuditHead))]
+    [OpenApiResponse(typeof(Lepton.Audit.SignedTreeHead))]
     [RequiresAction(LeptonAction.ReadAudit)]
     public async Task<IActionResult> SignAuditHead(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/audit/heads")] HttpRequest request, string tenant, CancellationToken ct) =>
@@ -50,6 +54,7 @@ public sealed class AuditFunctions(AuditLog audit, AuditTreeHeads heads, AuditSi
             : throw LeptonException.Conflict("The log has no entries to sign yet.");
 
     [Function(nameof(ProveAuditInclusion))]
+    [OpenApiResponse(typeof(Lepton.Audit.InclusionProof))]
     [OpenApiQuery("seq", "the entry", Required = true, Example = "1")]
     [OpenApiQuery("size", "the tree size (default: the latest signed head's)")]
     [RequiresAction(LeptonAction.ReadAudit)]
@@ -59,6 +64,7 @@ public sealed class AuditFunctions(AuditLog audit, AuditTreeHeads heads, AuditSi
             ParseQuery(request, "size"), ct));
 
     [Function(nameof(ProveAuditConsistency))]
+    [OpenApiResponse(typeof(Lepton.Audit.ConsistencyProof))]
     [OpenApiQuery("from", "the earlier tree size", Required = true, Example = "1")]
     [OpenApiQuery("to", "the later tree size (default: the log's size)")]
     [RequiresAction(LeptonAction.ReadAudit)]
@@ -69,9 +75,10 @@ public sealed class AuditFunctions(AuditLog audit, AuditTreeHeads heads, AuditSi
 
     /// <summary>The public key that signs tree heads, for anyone to pin (anonymous: it is public).</summary>
     [Function(nameof(GetAuditSigningKey))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.SigningKey))]
     public IActionResult GetAuditSigningKey(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "audit/signing-key")] HttpRequest request) =>
-        new OkObjectResult(new { keyId = signer.KeyId, algorithm = "ECDSA P-256 SHA-256 (DER signature)", publicKey = signer.PublicKey, pem = signer.PublicKeyPem });
+        new OkObjectResult(new SigningKey(signer.KeyId, "ECDSA P-256 SHA-256 (DER signature)", signer.PublicKey, signer.PublicKeyPem));
 
     private static long? ParseQuery(HttpRequest request, string name) =>
         request.Query[name].FirstOrDefault() is not { } text ? null

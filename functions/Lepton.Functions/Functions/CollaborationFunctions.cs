@@ -17,6 +17,7 @@ namespace Lepton.Functions.Functions;
 public sealed class CollaborationFunctions(CollaborationStore collaborations, CollaborationLifecycle lifecycle, CollaborationData data, CollaborationStarter starter)
 {
     [Function(nameof(ProposeCollaboration))]
+    [OpenApiResponse(typeof(Lepton.Collaborations.Collaboration))]
     [RequiresAction(LeptonAction.ProposeCollaboration)]
     public async Task<IActionResult> ProposeCollaboration(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "collaborations")] HttpRequest request, CancellationToken ct)
@@ -27,10 +28,11 @@ public sealed class CollaborationFunctions(CollaborationStore collaborations, Co
     }
 
     [Function(nameof(ListCollaborations))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.CollaborationList))]
     [RequiresAction(LeptonAction.ReadCollaboration)]
     public async Task<IActionResult> ListCollaborations(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "collaborations")] HttpRequest request, CancellationToken ct) =>
-        new OkObjectResult(new { collaborations = await collaborations.ListForMemberAsync(request.Caller().TenantId!, ct) });
+        new OkObjectResult(new CollaborationList(await collaborations.ListForMemberAsync(request.Caller().TenantId!, ct)));
 
     [Function(nameof(GetCollaboration))]
     [RequiresAction(LeptonAction.ReadCollaboration)]
@@ -40,6 +42,7 @@ public sealed class CollaborationFunctions(CollaborationStore collaborations, Co
         new OkObjectResult(await starter.DescribeAsync(await MemberViewAsync(request, collaboration, ct), ct));
 
     [Function(nameof(AcceptCollaboration))]
+    [OpenApiResponse(typeof(Lepton.Collaborations.Collaboration))]
     [RequiresAction(LeptonAction.ManageCollaboration)]
     public async Task<IActionResult> AcceptCollaboration(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "collaborations/{collaboration}/accept")] HttpRequest request,
@@ -48,6 +51,7 @@ public sealed class CollaborationFunctions(CollaborationStore collaborations, Co
 
     /// <summary>Changes name, allocation or terms: a new revision that every member must accept again.</summary>
     [Function(nameof(ChangeCollaboration))]
+    [OpenApiResponse(typeof(Lepton.Collaborations.Collaboration))]
     [RequiresAction(LeptonAction.ManageCollaboration)]
     public async Task<IActionResult> ChangeCollaboration(
         [HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "collaborations/{collaboration}")] HttpRequest request,
@@ -59,6 +63,7 @@ public sealed class CollaborationFunctions(CollaborationStore collaborations, Co
 
     /// <summary>Leaves: the member's grants to the collaboration end, and its models are marked (and stopped, if the terms say so).</summary>
     [Function(nameof(LeaveCollaboration))]
+    [OpenApiResponse(typeof(Lepton.Collaborations.Collaboration))]
     [RequiresAction(LeptonAction.ManageCollaboration)]
     public async Task<IActionResult> LeaveCollaboration(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "collaborations/{collaboration}/leave")] HttpRequest request,
@@ -67,6 +72,7 @@ public sealed class CollaborationFunctions(CollaborationStore collaborations, Co
 
     /// <summary>Per member: dataset versions, rows, schema and compatibility with the agreed task. Never rows.</summary>
     [Function(nameof(GetCollaborationData))]
+    [OpenApiResponse(typeof(Lepton.Collaborations.DataReport))]
     [RequiresAction(LeptonAction.ReadCollaboration)]
     public async Task<IActionResult> GetCollaborationData(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "collaborations/{collaboration}/data")] HttpRequest request,
@@ -75,6 +81,7 @@ public sealed class CollaborationFunctions(CollaborationStore collaborations, Co
 
     /// <summary>Starts pooled or federated training (the agreement's mode) on the members' granted data; 202 with the run any member can follow.</summary>
     [Function(nameof(StartCollaborationTraining))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.RunReceipt))]
     [RequiresAction(LeptonAction.Train)]
     public async Task<IActionResult> StartCollaborationTraining(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "collaborations/{collaboration}/models")] HttpRequest request,

@@ -23,6 +23,7 @@ public sealed class CollaborationModelFunctions(
     ContributionService contributions, CollaborationStarter starter, CollaborationLedger ledger)
 {
     [Function(nameof(GetCollaborationModel))]
+    [OpenApiResponse(typeof(Lepton.Training.ModelSummary))]
     [RequiresAction(LeptonAction.ReadModels)]
     public async Task<IActionResult> GetCollaborationModel(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "collaborations/{collaboration}/models/{model}")] HttpRequest request,
@@ -54,6 +55,7 @@ public sealed class CollaborationModelFunctions(
 
     /// <summary>Starts a contribution run (Shapley, Banzhaf, leave-one-out or proportional); 202 with the run and the report's id.</summary>
     [Function(nameof(StartContributions))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.RunReceipt))]
     [RequiresAction(LeptonAction.Train)]
     public async Task<IActionResult> StartContributions(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "collaborations/{collaboration}/models/{model}/contributions")] HttpRequest request,
@@ -68,13 +70,15 @@ public sealed class CollaborationModelFunctions(
     }
 
     [Function(nameof(ListContributions))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.ContributionList))]
     [RequiresAction(LeptonAction.ReadCollaboration)]
     public async Task<IActionResult> ListContributions(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "collaborations/{collaboration}/models/{model}/contributions")] HttpRequest request,
         string collaboration, string model, CancellationToken ct) =>
-        new OkObjectResult(new { contributions = await contributions.ListAsync(collaboration, model, ct) });
+        new OkObjectResult(new ContributionList(await contributions.ListAsync(collaboration, model, ct)));
 
     [Function(nameof(GetContributions))]
+    [OpenApiResponse(typeof(Lepton.Collaborations.Contributions.ContributionReport))]
     [RequiresAction(LeptonAction.ReadCollaboration)]
     public async Task<IActionResult> GetContributions(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "collaborations/{collaboration}/models/{model}/contributions/{contribution}")] HttpRequest request,
@@ -83,6 +87,7 @@ public sealed class CollaborationModelFunctions(
 
     /// <summary>Recomputes values and shares from the stored coalition table.</summary>
     [Function(nameof(VerifyContributions))]
+    [OpenApiResponse(typeof(Lepton.Collaborations.Contributions.ContributionVerification))]
     [RequiresAction(LeptonAction.ReadCollaboration)]
     public async Task<IActionResult> VerifyContributions(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "collaborations/{collaboration}/models/{model}/contributions/{contribution}/verify")] HttpRequest request,
@@ -93,6 +98,7 @@ public sealed class CollaborationModelFunctions(
     }
 
     [Function(nameof(GetLedger))]
+    [OpenApiResponse(typeof(Lepton.Collaborations.Ledger))]
     [OpenApiQuery("from", "start of the period (ISO 8601; default: the first use)")]
     [OpenApiQuery("to", "end of the period (ISO 8601; default: now)")]
     [RequiresAction(LeptonAction.ReadCollaboration)]
@@ -106,6 +112,7 @@ public sealed class CollaborationModelFunctions(
 
     /// <summary>Settles a closed period once (201); asking again returns the same statement (200).</summary>
     [Function(nameof(SettleCollaboration))]
+    [OpenApiResponse(typeof(Lepton.Collaborations.Settlement))]
     [RequiresAction(LeptonAction.ManageCollaboration)]
     public async Task<IActionResult> SettleCollaboration(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "collaborations/{collaboration}/settlements")] HttpRequest request,

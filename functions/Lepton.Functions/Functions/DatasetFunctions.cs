@@ -11,15 +11,17 @@ namespace Lepton.Functions.Functions;
 public sealed class DatasetFunctions(DatasetQueries datasets)
 {
     [Function(nameof(ListDatasets))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.DatasetList))]
     [RequiresAction(LeptonAction.ReadDatasets)]
     public async Task<IActionResult> ListDatasets(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/datasets")] HttpRequest request, string tenant, CancellationToken ct)
     {
-        return new OkObjectResult(new { datasets = await datasets.ListAsync(tenant, ct) });
+        return new OkObjectResult(new DatasetList(await datasets.ListAsync(tenant, ct)));
     }
 
     /// <summary>Versions, runs and rejections; schema, profile, quality and lineage of the latest version or of ?version=N.</summary>
     [Function(nameof(GetDataset))]
+    [OpenApiResponse(typeof(Lepton.Datasets.DatasetDetail))]
     [OpenApiQuery("version", "a version (default: the latest)")]
     [RequiresAction(LeptonAction.ReadDatasets)]
     public async Task<IActionResult> GetDataset(

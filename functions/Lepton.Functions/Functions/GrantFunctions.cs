@@ -11,6 +11,7 @@ namespace Lepton.Functions.Functions;
 public sealed class GrantFunctions(GrantStore grants)
 {
     [Function(nameof(CreateGrant))]
+    [OpenApiResponse(typeof(Lepton.Security.Grant))]
     [RequiresAction(LeptonAction.ManageGrants)]
     public async Task<IActionResult> CreateGrant(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/datasets/{dataset}/grants")] HttpRequest request,
@@ -22,13 +23,15 @@ public sealed class GrantFunctions(GrantStore grants)
     }
 
     [Function(nameof(ListGrants))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.GrantList))]
     [RequiresAction(LeptonAction.ManageGrants)]
     public async Task<IActionResult> ListGrants(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/datasets/{dataset}/grants")] HttpRequest request,
         string tenant, string dataset, CancellationToken ct) =>
-        new OkObjectResult(new { grants = await grants.ListAsync(tenant, dataset, ct) });
+        new OkObjectResult(new GrantList(await grants.ListAsync(tenant, dataset, ct)));
 
     [Function(nameof(RevokeGrant))]
+    [OpenApiResponse(typeof(Lepton.Security.Grant))]
     [RequiresAction(LeptonAction.ManageGrants)]
     public async Task<IActionResult> RevokeGrant(
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "tenants/{tenant}/datasets/{dataset}/grants/{grantId}")] HttpRequest request,

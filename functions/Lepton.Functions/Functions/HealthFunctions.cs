@@ -1,3 +1,4 @@
+using Lepton.Functions.Http;
 using Lepton.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -11,6 +12,7 @@ public sealed class HealthFunctions(StorageClients storage)
 
     /// <summary>Liveness plus the platform storage the registry depends on; 503 when storage is unreachable.</summary>
     [Function(nameof(GetHealth))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.HealthReport))]
     public async Task<IActionResult> GetHealth(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request, CancellationToken ct)
     {
@@ -30,7 +32,7 @@ public sealed class HealthFunctions(StorageClients storage)
         }
 
         bool healthy = storageStatus == "ok";
-        return new ObjectResult(new { status = healthy ? "healthy" : "unhealthy", checks = new { platformStorage = storageStatus } })
+        return new ObjectResult(new Lepton.Functions.Http.HealthReport(healthy ? "healthy" : "unhealthy", new Lepton.Functions.Http.HealthChecks(storageStatus)))
         {
             StatusCode = healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable,
         };

@@ -12,25 +12,28 @@ namespace Lepton.Functions.Functions;
 public sealed class KeyFunctions(ApiKeyStore keys)
 {
     [Function(nameof(CreateKey))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.IssuedKey))]
     [RequiresAction(LeptonAction.ManageKeys)]
     public async Task<IActionResult> CreateKey(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/keys")] HttpRequest request, string tenant, CancellationToken ct)
     {
         CreateKeyBody body = await request.ReadJsonBodyAsync<CreateKeyBody>(ct);
         (ApiKeyRecord key, string plain) = await keys.IssueAsync(tenant, body.Roles, body.ExpiresAt, request.Caller().Actor, ct);
-        return new ObjectResult(new { apiKey = plain, keyId = key.KeyId, roles = key.Roles, createdAt = key.CreatedAt, expiresAt = key.ExpiresAt })
+        return new ObjectResult(new IssuedKey(plain, key.KeyId, key.Roles, key.CreatedAt, key.ExpiresAt))
         {
             StatusCode = StatusCodes.Status201Created,
         };
     }
 
     [Function(nameof(ListKeys))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.KeyList))]
     [RequiresAction(LeptonAction.ManageKeys)]
     public async Task<IActionResult> ListKeys(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/keys")] HttpRequest request, string tenant, CancellationToken ct) =>
-        new OkObjectResult(new { keys = await keys.ListAsync(tenant, ct) });
+        new OkObjectResult(new KeyList(await keys.ListAsync(tenant, ct)));
 
     [Function(nameof(RevokeKey))]
+    [OpenApiResponse(typeof(Lepton.Tenancy.ApiKeyRecord))]
     [RequiresAction(LeptonAction.ManageKeys)]
     public async Task<IActionResult> RevokeKey(
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "tenants/{tenant}/keys/{keyId}")] HttpRequest request,

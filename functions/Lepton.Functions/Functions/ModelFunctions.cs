@@ -14,6 +14,7 @@ public sealed class ModelFunctions(TrainingStarter starter, OnlineUpdateStarter 
 {
     /// <summary>Online training: the production network learns from a new dataset version; 202 with the run.</summary>
     [Function(nameof(UpdateModel))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.RunReceipt))]
     [RequiresAction(LeptonAction.Train)]
     public async Task<IActionResult> UpdateModel(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/models/{model}/update")] HttpRequest request,
@@ -26,6 +27,7 @@ public sealed class ModelFunctions(TrainingStarter starter, OnlineUpdateStarter 
 
     /// <summary>Starts a cross-validated training run; 202 with the run id and where to follow it.</summary>
     [Function(nameof(StartTraining))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.RunReceipt))]
     [RequiresAction(LeptonAction.Train)]
     public async Task<IActionResult> StartTraining(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/models")] HttpRequest request,
@@ -38,6 +40,7 @@ public sealed class ModelFunctions(TrainingStarter starter, OnlineUpdateStarter 
 
     /// <summary>Versions with their leaderboards, configuration, lineage and stage.</summary>
     [Function(nameof(GetModel))]
+    [OpenApiResponse(typeof(Lepton.Training.ModelSummary))]
     [RequiresAction(LeptonAction.ReadModels)]
     public async Task<IActionResult> GetModel(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/models/{model}")] HttpRequest request,

@@ -33,6 +33,7 @@ public sealed class PredictionFunctions(PredictionService predictions, ExternalM
 
     /// <summary>Registers an ONNX file trained elsewhere (body: the file; query: task, classLabels, promote) as the model's next version.</summary>
     [Function(nameof(RegisterExternalModel))]
+    [OpenApiResponse(typeof(Lepton.Training.ModelVersion))]
     [OpenApiQuery("task", "binary, multiclass or regression", Required = true, Example = "binary")]
     [OpenApiQuery("classLabels", "class names, comma-separated, in the model's order")]
     [OpenApiQuery("promote", "false: register as a candidate")]

@@ -12,6 +12,7 @@ public sealed class RunFunctions(RunQueries runs, RunCancellation cancellation, 
 {
     /// <summary>Status, progress and result of a run the caller's tenant owns (or, for a collaboration's run, is a member of); any other run is 404.</summary>
     [Function(nameof(GetRun))]
+    [OpenApiResponse(typeof(Lepton.Orchestrations.Runs.RunView))]
     [RequiresAction(LeptonAction.ReadRuns)]
     public async Task<IActionResult> GetRun(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runs/{runId}")] HttpRequest request,
@@ -25,6 +26,7 @@ public sealed class RunFunctions(RunQueries runs, RunCancellation cancellation, 
 
     /// <summary>Terminates a pending or running run; only a key of the tenant that started it, with a role that may train, can.</summary>
     [Function(nameof(CancelRun))]
+    [OpenApiResponse(typeof(Lepton.Orchestrations.Runs.RunView))]
     [RequiresAction(LeptonAction.Train)]
     public async Task<IActionResult> CancelRun(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runs/{runId}/cancel")] HttpRequest request,

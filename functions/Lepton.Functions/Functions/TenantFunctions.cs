@@ -13,6 +13,7 @@ public sealed class TenantFunctions(TenantRegistry tenants, ApiKeyStore keys, Up
 {
     /// <summary>Platform admin creates a tenant: links a storage account, creates its containers, returns its first admin key once.</summary>
     [Function(nameof(CreateTenant))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.CreatedTenant))]
     [RequiresAction(LeptonAction.ManageTenants)]
     public async Task<IActionResult> CreateTenant(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants")] HttpRequest request, CancellationToken ct)
@@ -20,13 +21,14 @@ public sealed class TenantFunctions(TenantRegistry tenants, ApiKeyStore keys, Up
         CreateTenantBody body = await request.ReadJsonBodyAsync<CreateTenantBody>(ct);
         Tenant tenant = await tenants.CreateAsync(body.Id ?? "", body.Name ?? "", request.Caller().Actor, ct);
         (ApiKeyRecord key, string plainKey) = await keys.IssueAsync(tenant.Id, Roles.All, null, request.Caller().Actor, ct);
-        return new ObjectResult(new { tenant, storageAccount = tenant.StorageAccount, apiKey = plainKey, keyId = key.KeyId, roles = key.Roles })
+        return new ObjectResult(new CreatedTenant(tenant, tenant.StorageAccount, plainKey, key.KeyId, key.Roles))
         {
             StatusCode = StatusCodes.Status201Created,
         };
     }
 
     [Function(nameof(GetTenant))]
+    [OpenApiResponse(typeof(Lepton.Tenancy.Tenant))]
     [RequiresAction(LeptonAction.ReadTenant)]
     public async Task<IActionResult> GetTenant(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}")] HttpRequest request, string tenant, CancellationToken ct) =>
@@ -34,6 +36,7 @@ public sealed class TenantFunctions(TenantRegistry tenants, ApiKeyStore keys, Up
 
     /// <summary>Platform admin disables (or re-enables) a tenant; its keys stop working with the next request.</summary>
     [Function(nameof(UpdateTenant))]
+    [OpenApiResponse(typeof(Lepton.Tenancy.Tenant))]
     [RequiresAction(LeptonAction.ManageTenants)]
     public async Task<IActionResult> UpdateTenant(
         [HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "tenants/{tenant}")] HttpRequest request, string tenant, CancellationToken ct)
@@ -45,21 +48,14 @@ public sealed class TenantFunctions(TenantRegistry tenants, ApiKeyStore keys, Up
 
     /// <summary>A short-lived, write-only URL for one file: data to ingest, or (with a model) a file to score in batch (valet key).</summary>
     [Function(nameof(CreateUpload))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.UploadTarget))]
     [RequiresAction(LeptonAction.IssueUploadUrl)]
     public async Task<IActionResult> CreateUpload(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "tenants/{tenant}/uploads")] HttpRequest request, string tenant, CancellationToken ct)
     {
         CreateUploadBody body = await request.ReadJsonBodyAsync<CreateUploadBody>(ct);
         UploadUrl upload = await uploads.IssueAsync(tenant, body.Dataset, body.Model, body.FileName, ct);
-        return new ObjectResult(new
-        {
-            uploadUrl = upload.Url,
-            method = "PUT",
-            headers = new Dictionary<string, string> { ["x-ms-blob-type"] = "BlockBlob" },
-            container = upload.Container,
-            blob = upload.BlobName,
-            expiresAt = upload.ExpiresAt,
-        })
-        { StatusCode = StatusCodes.Status201Created };
+        var target = new UploadTarget(upload.Url, "PUT", new Dictionary<string, string> { ["x-ms-blob-type"] = "BlockBlob" }, upload.Container, upload.BlobName, upload.ExpiresAt);
+        return new ObjectResult(target) { StatusCode = StatusCodes.Status201Created };
     }
 }

@@ -16,6 +16,16 @@ public sealed class OpenApiBodyAttribute : Attribute
     public string ContentType { get; }
 }
 
+/// <summary>
+/// The record a function answers with on success. The API's contract test checks every such response against the schema
+/// generated from it, so a declaration that drifts from what the function returns fails the build's tests.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class OpenApiResponseAttribute(Type type) : Attribute
+{
+    public Type Type { get; } = type;
+}
+
 /// <summary>A query parameter a function reads (the description cannot see query reads; each is declared here).</summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
 public sealed class OpenApiQueryAttribute(string name, string description) : Attribute

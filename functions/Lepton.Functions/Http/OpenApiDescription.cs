@@ -151,12 +151,16 @@ public static partial class OpenApiDescription
             };
         }
 
+        Type? responseType = method.GetCustomAttribute<OpenApiResponseAttribute>()?.Type;
         foreach (int status in SuccessStatuses(method))
         {
             operation.Responses[status.ToString()] = new OpenApiResponse
             {
                 Description = status switch { 201 => "Created.", 202 => "Accepted: a run started; follow it at /api/runs/{runId}.", 204 => "Done.", _ => "Success." },
-                Content = status == 204 ? [] : new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = new OpenApiSchema { Type = "object" } } },
+                Content = status == 204 ? [] : new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = responseType is null ? new OpenApiSchema { Type = "object" } : schemas.Add(responseType) },
+                },
             };
         }
         operation.Responses["default"] = new OpenApiResponse
@@ -325,7 +329,8 @@ public static partial class OpenApiDescription
             {
                 var schema = new OpenApiSchema { Type = "object", Properties = new Dictionary<string, OpenApiSchema>() };
                 Components[id] = schema;
-                foreach (PropertyInfo property in actual.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0 && p.CanRead))
+                foreach (PropertyInfo property in actual.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                    .Where(p => p.GetIndexParameters().Length == 0 && p.CanRead && p.GetCustomAttribute<System.Text.Json.Serialization.JsonIgnoreAttribute>() is null))
                 {
                     if (property.DeclaringType == typeof(ProblemDetails) && property.Name == nameof(ProblemDetails.Extensions))
                     {
@@ -354,9 +359,23 @@ public static partial class OpenApiDescription
             _ when type == typeof(DateTimeOffset) || type == typeof(DateTime) => new OpenApiSchema { Type = "string", Format = "date-time" },
             _ when type == typeof(TimeSpan) => new OpenApiSchema { Type = "string", Format = "duration" },
             _ when type == typeof(Guid) => new OpenApiSchema { Type = "string", Format = "uuid" },
+            _ when type == typeof(Uri) => new OpenApiSchema { Type = "string", Format = "uri" },
+            // Enums marked with a string converter are written by name; the rest as numbers (the web defaults).
+            _ when type.IsEnum && type.GetCustomAttribute<System.Text.Json.Serialization.JsonConverterAttribute>() is not null => EnumNames(type),
             _ when type.IsEnum => new OpenApiSchema { Type = "integer" },
             _ => null,
         };
+
+        private static OpenApiSchema EnumNames(Type type)
+        {
+            var schema = new OpenApiSchema { Type = "string" };
+            foreach (string name in Enum.GetNames(type))
+            {
+                schema.Enum.Add(new OpenApiString(name));
+            }
+
+            return schema;
+        }
 
         private static Type? Dictionary(Type type) =>
             (type.IsGenericType && type.GetGenericTypeDefinition() is var d && (d == typeof(IDictionary<,>) || d == typeof(IReadOnlyDictionary<,>) || d == typeof(Dictionary<,>))

@@ -40,5 +40,5 @@ public static class RouteValues
 public static class RunAccepted
 {
     public static AcceptedResult For(string runId, string? reportUrl = null) =>
-        new($"/api/runs/{runId}", reportUrl is null ? new { runId, statusUrl = $"/api/runs/{runId}" } : new { runId, statusUrl = $"/api/runs/{runId}", reportUrl });
+        new($"/api/runs/{runId}", new RunReceipt(runId, $"/api/runs/{runId}", reportUrl));
 }
