@@ -48,17 +48,20 @@ public sealed class CollaborationStarter(CollaborationData data, ContributionSer
     }
 
     /// <summary>The agreement as its members see it: members and acceptance, contributed data per member, models.</summary>
-    public async Task<object> DescribeAsync(Collaboration c, CancellationToken ct = default)
+    public async Task<CollaborationView> DescribeAsync(Collaboration c, CancellationToken ct = default)
     {
         DataReport report = await data.ReportAsync(c, ct);
-        var models = (await registry.ListModelsAsync(c.ModelOwner, ct)).Select(m => new { model = m.Model, latestVersion = m.Latest, productionVersion = m.Production });
-        return new
-        {
-            collaboration = c,
-            awaitingAcceptance = c.AwaitingAcceptance,
-            data = report.Members.Select(m => new { member = m.Member, datasets = m.Datasets, rows = m.Rows, compatible = m.Compatible, problems = m.Problems }),
-            readyToTrain = report.ReadyToTrain,
-            models,
-        };
+        IReadOnlyList<CollaborationModelView> models = (await registry.ListModelsAsync(c.ModelOwner, ct))
+            .Select(m => new CollaborationModelView(m.Model, m.Latest, m.Production)).ToList();
+        return new CollaborationView(c, c.AwaitingAcceptance,
+            report.Members.Select(m => new MemberDataView(m.Member, m.Datasets, m.Rows, m.Compatible, m.Problems)).ToList(), report.ReadyToTrain, models);
     }
 }
+
+/// <summary>GET /api/collaborations/{c}: the agreement, who still has to accept, each member's data in short, and the models.</summary>
+public sealed record CollaborationView(
+    Collaboration Collaboration, IReadOnlyList<string> AwaitingAcceptance, IReadOnlyList<MemberDataView> Data, bool ReadyToTrain, IReadOnlyList<CollaborationModelView> Models);
+
+public sealed record MemberDataView(string Member, IReadOnlyList<ContributedDataset> Datasets, long Rows, bool Compatible, IReadOnlyList<string> Problems);
+
+public sealed record CollaborationModelView(string Model, int LatestVersion, int? ProductionVersion);

@@ -35,6 +35,7 @@ public sealed class CollaborationFunctions(CollaborationStore collaborations, Co
         new OkObjectResult(new CollaborationList(await collaborations.ListForMemberAsync(request.Caller().TenantId!, ct)));
 
     [Function(nameof(GetCollaboration))]
+    [OpenApiResponse(typeof(Lepton.Orchestrations.Collaborations.CollaborationView))]
     [RequiresAction(LeptonAction.ReadCollaboration)]
     public async Task<IActionResult> GetCollaboration(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "collaborations/{collaboration}")] HttpRequest request,
