@@ -102,12 +102,11 @@ public sealed partial class IngestStarter(TenantRegistry registry, TenantStorage
             TraceParent = Activity.Current?.Id,
         };
         Activity.Current?.SetTag(LeptonTelemetry.TenantTag, tenant.Id).SetTag(LeptonTelemetry.RunTag, runId);
-        if (inFolder)
-        {
-            await catalog.RecordRunAsync(tenant.Id, dataset, runId, fileName, blob.ETag, ct);
-        }
-
-        if (!await client.ScheduleOnceAsync(nameof(IngestOrchestrator), request, runId, ct))
+        // The catalog's insert of the run decides which delivery was first (concurrent redeliveries race past any read);
+        // the run is scheduled either way, idempotently, so a first try that stopped before scheduling is completed now.
+        bool first = !inFolder || await catalog.RecordRunAsync(tenant.Id, dataset, runId, fileName, blob.ETag, ct);
+        bool started = await client.ScheduleOnceAsync(nameof(IngestOrchestrator), request, runId, ct);
+        if (!(inFolder ? first : started))
         {
             return new StartedIngest(runId, tenant.Id, blob.BlobName, Duplicate: true);
         }

@@ -50,7 +50,8 @@ public sealed class DatasetCatalog(StorageClients storage, TimeProvider time)
     public Task EnsureTableAsync(CancellationToken ct = default) => Table.CreateIfNotExistsAsync(ct);
 
     /// <summary>Notes that a file arrived; a second delivery of the same event changes nothing.</summary>
-    public async Task RecordRunAsync(string tenant, string dataset, string runId, string fileName, string etag, CancellationToken ct = default)
+    /// <returns>True for the first record of this run: the insert decides which of concurrent deliveries of one event was first.</returns>
+    public async Task<bool> RecordRunAsync(string tenant, string dataset, string runId, string fileName, string etag, CancellationToken ct = default)
     {
         try
         {
@@ -63,9 +64,11 @@ public sealed class DatasetCatalog(StorageClients storage, TimeProvider time)
                 ["ReceivedAt"] = time.GetUtcNow(),
                 ["Status"] = IngestRunStatus.Accepted,
             }, ct);
+            return true;
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
+            return false;
         }
     }
 

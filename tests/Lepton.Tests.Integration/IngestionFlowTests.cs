@@ -108,6 +108,39 @@ public class IngestionFlowTests(DevHostFixture fixture)
         Assert.Single(dataset["runs"]!.AsArray());
     }
 
+    [Fact]
+    [Trait("Category", "Fault")]
+    public async Task BlobCreatedEvent_DeliveredConcurrently_AtMostOneDeliveryStartsTheRun()
+    {
+        // Arrange: a file just uploaded (the host's own watcher delivers its event too)
+        (string key, string account) = await _client.CreateTenantAsync("flow-race");
+        await _client.UploadAsync(key, "flow-race", "numbers", "r.csv", TestData.GeneratedNumeric(50));
+        BlobClient blob = fixture.Host.BlobService(account).GetBlobContainerClient("ingest").GetBlobClient("numbers/r.csv");
+        BlobProperties props = (await blob.GetPropertiesAsync()).Value;
+        string delivery = $$"""
+            [{ "id": "{{Guid.NewGuid()}}", "topic": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/{{account}}",
+               "subject": "/blobServices/default/containers/ingest/blobs/numbers/r.csv", "eventType": "Microsoft.Storage.BlobCreated",
+               "eventTime": "2026-01-01T00:00:00Z", "dataVersion": "", "metadataVersion": "1",
+               "data": { "api": "PutBlob", "eTag": "{{props.ETag.ToString().Trim('"')}}", "contentLength": {{props.ContentLength}},
+                         "blobType": "BlockBlob", "url": "{{blob.Uri}}" } }]
+            """;
+
+        // Act: Event Grid delivers the same event four times at once
+        JsonNode[] answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using HttpResponseMessage response = await _client.SendAsync(HttpMethod.Post, $"/api/events/blob-created?code={DevHostProcess.FunctionKey}", null, rawBody: delivery);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        }));
+        await Task.Delay(1000);
+        JsonNode dataset = await _client.WaitForRunsAsync(key, "flow-race", "numbers");
+
+        // Assert: one delivery at most was told it started the run, and there is one run and one version
+        Assert.True(answers.Count(a => !a["runs"]![0]!["duplicate"]!.GetValue<bool>()) <= 1);
+        Assert.Single(dataset["versions"]!.AsArray());
+        Assert.Single(dataset["runs"]!.AsArray());
+    }
+
     [Theory]
     [Trait("Category", "Fault")]
     [InlineData("")]
