@@ -82,13 +82,7 @@ public class IngestionFlowTests(DevHostFixture fixture)
         await _client.WaitForRunsAsync(key, "flow-dedup", "numbers");
         BlobClient blob = fixture.Host.BlobService(account).GetBlobContainerClient("ingest").GetBlobClient("numbers/n.csv");
         BlobProperties props = (await blob.GetPropertiesAsync()).Value;
-        string delivery = $$"""
-            [{ "id": "{{Guid.NewGuid()}}", "topic": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/{{account}}",
-               "subject": "/blobServices/default/containers/ingest/blobs/numbers/n.csv", "eventType": "Microsoft.Storage.BlobCreated",
-               "eventTime": "2026-01-01T00:00:00Z", "dataVersion": "", "metadataVersion": "1",
-               "data": { "api": "PutBlob", "eTag": "{{props.ETag.ToString().Trim('"')}}", "contentLength": {{props.ContentLength}},
-                         "blobType": "BlockBlob", "url": "{{blob.Uri}}" } }]
-            """;
+        string delivery = BlobCreatedDelivery(account, blob, props.ETag.ToString().Trim('"'), props.ContentLength);
 
         // Act: Event Grid redelivers the same event three times
         var answers = new List<JsonNode>();
@@ -117,13 +111,7 @@ public class IngestionFlowTests(DevHostFixture fixture)
         await _client.UploadAsync(key, "flow-race", "numbers", "r.csv", TestData.GeneratedNumeric(50));
         BlobClient blob = fixture.Host.BlobService(account).GetBlobContainerClient("ingest").GetBlobClient("numbers/r.csv");
         BlobProperties props = (await blob.GetPropertiesAsync()).Value;
-        string delivery = $$"""
-            [{ "id": "{{Guid.NewGuid()}}", "topic": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/{{account}}",
-               "subject": "/blobServices/default/containers/ingest/blobs/numbers/r.csv", "eventType": "Microsoft.Storage.BlobCreated",
-               "eventTime": "2026-01-01T00:00:00Z", "dataVersion": "", "metadataVersion": "1",
-               "data": { "api": "PutBlob", "eTag": "{{props.ETag.ToString().Trim('"')}}", "contentLength": {{props.ContentLength}},
-                         "blobType": "BlockBlob", "url": "{{blob.Uri}}" } }]
-            """;
+        string delivery = BlobCreatedDelivery(account, blob, props.ETag.ToString().Trim('"'), props.ContentLength);
 
         // Act: Event Grid delivers the same event four times at once
         JsonNode[] answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
@@ -153,12 +141,7 @@ public class IngestionFlowTests(DevHostFixture fixture)
         await _client.UploadAsync(key, tenant, "numbers", "n.csv", TestData.GeneratedNumeric(50));
         await _client.WaitForRunsAsync(key, tenant, "numbers");
         BlobClient blob = fixture.Host.BlobService(account).GetBlobContainerClient("ingest").GetBlobClient("numbers/n.csv");
-        string delivery = $$"""
-            [{ "id": "{{Guid.NewGuid()}}", "topic": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/{{account}}",
-               "subject": "/blobServices/default/containers/ingest/blobs/numbers/n.csv", "eventType": "Microsoft.Storage.BlobCreated",
-               "eventTime": "2026-01-01T00:00:00Z", "dataVersion": "", "metadataVersion": "1",
-               "data": { "api": "PutBlob", "eTag": "{{forgedETag}}", "contentLength": 1, "blobType": "BlockBlob", "url": "{{blob.Uri}}" } }]
-            """;
+        string delivery = BlobCreatedDelivery(account, blob, forgedETag, contentLength: 1);
 
         // Act
         using HttpResponseMessage response = await _client.SendAsync(HttpMethod.Post, $"/api/events/blob-created?code={DevHostProcess.FunctionKey}", null, rawBody: delivery);
@@ -255,4 +238,12 @@ public class IngestionFlowTests(DevHostFixture fixture)
             Assert.Fail($"Unexpected curated blob {blob.Name}");
         }
     }
+
+    /// <summary>The body Event Grid posts for one BlobCreated event of <paramref name="blob"/> in the tenant's ingest container.</summary>
+    private static string BlobCreatedDelivery(string account, BlobClient blob, string etag, long contentLength) => $$"""
+        [{ "id": "{{Guid.NewGuid()}}", "topic": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/{{account}}",
+           "subject": "/blobServices/default/containers/ingest/blobs/{{blob.Name}}", "eventType": "Microsoft.Storage.BlobCreated",
+           "eventTime": "2026-01-01T00:00:00Z", "dataVersion": "", "metadataVersion": "1",
+           "data": { "api": "PutBlob", "eTag": "{{etag}}", "contentLength": {{contentLength}}, "blobType": "BlockBlob", "url": "{{blob.Uri}}" } }]
+        """;
 }
