@@ -84,6 +84,7 @@ public static class ApiExamples
         ["model"] = Model,
         ["collaboration"] = Collaboration,
         ["version"] = "1",
+        ["path"] = "index.html",
     };
 
     public static IReadOnlyDictionary<Type, object> Bodies { get; } = new Dictionary<Type, object>

@@ -114,6 +114,7 @@ public static class DevHostApp
             Console.WriteLine($"Platform admin key: {adminKey}");
             Console.WriteLine($"State (keys, storage endpoints): {Path.Combine(stateDir, "devhost.json")}");
             Console.WriteLine($"Lepton dev host ready on {baseUrl.ToString().TrimEnd('/')}");
+            Console.WriteLine($"Web console: {string.Join('/', new[] { baseUrl.ToString().TrimEnd('/'), hostJson.RoutePrefix.Trim('/'), "console" }.Where(p => p.Length > 0))}/ (sign in with a tenant id and one of its API keys)");
 
             if (options.Demo)
             {

@@ -14,11 +14,12 @@ public sealed record RunView(
     RunProgress? Progress,
     JsonElement? Result,
     string? Error,
-    JsonElement? Details = null);
+    JsonElement? Details = null,
+    string? Collaboration = null);
 
 /// <summary>
-/// A durable run as a caller sees it, plus whom it belongs to (for the access policy, never shown): the tenant that
-/// started it, and the collaboration whose members may all follow it, if any.
+/// A durable run as a caller sees it, plus whom it belongs to (for the access policy): the tenant that started it (never
+/// shown), and the collaboration whose members may all follow it, if any.
 /// </summary>
 public sealed record RunLookup(string TenantId, string? Collaboration, RunView View);
 
@@ -48,7 +49,9 @@ public sealed class RunQueries
             Read(meta.ReadCustomStatusAs<RunProgress>),
             meta.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? ReadJson(meta.SerializedOutput, meta.ReadOutputAs<JsonElement>) : null,
             meta.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? OwnMessage(meta.FailureDetails) ?? meta.SerializedOutput : null,
-            ReadJson(meta.SerializedCustomStatus, meta.ReadCustomStatusAs<JsonElement>));
+            ReadJson(meta.SerializedCustomStatus, meta.ReadCustomStatusAs<JsonElement>),
+            // Only members of a collaboration may follow its runs, so naming it tells the caller nothing new.
+            owner.Collaboration);
         return new RunLookup(tenant, owner.Collaboration, view);
     }
 

@@ -126,6 +126,9 @@ public sealed partial class LeptonClient
     public Task<RunStarted> StartTrainingAsync(string tenant, StartTrainingBody body, CancellationToken ct = default) =>
         JsonAsync<RunStarted>(HttpMethod.Post, $"tenants/{E(tenant)}/models", body, ct);
 
+    [ApiOperation("ListModels")]
+    public Task<JsonElement> ListModelsAsync(string tenant, CancellationToken ct = default) => GetJsonAsync($"tenants/{E(tenant)}/models", ct);
+
     [ApiOperation("GetModel")]
     public Task<JsonElement> GetModelAsync(string tenant, string model, CancellationToken ct = default) => GetJsonAsync($"tenants/{E(tenant)}/models/{E(model)}", ct);
 

@@ -8,6 +8,7 @@ public sealed class ColumnStats
 {
     public const int DistinctCap = 1000;
     public const int ReservoirSize = 10_000;
+    public const int HistogramBins = 12;
     private const int TopValueCount = 5;
 
     private readonly Dictionary<string, long> _distinct = new(StringComparer.Ordinal);
@@ -200,6 +201,35 @@ public sealed class ColumnStats
             numeric ? _mean : null,
             numeric ? (_numericSeen > 1 ? Math.Sqrt(_m2 / (_numericSeen - 1)) : 0) : null,
             numeric ? Quantile(0.5) : null,
-            TopValues());
+            TopValues(),
+            numeric ? Histogram() : null);
+    }
+
+    /// <summary>
+    /// Equal-width bins between the exact min and max, counted on the reservoir: exact up to <see cref="ReservoirSize"/>
+    /// values, and beyond that the sample's shape scaled to the column's count (bins then sum to the count within rounding).
+    /// </summary>
+    public IReadOnlyList<HistogramBin> Histogram(int bins = HistogramBins)
+    {
+        int n = (int)Math.Min(_numericSeen, ReservoirSize);
+        if (n == 0)
+        {
+            return [];
+        }
+
+        double width = (Max - Min) / bins;
+        if (!(width > 0) || double.IsInfinity(width))
+        {
+            return [new HistogramBin(Min, Max, _numericSeen)];
+        }
+
+        var counts = new long[bins];
+        foreach (double value in _reservoir.AsSpan(0, n))
+        {
+            counts[Math.Clamp((int)((value - Min) / width), 0, bins - 1)]++;
+        }
+
+        double scale = (double)_numericSeen / n;
+        return counts.Select((c, i) => new HistogramBin(Min + (i * width), i == bins - 1 ? Max : Min + ((i + 1) * width), (long)Math.Round(c * scale))).ToList();
     }
 }

@@ -31,7 +31,11 @@ public sealed record ColumnProfile(
     double? Mean,
     double? Std,
     double? Median,
-    IReadOnlyList<ValueCount> TopValues);
+    IReadOnlyList<ValueCount> TopValues,
+    IReadOnlyList<HistogramBin>? Histogram = null);
+
+/// <summary>One equal-width bin of a numeric column: values in [Lower, Upper) (the last bin includes Upper).</summary>
+public sealed record HistogramBin(double Lower, double Upper, long Count);
 
 /// <summary>Why a file cannot become a dataset, with a few examples of the offending rows or cells.</summary>
 public sealed record IngestProblem(string Code, string Message, IReadOnlyList<string> Examples);

@@ -47,6 +47,7 @@ public sealed class CliTests(DevHostFixture fixture) : IDisposable
         var upload = await RunAsync("upload", data, "--dataset", "bc", "--wait");
         var train = await RunAsync("train", "--name", "bc", "--dataset", "bc", "--label", "malignant", "--folds", "3", "--candidate", "lbfgs-lr-l2-1", "sdca-lr", "--wait");
         var show = await RunAsync("models", "show", "bc");
+        var list = await RunAsync("models", "list", "--json");
         var predict = await RunAsync("predict", "bc", "--file", rows, "--json");
         var verify = await RunAsync("audit", "verify");
         var missing = await RunAsync("models", "show", "nothing-here");
@@ -64,6 +65,9 @@ public sealed class CliTests(DevHostFixture fixture) : IDisposable
         Assert.Contains("Completed", train.Output);
         Assert.Contains("lbfgs-lr-l2-1", show.Output);
         Assert.Contains("sdca-lr", show.Output);
+        JsonElement listed = Assert.Single(JsonDocument.Parse(list.Output).RootElement.GetProperty("models").EnumerateArray());
+        Assert.Equal("bc", listed.GetProperty("model").GetString());
+        Assert.Equal(1, listed.GetProperty("productionVersion").GetInt32());
         Assert.Equal(LeptonCli.Ok, predict.Exit);
         Assert.Equal(3, JsonDocument.Parse(predict.Output).RootElement.GetProperty("predictions").GetArrayLength());
         Assert.Equal(LeptonCli.Ok, verify.Exit);

@@ -39,8 +39,9 @@ public class SecurityTests(DevHostFixture fixture)
                 && m.GetParameters().Any(p => p.GetCustomAttribute<HttpTriggerAttribute>() is not null))
             .Select(m => m.GetCustomAttribute<FunctionAttribute>()!.Name).Order().ToArray();
 
-        // Health, the API description and the audit signing key (public by nature) are open; the webhook and the trainer's callback are protected by the function key.
-        Assert.Equal(["CompleteHeavyTraining", "GetAuditSigningKey", "GetHealth", "GetOpenApi", "ReceiveBlobCreated"], open);
+        // Health, the API description, the audit signing key (public by nature) and the console's static files are open;
+        // the webhook and the trainer's callback are protected by the function key.
+        Assert.Equal(["CompleteHeavyTraining", "GetAuditSigningKey", "GetConsole", "GetHealth", "GetOpenApi", "ReceiveBlobCreated"], open);
         Assert.True(Routes().Count() >= 15);
     }
 

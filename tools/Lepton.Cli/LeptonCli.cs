@@ -186,7 +186,22 @@ public sealed class LeptonCli(IAnsiConsole console)
                 console.Write(table);
             });
         }));
-        return new Command("models", "trained models") { Subcommands = { show } };
+        var list = new Command("list", "the tenant's models with their latest and production versions");
+        list.SetAction((parse, ct) => WithClientAsync(parse, async (client, tenant) =>
+        {
+            JsonElement found = await client.ListModelsAsync(tenant, ct);
+            return Print(parse, found, () =>
+            {
+                var table = new Table().AddColumns("model", "latest", "production");
+                foreach (JsonElement entry in found.GetProperty("models").EnumerateArray())
+                {
+                    table.AddRow(Markup.Escape(Text(entry, "model")), Text(entry, "latestVersion"), Text(entry, "productionVersion") is { Length: > 0 } p ? p : "-");
+                }
+
+                console.Write(table);
+            });
+        }));
+        return new Command("models", "trained models") { Subcommands = { list, show } };
     }
 
     private Command Predict()

@@ -92,6 +92,8 @@ public static class DemoRunner
             output.WriteLine($"   {tenant}: x-api-key: {keys[tenant]}");
         }
 
+        output.WriteLine($"   or look in the web console: {new Uri(http.BaseAddress!, "/api/console/")} (tenant and key as above)");
+
         return 0;
     }
 

@@ -134,7 +134,7 @@ public static class FunctionCatalog
             string route = http!.Route ?? name;
             foreach (string value in routeValues)
             {
-                Require(route.Contains("{" + value, StringComparison.OrdinalIgnoreCase), name, value, $"a string parameter that is not a route value of '{route}'");
+                Require(route.Contains("{" + value, StringComparison.OrdinalIgnoreCase) || route.Contains("{*" + value, StringComparison.OrdinalIgnoreCase), name, value, $"a string parameter that is not a route value of '{route}'");
             }
 
             bool returnsAction = typeof(Microsoft.AspNetCore.Mvc.IActionResult).IsAssignableFrom(Unwrapped(method.ReturnType));

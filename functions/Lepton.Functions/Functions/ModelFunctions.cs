@@ -38,6 +38,17 @@ public sealed class ModelFunctions(TrainingStarter starter, OnlineUpdateStarter 
         return RunAccepted.For(runId);
     }
 
+    /// <summary>The tenant's models with their latest and production versions.</summary>
+    [Function(nameof(ListModels))]
+    [OpenApiResponse(typeof(Lepton.Functions.Http.ModelList))]
+    [RequiresAction(LeptonAction.ReadModels)]
+    public async Task<IActionResult> ListModels(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tenants/{tenant}/models")] HttpRequest request, string tenant, CancellationToken ct)
+    {
+        IReadOnlyList<(string Model, int Latest, int? Production)> models = await registry.ListModelsAsync(tenant, ct);
+        return new OkObjectResult(new ModelList(models.Select(m => new ModelListItem(m.Model, m.Latest, m.Production)).ToList()));
+    }
+
     /// <summary>Versions with their leaderboards, configuration, lineage and stage.</summary>
     [Function(nameof(GetModel))]
     [OpenApiResponse(typeof(Lepton.Training.ModelSummary))]

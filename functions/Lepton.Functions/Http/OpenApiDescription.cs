@@ -75,11 +75,14 @@ public static partial class OpenApiDescription
                 }
             }
 
-            document.Paths["/" + group.Key] = item;
+            document.Paths[PathOf(group.Key)] = item;
         }
 
         return document;
     }
+
+    /// <summary>The description's path of a function route: a catch-all route value ({*path}) is an ordinary path parameter to OpenAPI.</summary>
+    public static string PathOf(string route) => "/" + route.Replace("{*", "{", StringComparison.Ordinal);
 
     public const string ApiKeyScheme = "apiKey";
     public const string FunctionKeyScheme = "functionKey";
@@ -391,6 +394,6 @@ public static partial class OpenApiDescription
     [GeneratedRegex("(?<!^)([A-Z])")]
     private static partial Regex Words();
 
-    [GeneratedRegex(@"\{(\w+)(?::[^}]*)?\}")]
+    [GeneratedRegex(@"\{\*?(\w+)(?::[^}]*)?\}")]
     private static partial Regex RouteParameter();
 }

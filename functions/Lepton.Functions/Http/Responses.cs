@@ -12,6 +12,10 @@ namespace Lepton.Functions.Http;
 
 public sealed record DatasetList(IReadOnlyList<DatasetSummary> Datasets);
 
+public sealed record ModelList(IReadOnlyList<ModelListItem> Models);
+
+public sealed record ModelListItem(string Model, int LatestVersion, int? ProductionVersion);
+
 public sealed record KeyList(IReadOnlyList<ApiKeyRecord> Keys);
 
 public sealed record GrantList(IReadOnlyList<Grant> Grants);

@@ -28,7 +28,7 @@ public class OpenApiDescriptionTests
         {
             foreach (string verb in trigger.Methods!)
             {
-                if (!document.Paths.TryGetValue("/" + trigger.Route, out OpenApiPathItem? item)
+                if (!document.Paths.TryGetValue(OpenApiDescription.PathOf(trigger.Route!), out OpenApiPathItem? item)
                     || !item.Operations.TryGetValue(Enum.Parse<OperationType>(verb, true), out OpenApiOperation? operation) || operation.OperationId != name)
                 {
                     missing.Add($"{verb} {trigger.Route} ({name})");
