@@ -15,6 +15,7 @@ public static class CandidateCatalog
             C("lbfgs-lr-l2-1", "LbfgsLogisticRegression", ("l2", 1)),
             C("lbfgs-lr-l2-0.1", "LbfgsLogisticRegression", ("l2", 0.1)),
             C("lbfgs-lr-l2-0.01", "LbfgsLogisticRegression", ("l2", 0.01)),
+            C("lbfgs-lr-std-l2-1", "LbfgsLogisticRegression", ("l2", 1), (ModelFactory.Standardize, 1)),
             C("sdca-lr", "SdcaLogisticRegression", ("l2", 0.001)),
             C("fasttree-20x100", "FastTree", ("leaves", 20), ("trees", 100), ("learningRate", 0.2)),
             C("lightgbm-31x200", "LightGbm", ("leaves", 31), ("iterations", 200), ("learningRate", 0.05)),
@@ -24,6 +25,7 @@ public static class CandidateCatalog
         [
             C("lbfgs-maxent-l2-1", "LbfgsMaximumEntropy", ("l2", 1)),
             C("lbfgs-maxent-l2-0.1", "LbfgsMaximumEntropy", ("l2", 0.1)),
+            C("lbfgs-maxent-std-l2-1", "LbfgsMaximumEntropy", ("l2", 1), (ModelFactory.Standardize, 1)),
             C("sdca-maxent", "SdcaMaximumEntropy", ("l2", 0.001)),
             C("fasttree-ova-20x100", "FastTreeOva", ("leaves", 20), ("trees", 100), ("learningRate", 0.2)),
             C("lightgbm-31x200", "LightGbm", ("leaves", 31), ("iterations", 200), ("learningRate", 0.05)),

@@ -85,7 +85,10 @@ public sealed class ModelFactory(DatasetSchema schema, string label, string task
         };
     }
 
-    public IEstimator<ITransformer> Featurization()
+    /// <summary>Hyper-parameter that makes a candidate scale its features to zero mean and unit variance instead of to [0, 1].</summary>
+    public const string Standardize = "standardize";
+
+    public IEstimator<ITransformer> Featurization(bool standardize = false)
     {
         var outputs = new List<string>();
         IEstimator<ITransformer> pipeline = new EstimatorChain<ITransformer>();
@@ -118,10 +121,15 @@ public sealed class ModelFactory(DatasetSchema schema, string label, string task
 
         return pipeline
             .Append(_ml.Transforms.Concatenate(FeaturesColumn, outputs.ToArray()))
-            .Append(_ml.Transforms.NormalizeMinMax(FeaturesColumn));
+            .Append(standardize
+                // Regularization then weighs every feature alike whatever its spread, as scikit-learn's StandardScaler
+                // pipelines do; min-max scaling lets one outlier shrink a feature's range and so its penalty.
+                ? _ml.Transforms.NormalizeMeanVariance(FeaturesColumn)
+                : _ml.Transforms.NormalizeMinMax(FeaturesColumn));
     }
 
-    public IEstimator<ITransformer> Pipeline(CandidateSpec candidate) => Featurization().Append(Trainer(candidate));
+    public IEstimator<ITransformer> Pipeline(CandidateSpec candidate) =>
+        Featurization(candidate.HyperParameters.TryGetValue(Standardize, out double s) && s > 0).Append(Trainer(candidate));
 
     public IEstimator<ITransformer> Trainer(CandidateSpec c)
     {

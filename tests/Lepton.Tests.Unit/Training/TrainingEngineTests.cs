@@ -23,6 +23,7 @@ public sealed class TrainingEngineTests : IDisposable
 
     [Theory]
     [InlineData("lbfgs-lr-l2-1")]
+    [InlineData("lbfgs-lr-std-l2-1")]
     [InlineData("fasttree-20x100")]
     [InlineData("lightgbm-31x200")]
     public void TrainFinal_BreastCancer_OnnxMatchesMlNet(string candidateId)
@@ -53,8 +54,10 @@ public sealed class TrainingEngineTests : IDisposable
         Assert.Equal(52, result.Metrics["truePositives"] + result.Metrics["falseNegatives"] + result.Metrics["falsePositives"] + result.Metrics["trueNegatives"]);
     }
 
-    [Fact]
-    public void TrainFinal_MulticlassWithCategoricalFeature_OnnxMatchesMlNetAndKeepsClassOrder()
+    [Theory]
+    [InlineData("lbfgs-maxent-l2-1")]
+    [InlineData("lbfgs-maxent-std-l2-1")]
+    public void TrainFinal_MulticlassWithCategoricalFeature_OnnxMatchesMlNetAndKeepsClassOrder(string candidateId)
     {
         // Arrange: three classes separated by two numbers and a category, with a fixed seed
         var random = new Random(3);
@@ -72,7 +75,7 @@ public sealed class TrainingEngineTests : IDisposable
         TrainingPlan plan = Plan(schema, "species", MlTasks.Multiclass);
 
         // Act
-        FinalModel model = TrainingEngine.TrainFinal(plan, plan.Candidates[0], data, _work);
+        FinalModel model = TrainingEngine.TrainFinal(plan, plan.Candidates.Single(c => c.Id == candidateId), data, _work);
 
         // Assert
         Assert.True(model.ParityMaxDifference <= TrainingEngine.ParityTolerance);
