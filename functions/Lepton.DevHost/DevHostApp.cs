@@ -77,6 +77,7 @@ public static class DevHostApp
                 HubName = hostJson.HubName,
                 MaxConcurrentActivities = hostJson.MaxConcurrentActivities,
                 MaxConcurrentOrchestrations = hostJson.MaxConcurrentOrchestrations,
+                ExtendedSessions = hostJson.ExtendedSessions,
             };
             builder.Configuration.GetSection("Lepton:DevHost:Durable").Bind(durableOptions);
             engine = await DurableEngine.StartAsync(platformConnection, durableOptions, FreePort(), bootLogs, stopping.Token);

@@ -4,10 +4,10 @@ namespace Lepton.DevHost;
 
 /// <summary>
 /// What the Functions host takes from host.json and the dev host must take from the same file rather than keep copies
-/// of: the HTTP route prefix, the durable task hub's name and its concurrency. Missing values get the Functions host's
-/// own defaults.
+/// of: the HTTP route prefix, the durable task hub's name, its concurrency and extended sessions. Missing values get the
+/// Functions host's own defaults.
 /// </summary>
-public sealed record HostJson(string RoutePrefix, string HubName, int MaxConcurrentActivities, int MaxConcurrentOrchestrations)
+public sealed record HostJson(string RoutePrefix, string HubName, int MaxConcurrentActivities, int MaxConcurrentOrchestrations, bool ExtendedSessions = false)
 {
     public static HostJson Load(string repoRoot) => Parse(File.ReadAllText(Path.Combine(repoRoot, "host.json")));
 
@@ -22,7 +22,8 @@ public sealed record HostJson(string RoutePrefix, string HubName, int MaxConcurr
             String(http, "routePrefix") ?? "api",
             String(durable, "hubName") ?? "TestHubName",
             Int(durable, "maxConcurrentActivityFunctions") ?? 10 * processors,
-            Int(durable, "maxConcurrentOrchestratorFunctions") ?? 10 * processors);
+            Int(durable, "maxConcurrentOrchestratorFunctions") ?? 10 * processors,
+            Child(durable, "extendedSessionsEnabled").ValueKind == JsonValueKind.True);
     }
 
     private static JsonElement Child(JsonElement parent, string name) =>

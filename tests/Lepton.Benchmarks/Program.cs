@@ -47,6 +47,12 @@ if (args is ["heavy", ..])
     return await Lepton.Benchmarks.TrainingOverhead.RunHeavyAsync(rows);
 }
 
+if (args is ["fanout", ..])
+{
+    int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
+    return await Lepton.Benchmarks.FanOutBench.RunAsync(Option("--activities", 500), Option("--repeats", 3));
+}
+
 if (args is ["quality", string file, string label, ..])
 {
     string? foldsOut = args.SkipWhile(a => a != "--folds-out").Skip(1).FirstOrDefault();
@@ -56,7 +62,7 @@ if (args is ["quality", string file, string label, ..])
 
 if (args.Length == 0 || args[0] != "ingest")
 {
-    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | heavy [--rows N] | serving [--seconds N] | scoring | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu] | federated [--rounds N]");
+    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | heavy [--rows N] | serving [--seconds N] | scoring | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu] | federated [--rounds N] | fanout [--activities N] [--repeats N]");
     return 2;
 }
 

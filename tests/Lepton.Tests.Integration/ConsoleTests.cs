@@ -106,6 +106,9 @@ public sealed class ConsoleTests(DevHostFixture fixture)
         Assert.StartsWith($"Chosen: {world.BestCandidate} ", best, StringComparison.Ordinal);
         Assert.Contains("best", browser.FindElement(By.XPath($"//tr[td/strong[starts-with(., '{world.BestCandidate}')]]")).GetAttribute("class"), StringComparison.Ordinal);
         Capture(browser, "model");
+        browser.FindElement(By.Id("download-onnx")).Click();
+        string downloaded = Wait(browser).Until(d => d.FindElement(By.Id("download-status")).Text is { Length: > 0 } t ? t : null);
+        Assert.Matches(@"^Downloaded [\d,]+ bytes\.$", downloaded);
 
         foreach (IWebElement input in browser.FindElements(By.CssSelector(".grid-form input")))
         {

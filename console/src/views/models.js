@@ -83,7 +83,7 @@ function lineage(v, tenant) {
 }
 
 function download(base, v) {
-  const message = h('span', { role: 'status' });
+  const message = h('span', { role: 'status', id: 'download-status' });
   const button = h('button', { type: 'button', id: 'download-onnx' }, `Download ${v.model} v${v.version}.onnx`);
   button.addEventListener('click', async () => {
     // The route needs the key in a header, so the file is fetched and handed to the browser as a blob.

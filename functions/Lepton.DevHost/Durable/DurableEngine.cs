@@ -24,6 +24,12 @@ public sealed class DurableEngineOptions
     public TimeSpan LeaseInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Keeps a busy orchestration's history in memory between episodes instead of reloading it (host.json's extendedSessionsEnabled).</summary>
+    public bool ExtendedSessions { get; set; }
+
+    /// <summary>Messages taken from a control queue at a time (the provider's default is 32).</summary>
+    public int ControlQueueBatchSize { get; set; } = 32;
 }
 
 /// <summary>
@@ -59,6 +65,8 @@ public sealed class DurableEngine : IAsyncDisposable
             LeaseRenewInterval = options.LeaseInterval / 3,
             LeaseAcquireInterval = options.LeaseInterval / 3,
             ControlQueueVisibilityTimeout = options.VisibilityTimeout,
+            ExtendedSessionsEnabled = options.ExtendedSessions,
+            ControlQueueBatchSize = options.ControlQueueBatchSize,
             WorkItemQueueVisibilityTimeout = options.VisibilityTimeout,
             LoggerFactory = loggerFactory,
             // One local host: the app lease only delays a restart.

@@ -5,11 +5,12 @@ namespace Lepton.Tests.Unit.DevHost;
 public class HostJsonTests
 {
     [Fact]
-    public void Load_RepositoryHostJson_ReadsPrefixHubAndConcurrency()
+    public void Load_RepositoryHostJson_ReadsPrefixHubConcurrencyAndExtendedSessions()
     {
         HostJson host = HostJson.Load(RepoRoot.Find());
 
-        Assert.Equal(("api", "LeptonHub", 8, 8), (host.RoutePrefix, host.HubName, host.MaxConcurrentActivities, host.MaxConcurrentOrchestrations));
+        Assert.Equal(("api", "LeptonHub", 8, 8, true),
+            (host.RoutePrefix, host.HubName, host.MaxConcurrentActivities, host.MaxConcurrentOrchestrations, host.ExtendedSessions));
     }
 
     [Fact]
@@ -19,6 +20,7 @@ public class HostJsonTests
 
         Assert.Equal("api", host.RoutePrefix);
         Assert.Equal(10 * Environment.ProcessorCount, host.MaxConcurrentActivities);
+        Assert.False(host.ExtendedSessions);
     }
 
     [Fact]
