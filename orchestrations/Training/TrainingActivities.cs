@@ -9,6 +9,9 @@ public static class PrepareTraining;
 /// <summary>Train one candidate on k-1 folds and score the held-out fold; returns metrics only.</summary>
 public static class EvaluateCandidateFold;
 
+/// <summary>Evaluate all folds of one candidate in one activity (small data); a failed fold is a result with its error.</summary>
+public static class EvaluateCandidateFolds;
+
 /// <summary>Train the winner on all rows, export to ONNX, check parity, store the artifacts.</summary>
 public static class TrainFinalModel;
 

@@ -22,12 +22,15 @@ public sealed partial class TrainingOrchestrator : TaskOrchestrator<TrainRequest
         LogPlanned(context.CreateReplaySafeLogger<TrainingOrchestrator>(), request.RunId, plan.Candidates.Count, plan.Folds, plan.Rows, plan.HeavyCandidates.Count);
 
         // Network candidates the plan marked heavy go to the GPU trainer (all folds and the final model in one job); the rest
-        // fan out here, one activity per fold. Both proceed at once.
+        // fan out here, one activity per fold, or per candidate when the data is small. Both proceed at once.
         List<CandidateSpec> heavy = plan.Candidates.Where(c => plan.HeavyCandidates.Contains(c.Id)).ToList();
-        var grid = plan.Candidates.Except(heavy).SelectMany(c => Enumerable.Range(0, plan.Folds).Select(f => new FoldRequest(plan, c, f))).ToList();
-        int total = grid.Count + heavy.Count * plan.Folds;
-        Task<List<FoldResult>> light = BoundedFanOut.RunAsync(grid, MaxParallelFolds, fold => EvaluateAsync(context, fold),
-            done => Report(context, plan, done, total));
+        List<CandidateSpec> rest = plan.Candidates.Except(heavy).ToList();
+        int total = plan.Candidates.Count * plan.Folds;
+        Task<List<FoldResult>> light = IsSmall(plan)
+            ? FlattenAsync(BoundedFanOut.RunAsync(rest, MaxParallelFolds, c => EvaluateBatchAsync(context, new FoldBatchRequest(plan, c, Enumerable.Range(0, plan.Folds).ToList())),
+                done => Report(context, plan, done.SelectMany(r => r).ToList(), total)))
+            : BoundedFanOut.RunAsync(rest.SelectMany(c => Enumerable.Range(0, plan.Folds).Select(f => new FoldRequest(plan, c, f))).ToList(), MaxParallelFolds,
+                fold => EvaluateAsync(context, fold), done => Report(context, plan, done, total));
         Task<HeavyTrainingResult[]> heavyRuns = Task.WhenAll(heavy.Select(c => TrainHeavyAsync(context, plan, c)));
         await Task.WhenAll(light, heavyRuns);
         Dictionary<string, HeavyTrainingResult> heavyResults = heavyRuns.Result.ToDictionary(r => r.CandidateId);
@@ -49,6 +52,33 @@ public sealed partial class TrainingOrchestrator : TaskOrchestrator<TrainRequest
 
         context.SetCustomStatus(new TrainingProgress("done", total, total, best.CandidateId, version.MetricValue));
         return new TrainingOutcome(request.RunId, version.Model, version.Version, version.Stage, version.Metric, version.MetricValue, version.PromotionReason);
+    }
+
+    /// <summary>
+    /// Up to this many cells (rows × columns) a candidate's folds run in one activity: a fold of small data trains in
+    /// milliseconds, and a durable round trip per fold (history write, queue hop, replay) would cost more than the work.
+    /// </summary>
+    public const long BatchFoldsUpToCells = 250_000;
+
+    public static bool IsSmall(TrainingPlan plan) => plan.Rows * Math.Max(1, plan.Schema.Columns.Count) <= BatchFoldsUpToCells;
+
+    private static async Task<List<FoldResult>> FlattenAsync(Task<List<IReadOnlyList<FoldResult>>> batches) => (await batches).SelectMany(b => b).ToList();
+
+    /// <summary>A batch that still fails after its retries fails each of its folds with the error, as the per-fold path does.</summary>
+    private static async Task<IReadOnlyList<FoldResult>> EvaluateBatchAsync(TaskOrchestrationContext context, FoldBatchRequest batch)
+    {
+        try
+        {
+            return await context.CallActivityAsync<IReadOnlyList<FoldResult>>(nameof(EvaluateCandidateFolds), batch, ActivityRetry.Default);
+        }
+        catch (TaskFailedException e) when (ActivityRetry.IsDataUseDenied(e.FailureDetails))
+        {
+            throw new Lepton.Security.DataUseDeniedException(e.FailureDetails.ErrorMessage);
+        }
+        catch (TaskFailedException e)
+        {
+            return batch.Folds.Select(f => new FoldResult(batch.Candidate.Id, f, new Dictionary<string, double>(), e.FailureDetails.ErrorMessage, 0)).ToList();
+        }
     }
 
     /// <summary>A fold that still fails after its retries becomes a result with the error, so its candidate is dropped, not the run.</summary>

@@ -75,6 +75,9 @@ public sealed record ContributedDataset(
 
 public sealed record FoldRequest(TrainingPlan Plan, CandidateSpec Candidate, int Fold);
 
+/// <summary>All folds of one candidate in one activity: for small data, where a durable round trip costs more than a fold.</summary>
+public sealed record FoldBatchRequest(TrainingPlan Plan, CandidateSpec Candidate, IReadOnlyList<int> Folds);
+
 public sealed record FoldResult(string CandidateId, int Fold, IReadOnlyDictionary<string, double> Metrics, string? Error, double Seconds);
 
 public sealed record MetricSummary(double Mean, double Std);

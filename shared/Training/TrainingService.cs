@@ -100,6 +100,28 @@ public sealed class TrainingService(
         return await Task.Run(() => TrainingEngine.EvaluateFold(plan, request.Candidate, train, test, request.Fold), ct);
     }
 
+    /// <summary>
+    /// Evaluates a candidate's folds one after another. A fold that fails becomes a result with its error (as a per-fold
+    /// activity that fails after its retries does), so the other folds' work is kept; refused data use still stops the batch.
+    /// </summary>
+    public async Task<IReadOnlyList<FoldResult>> EvaluateFoldsAsync(FoldBatchRequest request, CancellationToken ct = default)
+    {
+        var results = new List<FoldResult>(request.Folds.Count);
+        foreach (int fold in request.Folds)
+        {
+            try
+            {
+                results.Add(await EvaluateFoldAsync(new FoldRequest(request.Plan, request.Candidate, fold), ct));
+            }
+            catch (Exception e) when (e is not (OperationCanceledException or Lepton.Security.DataUseDeniedException or IOException or Azure.RequestFailedException))
+            {
+                results.Add(new FoldResult(request.Candidate.Id, fold, new Dictionary<string, double>(), e.Message, 0));
+            }
+        }
+
+        return results;
+    }
+
     public async Task<TrainedArtifact> TrainFinalAsync(FinalTrainingRequest request, CancellationToken ct = default)
     {
         TrainingPlan plan = request.Plan;

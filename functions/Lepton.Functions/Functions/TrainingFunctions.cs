@@ -23,6 +23,9 @@ public sealed class TrainingFunctions(TrainingService training, OnlineUpdateStar
     [Function(nameof(EvaluateCandidateFold))]
     public Task<FoldResult> RunEvaluateCandidateFold([ActivityTrigger] FoldRequest input, CancellationToken ct) => training.EvaluateFoldAsync(input, ct);
 
+    [Function(nameof(EvaluateCandidateFolds))]
+    public Task<IReadOnlyList<FoldResult>> RunEvaluateCandidateFolds([ActivityTrigger] FoldBatchRequest input, CancellationToken ct) => training.EvaluateFoldsAsync(input, ct);
+
     [Function(nameof(TrainFinalModel))]
     public Task<TrainedArtifact> RunTrainFinalModel([ActivityTrigger] FinalTrainingRequest input, CancellationToken ct) => training.TrainFinalAsync(input, ct);
 

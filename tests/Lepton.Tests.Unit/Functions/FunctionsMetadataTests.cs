@@ -41,6 +41,7 @@ public class FunctionsMetadataTests
         ["TrainingOrchestrator"] = "orchestrationTrigger",
         ["PrepareTraining"] = "activityTrigger",
         ["EvaluateCandidateFold"] = "activityTrigger",
+        ["EvaluateCandidateFolds"] = "activityTrigger",
         ["TrainFinalModel"] = "activityTrigger",
         ["RegisterModelVersion"] = "activityTrigger",
         ["EnqueueHeavyTraining"] = "activityTrigger",

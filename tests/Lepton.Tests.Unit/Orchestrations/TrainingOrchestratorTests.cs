@@ -10,9 +10,12 @@ public class TrainingOrchestratorTests
 {
     private static readonly TrainRequest Request = new("acme", "churn", ["sales"], "y", null, null, 3, null, "train-1");
 
+    /// <summary>A plan over data large enough for one activity per fold; <see cref="SmallPlan"/> for the batched path.</summary>
     private static TrainingPlan Plan(params string[] candidates) =>
-        new(Request, [new DatasetRef("sales", 1, "sales/v1/data.csv")], new DatasetSchema([], "y", "binary"), "y", MlTasks.Binary, "auc", 3, 42, 100,
-            candidates.Select(c => new CandidateSpec(c, "T", new Dictionary<string, double>())).ToList());
+        new(Request, [new DatasetRef("sales", 1, "sales/v1/data.csv")], new DatasetSchema([], "y", "binary"), "y", MlTasks.Binary, "auc", 3, 42,
+            TrainingOrchestrator.BatchFoldsUpToCells + 1, candidates.Select(c => new CandidateSpec(c, "T", new Dictionary<string, double>())).ToList());
+
+    private static TrainingPlan SmallPlan(params string[] candidates) => Plan(candidates) with { Rows = 100 };
 
     private static Mock<TaskOrchestrationContext> Context(TrainingPlan plan, Func<FoldRequest, FoldResult> fold)
     {
@@ -55,6 +58,52 @@ public class TrainingOrchestratorTests
             It.Is<FinalTrainingRequest>(r => r.Winner.Id == "b"), It.IsAny<TaskOptions>()), Times.Once);
         Assert.Equal(0.9, outcome.MetricValue, 10);
         Assert.Equal(ModelStages.Production, outcome.Stage);
+    }
+
+    [Fact]
+    public async Task RunAsync_SmallData_EvaluatesEachCandidatesFoldsInOneActivity()
+    {
+        // Arrange
+        var batches = new List<FoldBatchRequest>();
+        Mock<TaskOrchestrationContext> context = Context(SmallPlan("a", "b", "c"), _ => throw new InvalidOperationException("no per-fold activity expected"));
+        context.Setup(c => c.CallActivityAsync<IReadOnlyList<FoldResult>>(nameof(EvaluateCandidateFolds), It.IsAny<object?>(), It.IsAny<TaskOptions>()))
+            .Returns<TaskName, object?, TaskOptions?>((_, input, _) =>
+            {
+                var batch = (FoldBatchRequest)input!;
+                batches.Add(batch);
+                return Task.FromResult<IReadOnlyList<FoldResult>>(batch.Folds.Select(f => Ok(new FoldRequest(batch.Plan, batch.Candidate, f), batch.Candidate.Id == "c" ? 0.9 : 0.7)).ToList());
+            });
+
+        // Act
+        TrainingOutcome outcome = await new TrainingOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert: three activities of three folds each, the best candidate registered
+        Assert.Equal(["a", "b", "c"], batches.Select(b => b.Candidate.Id).Order());
+        Assert.All(batches, b => Assert.Equal([0, 1, 2], b.Folds));
+        context.Verify(c => c.CallActivityAsync<FoldResult>(nameof(EvaluateCandidateFold), It.IsAny<object?>(), It.IsAny<TaskOptions>()), Times.Never);
+        Assert.Equal(0.9, outcome.MetricValue, 10);
+    }
+
+    [Fact]
+    public async Task RunAsync_SmallDataBatchKeepsFailing_DropsThatCandidateWithTheReason()
+    {
+        // Arrange: candidate "a"'s batch fails after its retries
+        Mock<TaskOrchestrationContext> context = Context(SmallPlan("a", "b"), _ => throw new InvalidOperationException());
+        context.Setup(c => c.CallActivityAsync<IReadOnlyList<FoldResult>>(nameof(EvaluateCandidateFolds), It.IsAny<object?>(), It.IsAny<TaskOptions>()))
+            .Returns<TaskName, object?, TaskOptions?>((_, input, _) =>
+            {
+                var batch = (FoldBatchRequest)input!;
+                return batch.Candidate.Id == "a"
+                    ? Task.FromException<IReadOnlyList<FoldResult>>(new TaskFailedException(nameof(EvaluateCandidateFolds), 3, new TaskFailureDetails("IOException", "disk full", null, null, null)))
+                    : Task.FromResult<IReadOnlyList<FoldResult>>(batch.Folds.Select(f => Ok(new FoldRequest(batch.Plan, batch.Candidate, f), 0.8)).ToList());
+            });
+
+        // Act
+        await new TrainingOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert
+        context.Verify(c => c.CallActivityAsync<ModelVersion>(nameof(RegisterModelVersion),
+            It.Is<RegisterRequest>(r => r.Winner.Id == "b" && r.Leaderboard.Single(e => e.CandidateId == "a").Error == "disk full"), It.IsAny<TaskOptions>()), Times.Once);
     }
 
     [Fact]
