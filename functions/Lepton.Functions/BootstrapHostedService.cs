@@ -15,7 +15,7 @@ public sealed partial class BootstrapHostedService(PlatformBootstrap bootstrap, 
                 await bootstrap.EnsureCreatedAsync(stoppingToken);
                 return;
             }
-            catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or AggregateException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested && Lepton.Storage.StorageFaults.IsOutage(e))
             {
                 LogRetry(attempt, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, attempt * 2)), stoppingToken);

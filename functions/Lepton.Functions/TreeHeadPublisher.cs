@@ -26,7 +26,7 @@ public sealed partial class TreeHeadPublisher(TenantRegistry tenants, AuditTreeH
                     {
                         await heads.SignAsync(tenant.Id, stoppingToken);
                     }
-                    catch (Exception e) when (e is not OperationCanceledException)
+                    catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                     {
                         LogSignFailed(e, tenant.Id);
                     }
@@ -44,7 +44,7 @@ public sealed partial class TreeHeadPublisher(TenantRegistry tenants, AuditTreeH
         {
             return await tenants.ListAsync(ct);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!ct.IsCancellationRequested)
         {
             LogSignFailed(e, "*");
             return [];

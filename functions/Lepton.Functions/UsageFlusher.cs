@@ -39,7 +39,7 @@ public sealed partial class UsageFlusher(UsageMeter meter, IOptions<AuditOptions
         {
             await meter.FlushAsync(ct);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!ct.IsCancellationRequested)
         {
             LogFlushFailed(e);
         }

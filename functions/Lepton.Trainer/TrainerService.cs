@@ -46,7 +46,7 @@ public sealed partial class TrainerService(
             {
                 message = (await queue.ReceiveMessageAsync(settings.VisibilityTimeout, stoppingToken)).Value;
             }
-            catch (RequestFailedException e)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested && Lepton.Storage.StorageFaults.IsOutage(e))
             {
                 LogQueueUnavailable(e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
@@ -97,7 +97,8 @@ public sealed partial class TrainerService(
             await renewing;
             await queue.DeleteMessageAsync(message.MessageId, lease.PopReceipt, ct);
         }
-        catch (Exception e) when (e is RequestFailedException or HttpRequestException or IOException or JsonException)
+        catch (Exception e) when (e is RequestFailedException or HttpRequestException or IOException or JsonException
+            || (!ct.IsCancellationRequested && Lepton.Storage.StorageFaults.IsOutage(e)))
         {
             // Storage, the callback or the job blob failed: try again later, remembering why for the poison queue.
             await renewal.CancelAsync();

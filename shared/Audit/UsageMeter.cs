@@ -65,7 +65,7 @@ public sealed class UsageMeter(AuditLog audit, Collaborations.CollaborationLedge
                 await audit.AppendAsync(tenant, $"{tenant}/key:{key}", AuditActions.PredictionUsage, owner.Length == 0 ? $"{tenant}/models" : $"{owner}/models/{model}",
                     $"{counter.Requests} requests, {counter.Rows} rows until {now:O}", ct: ct);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception) when (!ct.IsCancellationRequested)
             {
                 // Storage is away (or the log refused the entry): keep the counts for the next flush rather than lose them.
                 Counter kept = _counters.GetOrAdd((tenant, key, owner, model), _ => new Counter());

@@ -53,6 +53,18 @@ public sealed class StorageOptions
     /// </summary>
     public string TenantAccounts { get; set; } = "";
 
+    /// <summary>
+    /// How long one storage operation may wait for an answer (each read of a download counts on its own). The SDK's
+    /// default of 100 s, times its retries, held an HTTP caller for minutes while storage did not answer; with this, a
+    /// stalled account turns into a 503 with Retry-After within <see cref="NetworkTimeout"/> × (<see cref="MaxRetries"/> + 1).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Retries of a failed or timed-out storage operation before the caller sees the failure.</summary>
+    [Range(0, 10)]
+    public int MaxRetries { get; set; } = 3;
+
     public IReadOnlyList<TenantAccount> ParseTenantAccounts() =>
         TenantAccounts.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(entry =>

@@ -56,6 +56,11 @@ public sealed class StorageClients(
         services.AddAzureClients(builder =>
         {
             builder.UseCredential(new DefaultAzureCredential());
+            builder.ConfigureDefaults(o =>
+            {
+                o.Retry.NetworkTimeout = settings.NetworkTimeout;
+                o.Retry.MaxRetries = settings.MaxRetries;
+            });
             if (Uri.TryCreate(settings.PlatformConnection, UriKind.Absolute, out Uri? endpoint) && endpoint.Scheme is "https" or "http")
             {
                 builder.AddTableServiceClient(endpoint).WithName(Platform);

@@ -1,5 +1,6 @@
 using System.Reflection;
 using Lepton.Errors;
+using Lepton.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 
@@ -37,7 +38,7 @@ public static class ProblemMapping
             LeptonException e => Create(StatusFor(e.Kind), e.Title, e.Message, e.Extensions),
             BadHttpRequestException e => Create(e.StatusCode, "The request is not valid.", e.Message),
             Exception e when IsStorageOutage(e) => Create(StatusCodes.Status503ServiceUnavailable, "Storage is unavailable.",
-                "The platform cannot reach its storage right now; nothing was changed by this request. Try again shortly.",
+                "The platform cannot reach its storage right now. Try again shortly: a change this request asked for may not have been made.",
                 new Dictionary<string, object?> { [LeptonException.RetryAfterKey] = OutageRetryAfterSeconds }),
             _ => Create(StatusCodes.Status500InternalServerError, "An internal error occurred.",
                 "The platform failed to handle this request; it was logged. Try again, or report the time of the failure."),
@@ -76,22 +77,8 @@ public static class ProblemMapping
     /// <summary>How long a caller is asked to wait when storage is away.</summary>
     public const int OutageRetryAfterSeconds = 5;
 
-    /// <summary>
-    /// Storage that cannot be reached (connection refused, timeouts, 5xx after the SDK's own retries) is the platform's
-    /// temporary state, not a bug in the request: 503 with Retry-After rather than 500.
-    /// </summary>
-    public static bool IsStorageOutage(Exception exception) => Unwrap(exception) switch
-    {
-        Azure.RequestFailedException e => e.Status is 0 or >= 500,
-        HttpRequestException or TimeoutException => true,
-        AggregateException a => a.InnerExceptions.Count > 0 && a.InnerExceptions.All(IsStorageOutage),
-        _ => false,
-    };
+    /// <summary>Storage away for now (<see cref="StorageFaults.IsOutage"/>): 503 with Retry-After rather than 500.</summary>
+    public static bool IsStorageOutage(Exception exception) => StorageFaults.IsOutage(exception);
 
-    private static Exception Unwrap(Exception exception) => exception switch
-    {
-        AggregateException { InnerExceptions.Count: 1 } a => Unwrap(a.InnerExceptions[0]),
-        TargetInvocationException { InnerException: { } inner } => Unwrap(inner),
-        _ => exception,
-    };
+    private static Exception Unwrap(Exception exception) => StorageFaults.Unwrap(exception);
 }

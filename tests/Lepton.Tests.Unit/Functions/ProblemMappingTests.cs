@@ -35,6 +35,9 @@ public class ProblemMappingTests
         new Azure.RequestFailedException(503, "server busy"),
         new HttpRequestException("connection refused"),
         new AggregateException(new HttpRequestException("try 1"), new HttpRequestException("try 2"), new Azure.RequestFailedException(500, "try 3")),
+        // What the SDK throws when storage accepts the connection and never answers: its network timeout, then its retries.
+        new TaskCanceledException("exceeded the configured timeout of 0:00:20", new IOException("operation canceled"), new CancellationToken(canceled: true)),
+        new AggregateException(new TaskCanceledException("timeout 1"), new TaskCanceledException("timeout 2")),
     };
 
     [Theory]
