@@ -45,6 +45,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Federated.FederatedService>();
         services.AddSingleton<IGrantDependents, Collaborations.GrantRevocations>();
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<AuditOutbox>();
         services.AddValidatedOptions<AuditOptions>(configuration, AuditOptions.SectionName);
         services.AddSingleton<UsageMeter>();
         services.AddSingleton<AuditSigner>();

@@ -16,6 +16,7 @@ public static class LeptonFunctionApp
         services.AddLeptonOrchestrations();
         services.AddHostedService<UsageFlusher>();
         services.AddHostedService<TreeHeadPublisher>();
+        services.AddHostedService<AuditOutboxSweeper>();
         services.AddLeptonTelemetry(configuration);
         return services;
     }

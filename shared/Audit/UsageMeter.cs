@@ -23,6 +23,14 @@ public sealed class AuditOptions
 
     /// <summary>How often a tenant's grown log gets a new signed tree head (and its partners a witness entry).</summary>
     public TimeSpan TreeHeadInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How often the audit outbox is swept for entries whose change committed but whose append did not happen, and how
+    /// old such a promise must be (younger ones belong to requests still delivering their own).
+    /// </summary>
+    public TimeSpan OutboxSweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    public TimeSpan OutboxGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>

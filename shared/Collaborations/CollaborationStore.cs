@@ -18,7 +18,7 @@ namespace Lepton.Collaborations;
 /// under the row's ETag so two members acting at once cannot lose each other's acceptance. Every change is appended to
 /// the audit chain of every member (those who left included, for the change that concerns them).
 /// </summary>
-public sealed class CollaborationStore(StorageClients storage, TenantRegistry tenants, AuditLog audit, TimeProvider time, IMemoryCache cache)
+public sealed class CollaborationStore(StorageClients storage, TenantRegistry tenants, AuditLog audit, AuditOutbox outbox, TimeProvider time, IMemoryCache cache)
 {
     internal const string TableName = "collaborations";
     private const string Partition = "collaboration";
@@ -75,7 +75,8 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
             task, mode, allocation, terms, CollaborationStates.Proposed, 1, now, now);
         try
         {
-            await Table.AddEntityAsync(ToEntity(collaboration), ct);
+            await outbox.CommitAsync(Table, Partition, [new TableTransactionAction(TableTransactionActionType.Add, ToEntity(collaboration))],
+                MembersEntry(collaboration, actor, AuditActions.CollaborationProposed, $"{mode}, {allocation}, label {task.Label}, members {string.Join(", ", members)}"), ct);
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
@@ -83,8 +84,6 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
         }
 
         cache.Remove((nameof(CollaborationStore), collaboration.Id));
-        await AuditMembersAsync(collaboration, actor, AuditActions.CollaborationProposed,
-            $"{mode}, {allocation}, label {task.Label}, members {string.Join(", ", members)}", ct);
         return collaboration;
     }
 
@@ -169,8 +168,7 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
         var found = new List<Collaboration>();
         await foreach (TableEntity row in Table.QueryAsync<TableEntity>(e => e.PartitionKey == Partition, cancellationToken: ct))
         {
-            Collaboration c = FromEntity(row);
-            if (c.IsMember(tenant))
+            if (!AuditOutbox.IsPromise(row) && FromEntity(row) is { } c && c.IsMember(tenant))
             {
                 found.Add(c);
             }
@@ -178,6 +176,9 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
 
         return found.OrderBy(c => c.Id, StringComparer.Ordinal).ToList();
     }
+
+    private static PendingAuditEntry MembersEntry(Collaboration c, string actor, string action, string outcome) =>
+        new([.. c.Members.Select(m => m.Tenant)], actor, action, $"collaborations/{c.Id}", outcome);
 
     /// <summary>Appends an event that concerns the whole collaboration to every member's chain.</summary>
     public async Task AuditMembersAsync(Collaboration c, string actor, string action, string outcome, CancellationToken ct = default, string? purpose = null, string? resource = null)
@@ -204,7 +205,8 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
             changed = changed with { UpdatedAt = time.GetUtcNow() };
             try
             {
-                await Table.UpdateEntityAsync(ToEntity(changed), row.Value!.ETag, TableUpdateMode.Replace, ct);
+                await outbox.CommitAsync(Table, Partition, [new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(changed), row.Value!.ETag)],
+                    MembersEntry(changed, actor, action, outcome), ct);
             }
             catch (RequestFailedException e) when (e.Status == 412 && attempt < 10)
             {
@@ -213,7 +215,6 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
             }
 
             cache.Remove((nameof(CollaborationStore), id));
-            await AuditMembersAsync(changed, actor, action, outcome, ct);
             return changed;
         }
     }

@@ -51,7 +51,7 @@ public sealed record Grant(
 /// </summary>
 public sealed class GrantStore(
     StorageClients storage, TenantRegistry tenants, Datasets.DatasetCatalog catalog, Collaborations.CollaborationStore collaborations,
-    IEnumerable<IGrantDependents> dependents, AuditLog audit, TimeProvider time)
+    IEnumerable<IGrantDependents> dependents, AuditOutbox outbox, TimeProvider time)
 {
     internal const string TableName = "grants";
 
@@ -94,7 +94,7 @@ public sealed class GrantStore(
 
         var grant = new Grant("g-" + Guid.NewGuid().ToString("N")[..16], owner, dataset, request.Grantee, purposes.Distinct().ToList(), now, request.ExpiresAt,
             false, request.Collaboration, request.RevokeModels ?? false);
-        await Grants.AddEntityAsync(new TableEntity(owner, grant.GrantId)
+        var row = new TableEntity(owner, grant.GrantId)
         {
             ["Dataset"] = dataset,
             ["Grantee"] = grant.Grantee ?? "",
@@ -104,8 +104,8 @@ public sealed class GrantStore(
             ["ExpiresAt"] = request.ExpiresAt,
             ["Revoked"] = false,
             ["RevokeModels"] = grant.RevokeModels,
-        }, ct);
-        await AuditAsync(grant, actor, AuditActions.GrantCreated, ct);
+        };
+        await CommitAsync(grant, new TableTransactionAction(TableTransactionActionType.Add, row), actor, AuditActions.GrantCreated, ct);
         return grant;
     }
 
@@ -133,9 +133,8 @@ public sealed class GrantStore(
         TableEntity e = row.Value;
         e["Revoked"] = true;
         e["RevokedAt"] = time.GetUtcNow();
-        await Grants.UpdateEntityAsync(e, e.ETag, TableUpdateMode.Merge, ct);
         Grant revoked = ToGrant(e);
-        await AuditAsync(revoked, actor, AuditActions.GrantRevoked, ct);
+        await CommitAsync(revoked, new TableTransactionAction(TableTransactionActionType.UpdateMerge, e, e.ETag), actor, AuditActions.GrantRevoked, ct);
         foreach (IGrantDependents dependent in dependents)
         {
             await dependent.GrantRevokedAsync(revoked, actor, ct);
@@ -189,7 +188,7 @@ public sealed class GrantStore(
     /// A tenant grant concerns its owner and its grantee: both chains record it. A collaboration grant (data contributed
     /// or withdrawn) concerns every member of the collaboration.
     /// </summary>
-    private async Task AuditAsync(Grant grant, string actor, string action, CancellationToken ct)
+    private async Task CommitAsync(Grant grant, TableTransactionAction change, string actor, string action, CancellationToken ct)
     {
         string resource = $"{grant.Owner}/datasets/{grant.Dataset}/grants/{grant.GrantId}";
         string outcome = grant.Collaboration is { } c ? $"collaboration {c}" : $"grantee {grant.Grantee}";
@@ -197,10 +196,7 @@ public sealed class GrantStore(
         IReadOnlyList<string> chains = grant.Collaboration is { } collaboration
             ? (await collaborations.FindAsync(collaboration, ct))?.Members.Select(m => m.Tenant).ToList() ?? []
             : [grant.Grantee!];
-        foreach (string tenant in chains.Prepend(grant.Owner).Distinct())
-        {
-            await audit.AppendAsync(tenant, actor, action, resource, outcome, purposes, ct);
-        }
+        await outbox.CommitAsync(Grants, grant.Owner, [change], new PendingAuditEntry([.. chains.Prepend(grant.Owner)], actor, action, resource, outcome, purposes), ct);
     }
 
     private static Grant ToGrant(TableEntity e) => new(

@@ -24,7 +24,7 @@ public sealed record ApiKeyRecord(
 /// Tenant API keys. A key is "lep_{id}_{secret}"; only the SHA-256 of the whole key is stored, found by its id.
 /// The plain key exists once, in the response that issues it.
 /// </summary>
-public sealed class ApiKeyStore(StorageClients storage, AuditLog audit, Security.CallerCache callers, TimeProvider time)
+public sealed class ApiKeyStore(StorageClients storage, AuditOutbox outbox, Security.CallerCache callers, TimeProvider time)
 {
     internal const string TableName = "apikeys";
     private const string Prefix = "lep_";
@@ -54,7 +54,7 @@ public sealed class ApiKeyStore(StorageClients storage, AuditLog audit, Security
         string secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         string plain = $"{Prefix}{keyId}_{secret}";
         var record = new ApiKeyRecord(keyId, tenantId, roles.Distinct().ToList(), now, expiresAt, null, Revoked: false);
-        await Keys.AddEntityAsync(new TableEntity(keyId, Row)
+        var row = new TableEntity(keyId, Row)
         {
             ["Tenant"] = tenantId,
             ["Hash"] = Hash(plain),
@@ -62,8 +62,9 @@ public sealed class ApiKeyStore(StorageClients storage, AuditLog audit, Security
             ["CreatedAt"] = record.CreatedAt,
             ["ExpiresAt"] = expiresAt,
             ["Revoked"] = false,
-        }, ct);
-        await audit.AppendAsync(tenantId, actor, AuditActions.KeyIssued, $"tenants/{tenantId}/keys/{keyId}", $"roles {string.Join(',', record.Roles)}", ct: ct);
+        };
+        await outbox.CommitAsync(Keys, keyId, [new TableTransactionAction(TableTransactionActionType.Add, row)],
+            new PendingAuditEntry([tenantId], actor, AuditActions.KeyIssued, $"tenants/{tenantId}/keys/{keyId}", $"roles {string.Join(',', record.Roles)}"), ct);
         return (record, plain);
     }
 
@@ -124,9 +125,9 @@ public sealed class ApiKeyStore(StorageClients storage, AuditLog audit, Security
         TableEntity e = row.Value;
         e["Revoked"] = true;
         e["RevokedAt"] = time.GetUtcNow();
-        await Keys.UpdateEntityAsync(e, e.ETag, TableUpdateMode.Merge, ct);
+        await outbox.CommitAsync(Keys, keyId, [new TableTransactionAction(TableTransactionActionType.UpdateMerge, e, e.ETag)],
+            new PendingAuditEntry([tenantId], actor, AuditActions.KeyRevoked, $"tenants/{tenantId}/keys/{keyId}", "done"), ct);
         callers.Clear();
-        await audit.AppendAsync(tenantId, actor, AuditActions.KeyRevoked, $"tenants/{tenantId}/keys/{keyId}", "done", ct: ct);
         return ToRecord(e);
     }
 

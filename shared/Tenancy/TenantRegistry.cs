@@ -10,7 +10,7 @@ namespace Lepton.Tenancy;
 /// Tenants and their storage accounts, in the platform account's tables. The registry is the only map
 /// from a tenant to its account and back, so it decides whose data an event or a request may touch.
 /// </summary>
-public sealed class TenantRegistry(StorageClients storage, AuditLog audit, Security.CallerCache callers, TimeProvider time)
+public sealed class TenantRegistry(StorageClients storage, AuditOutbox outbox, Security.CallerCache callers, TimeProvider time)
 {
     internal const string TenantsTable = "tenants";
     internal const string AccountsTable = "tenantaccounts";
@@ -48,7 +48,10 @@ public sealed class TenantRegistry(StorageClients storage, AuditLog audit, Secur
         var tenants = new List<Tenant>();
         await foreach (TableEntity row in Tenants.QueryAsync<TableEntity>(e => e.PartitionKey == Partition, cancellationToken: ct))
         {
-            tenants.Add(ToTenant(row));
+            if (!AuditOutbox.IsPromise(row))
+            {
+                tenants.Add(ToTenant(row));
+            }
         }
 
         return tenants;
@@ -76,9 +79,17 @@ public sealed class TenantRegistry(StorageClients storage, AuditLog audit, Secur
 
         string account = await ClaimAccountAsync(id, ct);
         var tenant = new Tenant(id, name.Trim(), account, time.GetUtcNow(), Disabled: false);
+        // The containers come first: once the row commits, its entry is promised and the tenant is usable.
+        // In Azure the deployment already made them; locally the pool accounts start empty.
+        foreach (string container in BlobLayout.TenantContainers)
+        {
+            await storage.TenantContainer(account, container).CreateIfNotExistsAsync(cancellationToken: ct);
+        }
+
         try
         {
-            await Tenants.AddEntityAsync(ToEntity(tenant), ct);
+            await outbox.CommitAsync(Tenants, Partition, [new TableTransactionAction(TableTransactionActionType.Add, ToEntity(tenant))],
+                new PendingAuditEntry([id], actor, AuditActions.TenantCreated, $"tenants/{id}", $"storage account {account}"), ct);
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
@@ -86,13 +97,6 @@ public sealed class TenantRegistry(StorageClients storage, AuditLog audit, Secur
             throw LeptonException.Conflict($"Tenant '{id}' already exists.");
         }
 
-        // In Azure the deployment already made the containers; locally the pool accounts start empty.
-        foreach (string container in BlobLayout.TenantContainers)
-        {
-            await storage.TenantContainer(account, container).CreateIfNotExistsAsync(cancellationToken: ct);
-        }
-
-        await audit.AppendAsync(id, actor, AuditActions.TenantCreated, $"tenants/{id}", $"storage account {account}", ct: ct);
         return tenant;
     }
 
@@ -100,9 +104,10 @@ public sealed class TenantRegistry(StorageClients storage, AuditLog audit, Secur
     public async Task<Tenant> SetDisabledAsync(string id, bool disabled, string actor, CancellationToken ct = default)
     {
         Tenant tenant = await FindAsync(id, ct) ?? throw LeptonException.NotFound($"Tenant '{id}' was not found.");
-        await Tenants.UpdateEntityAsync(new TableEntity(Partition, id) { ["Disabled"] = disabled }, ETag.All, TableUpdateMode.Merge, ct);
+        await outbox.CommitAsync(Tenants, Partition,
+            [new TableTransactionAction(TableTransactionActionType.UpdateMerge, new TableEntity(Partition, id) { ["Disabled"] = disabled }, ETag.All)],
+            new PendingAuditEntry([id], actor, disabled ? AuditActions.TenantDisabled : AuditActions.TenantEnabled, $"tenants/{id}", "done"), ct);
         callers.Clear();
-        await audit.AppendAsync(id, actor, disabled ? AuditActions.TenantDisabled : AuditActions.TenantEnabled, $"tenants/{id}", "done", ct: ct);
         return tenant with { Disabled = disabled };
     }
 

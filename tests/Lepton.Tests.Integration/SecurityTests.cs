@@ -322,6 +322,46 @@ public class SecurityTests(DevHostFixture fixture)
 
     [Fact]
     [Trait("Category", "Fault")]
+    public async Task KeyIssue_AuditAppendFailsAfterTheCommit_OutboxSweepAppendsTheEntryOnce()
+    {
+        // Arrange: an instance whose tables answer but whose audit log (platform blobs) does not, and a healthy one
+        const string tenant = "audit-outbox";
+        (string key, _) = await _client.CreateTenantAsync(tenant);
+        (_, string table, IReadOnlyDictionary<string, string> accountKeys) = fixture.Host.Storage();
+        await using ServiceProvider broken = fixture.Host.CoreServices(new Dictionary<string, string?>
+        {
+            ["Lepton:Storage:PlatformConnection"] = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={accountKeys["devstoreaccount1"]};" +
+                $"BlobEndpoint=http://127.0.0.1:{DevHostProcess.FreePort()}/devstoreaccount1;TableEndpoint={table}/devstoreaccount1;",
+            ["Lepton:Storage:MaxRetries"] = "0",
+        });
+        await using ServiceProvider healthy = fixture.Host.CoreServices();
+
+        // Act: the key's row commits and its entry cannot be appended (as if the instance died there); then two sweeps
+        (ApiKeyRecord issued, _) = await broken.GetRequiredService<ApiKeyStore>().IssueAsync(tenant, [Roles.Consumer], null, "test");
+        int entriesBefore = await KeyIssuedEntriesAsync(tenant, key, issued.KeyId);
+        AuditOutbox outbox = healthy.GetRequiredService<AuditOutbox>();
+        await outbox.DeliverPendingAsync(TimeSpan.FromSeconds(-5));
+        await outbox.DeliverPendingAsync(TimeSpan.FromSeconds(-5));
+
+        // Assert: the key exists, its entry was owed and is now in the chain exactly once, and no promise is left
+        Assert.Equal(0, entriesBefore);
+        Assert.Equal(1, await KeyIssuedEntriesAsync(tenant, key, issued.KeyId));
+        TableClient keys = healthy.GetRequiredService<Lepton.Storage.StorageClients>().PlatformTable("apikeys");
+        string[] rows = await keys.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {issued.KeyId}")).Select(r => r.RowKey).ToArrayAsync();
+        Assert.Equal(["key"], rows);
+        JsonNode verification = await _client.JsonAsync(HttpMethod.Get, $"/api/tenants/{tenant}/audit/verify", key);
+        Assert.True(verification["valid"]!.GetValue<bool>(), verification.ToJsonString());
+    }
+
+    private async Task<int> KeyIssuedEntriesAsync(string tenant, string key, string keyId)
+    {
+        JsonNode entries = await _client.JsonAsync(HttpMethod.Get, $"/api/tenants/{tenant}/audit?max=500", key);
+        return entries["entries"]!.AsArray().Count(e =>
+            e!["action"]!.GetValue<string>() == AuditActions.KeyIssued && e["resource"]!.GetValue<string>().EndsWith("/keys/" + keyId, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [Trait("Category", "Fault")]
     public async Task Audit_LogBeyondOneSegment_RollsOverAndKeepsOneChain()
     {
         // Arrange: segments of 4 entries (the service allows 50,000 blocks per append blob; the log rolls over before that)

@@ -167,7 +167,7 @@ public sealed class DevHostProcess : IAsyncDisposable
             ["Lepton:Storage:TenantBlobEndpointTemplate"] = blob + "/{account}",
             ["Lepton:AdminKey"] = AdminKey,
         }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
-        return new ServiceCollection().AddLeptonCore(configuration).BuildServiceProvider();
+        return new ServiceCollection().AddLogging().AddLeptonCore(configuration).BuildServiceProvider();
     }
 
     public int? AzuritePid => File.Exists(Path.Combine(StateDirectory, "azurite.pid"))

@@ -10,7 +10,7 @@ public class OptionsValidationTests
     private static ServiceProvider Services(Dictionary<string, string?> settings)
     {
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        return new ServiceCollection().AddLeptonCore(configuration).BuildServiceProvider();
+        return new ServiceCollection().AddLogging().AddLeptonCore(configuration).BuildServiceProvider();
     }
 
     [Fact]
