@@ -27,6 +27,13 @@ public static class DurableClientExtensions
     /// Starts an orchestration under a deterministic id unless it already exists: a redelivered event or a retried
     /// activity finds the run instead of starting a second one. True when this call started it.
     /// </summary>
+    /// <summary>Whether the instance exists and has not ended (running, pending or suspended).</summary>
+    public static async Task<bool> IsRunningAsync(this DurableTaskClient client, string instanceId, CancellationToken ct) =>
+        await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct) is
+        {
+            RuntimeStatus: OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Suspended,
+        };
+
     public static async Task<bool> ScheduleOnceAsync(this DurableTaskClient client, string orchestrator, object input, string instanceId, CancellationToken ct)
     {
         if (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct) is not null)

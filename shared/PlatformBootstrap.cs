@@ -8,7 +8,8 @@ namespace Lepton;
 /// <summary>Creates the registry tables once at start-up, so requests never race to create them.</summary>
 public sealed class PlatformBootstrap(
     TenantRegistry tenants, ApiKeyStore keys, DatasetCatalog catalog, GrantStore grants, AuditLog audit, Training.ModelRegistry models,
-    Collaborations.CollaborationStore collaborations, Collaborations.CollaborationLedger ledger, Collaborations.Contributions.ContributionService contributions)
+    Collaborations.CollaborationStore collaborations, Collaborations.CollaborationLedger ledger, Collaborations.Contributions.ContributionService contributions,
+    Ingestion.IngestSlots ingestSlots)
 {
     public async Task EnsureCreatedAsync(CancellationToken ct = default)
     {
@@ -21,5 +22,6 @@ public sealed class PlatformBootstrap(
         await collaborations.EnsureTableAsync(ct);
         await ledger.EnsureTableAsync(ct);
         await contributions.EnsureCreatedAsync(ct);
+        await ingestSlots.EnsureTableAsync(ct);
     }
 }

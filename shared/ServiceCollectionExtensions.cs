@@ -46,6 +46,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IGrantDependents, Collaborations.GrantRevocations>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AuditOutbox>();
+        services.AddSingleton<Ingestion.IngestSlots>();
         services.AddValidatedOptions<AuditOptions>(configuration, AuditOptions.SectionName);
         services.AddSingleton<UsageMeter>();
         services.AddSingleton<AuditSigner>();

@@ -17,6 +17,25 @@ public sealed class IngestOrchestrator : TaskOrchestrator<IngestRequest, IngestO
 
     public override async Task<IngestOutcome> RunAsync(TaskOrchestrationContext context, IngestRequest request)
     {
+        var slot = new IngestSlotRequest(request.TenantId, request.RunId);
+        while (await context.CallActivityAsync<IngestSlotDecision>(nameof(ReserveIngestSlot), slot, ActivityRetry.Default) is { Granted: false } queued)
+        {
+            context.SetCustomStatus(new RunProgress("queued", 0, Steps));
+            await context.CreateTimer(TimeSpan.FromSeconds(queued.WaitSeconds), CancellationToken.None);
+        }
+
+        try
+        {
+            return await IngestAsync(context, request);
+        }
+        finally
+        {
+            await context.CallActivityAsync(nameof(ReleaseIngestSlot), slot, ActivityRetry.Default);
+        }
+    }
+
+    private static async Task<IngestOutcome> IngestAsync(TaskOrchestrationContext context, IngestRequest request)
+    {
         context.SetCustomStatus(new RunProgress("analyzing", 0, Steps));
         AnalysisSummary analysis = await context.CallActivityAsync<AnalysisSummary>(nameof(AnalyzeSource), request, ActivityRetry.Default);
         if (analysis.IsRejected)

@@ -99,4 +99,11 @@ public sealed class IngestionOptions
     /// <summary>Most columns a file may have.</summary>
     [Range(1, 100_000)]
     public int MaxColumns { get; set; } = 2000;
+
+    /// <summary>
+    /// Ingest runs of one tenant that may process at once; more wait their turn (status "queued"), so one tenant's burst
+    /// of uploads cannot hold up every other tenant's files.
+    /// </summary>
+    [Range(1, 1000)]
+    public int MaxConcurrentRunsPerTenant { get; set; } = 4;
 }

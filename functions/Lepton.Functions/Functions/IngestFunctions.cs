@@ -2,16 +2,25 @@ using Lepton.Datasets;
 using Lepton.Ingestion;
 using Lepton.Orchestrations.Ingestion;
 using Microsoft.Azure.Functions.Worker;
+using Lepton.Orchestrations;
 using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 
 namespace Lepton.Functions.Functions;
 
 /// <summary>Durable triggers of the ingest workflow: each activity calls the pipeline directly (one hop).</summary>
-public sealed class IngestFunctions(IngestPipeline pipeline)
+public sealed class IngestFunctions(IngestPipeline pipeline, IngestSlots slots)
 {
     [Function(nameof(IngestOrchestrator))]
     public static Task<IngestOutcome> RunIngestOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new IngestOrchestrator().RunAsync(context, context.GetInput<IngestRequest>()!);
+
+    [Function(nameof(ReserveIngestSlot))]
+    public Task<IngestSlotDecision> RunReserveIngestSlot([ActivityTrigger] IngestSlotRequest input, [DurableClient] DurableTaskClient client, CancellationToken ct) =>
+        slots.ReserveAsync(input, client.IsRunningAsync, ct);
+
+    [Function(nameof(ReleaseIngestSlot))]
+    public Task RunReleaseIngestSlot([ActivityTrigger] IngestSlotRequest input, CancellationToken ct) => slots.ReleaseAsync(input, ct);
 
     [Function(nameof(AnalyzeSource))]
     public Task<AnalysisSummary> RunAnalyzeSource([ActivityTrigger] IngestRequest input, CancellationToken ct) => pipeline.AnalyzeAsync(input, ct);

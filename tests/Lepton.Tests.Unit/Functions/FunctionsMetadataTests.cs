@@ -60,6 +60,8 @@ public class FunctionsMetadataTests
         ["CancelRun"] = "httpTrigger runs/{runId}/cancel",
         ["ReceiveBlobCreated"] = "httpTrigger events/blob-created",
         ["IngestOrchestrator"] = "orchestrationTrigger",
+        ["ReserveIngestSlot"] = "activityTrigger",
+        ["ReleaseIngestSlot"] = "activityTrigger",
         ["AnalyzeSource"] = "activityTrigger",
         ["CleanSource"] = "activityTrigger",
         ["PublishDatasetVersion"] = "activityTrigger",

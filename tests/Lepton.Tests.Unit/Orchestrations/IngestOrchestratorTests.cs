@@ -15,13 +15,22 @@ public class IngestOrchestratorTests
 
     private static AnalysisSummary Analysis(params IngestProblem[] problems) => new(AnalysisBlob, "hash", 2, problems, null);
 
+    /// <summary>A context whose run gets an ingest slot at once.</summary>
+    private static Mock<TaskOrchestrationContext> SlotGranted()
+    {
+        var context = new Mock<TaskOrchestrationContext>();
+        context.Setup(c => c.CallActivityAsync<IngestSlotDecision>(nameof(ReserveIngestSlot), It.IsAny<IngestSlotRequest>(), It.IsAny<TaskOptions>()))
+            .ReturnsAsync(new IngestSlotDecision(true));
+        return context;
+    }
+
     private static CleanedVersion Cleaned(int version, params IngestProblem[] problems) => new(version, 2, problems.Length == 0 ? 2 : 0, problems);
 
     [Fact]
     public async Task RunAsync_ValidFile_AnalyzesCleansAndPublishes()
     {
         // Arrange
-        var context = new Mock<TaskOrchestrationContext>();
+        Mock<TaskOrchestrationContext> context = SlotGranted();
         context.Setup(c => c.CallActivityAsync<AnalysisSummary>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis());
         context.Setup(c => c.CallActivityAsync<CleanedVersion>(nameof(CleanSource), It.Is<CleanRequest>(r => r.AnalysisBlob == AnalysisBlob), It.IsAny<TaskOptions>()))
             .ReturnsAsync(Cleaned(3));
@@ -41,7 +50,7 @@ public class IngestOrchestratorTests
     {
         // Arrange
         var problem = new IngestProblem("empty", "The file is empty.", []);
-        var context = new Mock<TaskOrchestrationContext>();
+        Mock<TaskOrchestrationContext> context = SlotGranted();
         context.Setup(c => c.CallActivityAsync<AnalysisSummary>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis(problem));
         context.Setup(c => c.CallActivityAsync<string>(nameof(RejectSource), It.Is<RejectRequest>(r => r.Problems.Single() == problem && r.AllocatedVersion == null), It.IsAny<TaskOptions>()))
             .ReturnsAsync("sales/ingest-1/report.txt");
@@ -60,7 +69,7 @@ public class IngestOrchestratorTests
     {
         // Arrange
         var problem = new IngestProblem("no-rows-left", "No row survived cleaning.", []);
-        var context = new Mock<TaskOrchestrationContext>();
+        Mock<TaskOrchestrationContext> context = SlotGranted();
         context.Setup(c => c.CallActivityAsync<AnalysisSummary>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis());
         context.Setup(c => c.CallActivityAsync<CleanedVersion>(nameof(CleanSource), It.IsAny<CleanRequest>(), It.IsAny<TaskOptions>()))
             .ReturnsAsync(Cleaned(4, problem));
@@ -80,7 +89,7 @@ public class IngestOrchestratorTests
     {
         // Arrange
         var statuses = new List<RunProgress>();
-        var context = new Mock<TaskOrchestrationContext>();
+        Mock<TaskOrchestrationContext> context = SlotGranted();
         context.Setup(c => c.SetCustomStatus(It.IsAny<object?>())).Callback<object?>(s => statuses.Add((RunProgress)s!));
         context.Setup(c => c.CallActivityAsync<AnalysisSummary>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis());
         context.Setup(c => c.CallActivityAsync<CleanedVersion>(nameof(CleanSource), It.IsAny<CleanRequest>(), It.IsAny<TaskOptions>()))
@@ -94,5 +103,48 @@ public class IngestOrchestratorTests
         // Assert
         Assert.Equal(["analyzing", "cleaning", "publishing", "published"], statuses.Select(s => s.Stage));
         Assert.Equal(3, statuses[^1].Done);
+    }
+
+    [Fact]
+    public async Task RunAsync_TenantHasNoFreeSlot_WaitsOnDurableTimersThenIngestsAndGivesTheSlotBack()
+    {
+        // Arrange: two refusals (the tenant's other files first), then a slot
+        var statuses = new List<RunProgress>();
+        var context = new Mock<TaskOrchestrationContext>();
+        context.Setup(c => c.SetCustomStatus(It.IsAny<object?>())).Callback<object?>(s => statuses.Add((RunProgress)s!));
+        context.SetupSequence(c => c.CallActivityAsync<IngestSlotDecision>(nameof(ReserveIngestSlot), It.Is<IngestSlotRequest>(r => r.RunId == "ingest-1" && r.TenantId == "acme"), It.IsAny<TaskOptions>()))
+            .ReturnsAsync(new IngestSlotDecision(false, 4, 7))
+            .ReturnsAsync(new IngestSlotDecision(false, 2, 1))
+            .ReturnsAsync(new IngestSlotDecision(true));
+        context.Setup(c => c.CallActivityAsync<AnalysisSummary>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis());
+        context.Setup(c => c.CallActivityAsync<CleanedVersion>(nameof(CleanSource), It.IsAny<CleanRequest>(), It.IsAny<TaskOptions>())).ReturnsAsync(Cleaned(1));
+        context.Setup(c => c.CallActivityAsync<DatasetVersionRecord>(nameof(PublishDatasetVersion), It.IsAny<PublishRequest>(), It.IsAny<TaskOptions>()))
+            .ReturnsAsync(new DatasetVersionRecord("sales", 1, "ingest-1", default, 2, 1, "", "", "", "", null, null));
+
+        // Act
+        IngestOutcome outcome = await new IngestOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert: queued while refused, timers of the waits asked for, the slot given back once at the end
+        Assert.Equal(IngestRunStatus.Published, outcome.Status);
+        Assert.Equal(["queued", "queued", "analyzing"], statuses.Take(3).Select(s => s.Stage));
+        context.Verify(c => c.CreateTimer(TimeSpan.FromSeconds(4), It.IsAny<CancellationToken>()), Times.Once);
+        context.Verify(c => c.CreateTimer(TimeSpan.FromSeconds(2), It.IsAny<CancellationToken>()), Times.Once);
+        context.Verify(c => c.CallActivityAsync(nameof(ReleaseIngestSlot), It.Is<IngestSlotRequest>(r => r.RunId == "ingest-1"), It.IsAny<TaskOptions>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task RunAsync_StepFails_GivesTheSlotBackAndFails()
+    {
+        // Arrange
+        Mock<TaskOrchestrationContext> context = SlotGranted();
+        context.Setup(c => c.CallActivityAsync<AnalysisSummary>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>()))
+            .ThrowsAsync(new InvalidOperationException("storage gone"));
+
+        // Act
+        Task run = new IngestOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert
+        await Assert.ThrowsAsync<InvalidOperationException>(() => run);
+        context.Verify(c => c.CallActivityAsync(nameof(ReleaseIngestSlot), It.IsAny<IngestSlotRequest>(), It.IsAny<TaskOptions>()), Times.Once);
     }
 }
