@@ -220,6 +220,9 @@ public static class DevHostApp
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.DurableTask", LogLevel.Warning);
         builder.Logging.AddFilter("DurableTask", LogLevel.Warning);
+        // Every storage request at Information (the Azure SDK's event source, forwarded by the client factory) buried the
+        // host's own lines and cost CPU on every call.
+        builder.Logging.AddFilter("Azure", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Extensions.Http", LogLevel.Warning);
         return builder;

@@ -53,6 +53,16 @@ public sealed class IngestPipeline(
         try
         {
             BlobProperties props = (await source.GetPropertiesAsync(IfMatch(request), ct)).Value;
+            if (props.BlobType != BlobType.Block)
+            {
+                // The upload URL lets a PUT choose the blob type: an append or page blob is not a file a partner uploaded.
+                return new SourceAnalysis("", props.ContentLength, 0, 0, ",", null, [], [],
+                [
+                    new IngestProblem("not-a-block-blob",
+                        $"'{request.FileName}' was stored as a {props.BlobType.ToString().ToLowerInvariant()} blob; upload data files as block blobs (header x-ms-blob-type: BlockBlob).", []),
+                ]);
+            }
+
             var analyzer = new SourceAnalyzer(options.Value);
             if (props.ContentLength > options.Value.MaxFileBytes || props.ContentLength == 0)
             {

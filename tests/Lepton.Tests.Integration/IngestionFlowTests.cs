@@ -212,14 +212,15 @@ public class IngestionFlowTests(DevHostFixture fixture)
     [Theory]
     [Trait("Category", "Fault")]
     [MemberData(nameof(BadFiles))]
-    public async Task Upload_BadFile_IsRejectedWithReportAndNoCuratedOutput(string code, string fileName, byte[] content)
+    [InlineData("not-a-block-blob", "append.csv", new byte[0], "AppendBlob")]
+    public async Task Upload_BadFile_IsRejectedWithReportAndNoCuratedOutput(string code, string fileName, byte[] content, string blobType = "BlockBlob")
     {
         // Arrange
         string tenant = "bad-" + code.Replace("-", "", StringComparison.Ordinal)[..Math.Min(8, code.Length - 1)] + fileName.Length;
         (string key, string account) = await _client.CreateTenantAsync(tenant);
 
         // Act
-        await _client.UploadAsync(key, tenant, "inbox", fileName, content);
+        await _client.UploadAsync(key, tenant, "inbox", fileName, content, blobType);
         JsonNode dataset = await _client.WaitForRunsAsync(key, tenant, "inbox");
 
         // Assert: the API reports the rejection and no version

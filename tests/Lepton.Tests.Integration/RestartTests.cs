@@ -66,6 +66,53 @@ public class RestartTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task KillDuringFinalModel_Restart_CompletesWithOneVersion()
+    {
+        // Arrange: a persisted host training one network on enough rows that its final model takes seconds
+        var first = new DevHostProcess(_state, persist: true);
+        await first.StartAsync();
+        using var client = new LeptonClient(first.BaseUrl);
+        (string key, _) = await client.CreateTenantAsync("final");
+        await client.UploadAsync(key, "final", "rows", "rows.csv", TestData.GeneratedNumeric(60_000));
+        await client.WaitForRunsAsync(key, "final", "rows", timeout: TimeSpan.FromMinutes(3));
+        JsonNode started = await client.JsonAsync(HttpMethod.Post, "/api/tenants/final/models", key,
+            new { name = "net", datasets = new[] { "rows" }, label = "label", candidates = new[] { "mlp-64" }, folds = 2 }, System.Net.HttpStatusCode.Accepted);
+        string runId = started["runId"]!.GetValue<string>();
+        await WaitForStageAsync(client, key, runId, "training final model");
+
+        // Act: kill the host while the final model trains, then start a new one on the same storage
+        await first.KillAsync();
+        await using var second = new DevHostProcess(_state, persist: true);
+        await second.StartAsync();
+        using var client2 = new LeptonClient(second.BaseUrl);
+        JsonNode run = await client2.WaitForRunAsync(key, runId, TimeSpan.FromMinutes(4));
+
+        // Assert: the run completed (not left running) and registered exactly one version
+        Assert.True(run["status"]!.GetValue<string>() == "Completed", run.ToJsonString());
+        JsonNode model = await client2.JsonAsync(HttpMethod.Get, "/api/tenants/final/models/net", key);
+        Assert.Single(model["versions"]!.AsArray());
+    }
+
+    private static async Task WaitForStageAsync(LeptonClient client, string key, string runId, string stage)
+    {
+        DateTime deadline = DateTime.UtcNow.AddMinutes(4);
+        string? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            using HttpResponseMessage response = await client.SendAsync(HttpMethod.Get, $"/api/runs/{runId}", key);
+            JsonNode? run = response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync()) : null;
+            if ((last = run?["progress"]?["stage"]?.GetValue<string>()) == stage)
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"Run {runId} never reached '{stage}' (last: {last}).");
+    }
+
+    [Fact]
     public async Task KillDuringFederatedRounds_Restart_ResumesAtTheLastRoundAndCountsNothingTwice()
     {
         // Arrange: two hospitals in a federated collaboration on a persisted host, a long run under way

@@ -89,7 +89,9 @@ public sealed class DurableEngine : IAsyncDisposable
                 web.ConfigureServices(services =>
                 {
                     services.AddGrpc();
-                    services.AddSingleton<IOrchestrationService>(service);
+                    // The dispatchers get the provider with activity lock renewal; the management API (queries, purge) the provider itself.
+                    services.AddSingleton<IOrchestrationService>(new RenewingOrchestrationService(
+                        service, options.VisibilityTimeout, loggerFactory.CreateLogger<RenewingOrchestrationService>()));
                     services.AddSingleton<IOrchestrationServiceClient>(service);
                     services.AddSingleton<TaskHubGrpcServer>();
                 });

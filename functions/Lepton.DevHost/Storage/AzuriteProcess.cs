@@ -31,13 +31,16 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 
         string pidFile = Path.Combine(stateDirectory, "azurite.pid");
         await StopLeftoverAsync(pidFile, logger);
-        var start = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = repoRoot,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        // Azurite writes its output to a file, not to pipes of this process: after a kill -9 of the dev host those pipes are
+        // broken, and Azurite's shutdown message then fails with EPIPE and ends the process before it writes its in-memory
+        // state to disk — a restarted host found queues from seconds earlier than the tables (a run stuck for good).
+        string logFile = Path.Combine(stateDirectory, "azurite.log");
+        var start = OperatingSystem.IsWindows()
+            ? new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true }
+            : new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", "exec node \"$@\" >>\"$AZURITE_LOG\" 2>&1", "azurite" } };
+        start.WorkingDirectory = repoRoot;
+        start.UseShellExecute = false;
+        start.Environment["AZURITE_LOG"] = logFile;
         foreach (string arg in new[]
         {
             script, "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
@@ -62,15 +65,25 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 
         start.Environment["AZURITE_ACCOUNTS"] = accounts.AzuriteAccountsVariable;
         Process process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node for Azurite.");
-        process.OutputDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) { LogOutput(logger, line); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) { LogOutput(logger, line); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        if (OperatingSystem.IsWindows())
+        {
+            process.OutputDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) { LogOutput(logger, line); } };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) { LogOutput(logger, line); } };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
         await File.WriteAllTextAsync(pidFile, process.Id.ToString(), ct);
         var azurite = new AzuriteProcess(process, pidFile, ports);
         try
         {
             await WaitForPortsAsync(process, ports, ct);
+        }
+        catch (InvalidOperationException e) when (File.Exists(logFile))
+        {
+            await azurite.DisposeAsync();
+            string[] tail = (await File.ReadAllLinesAsync(logFile, CancellationToken.None)).TakeLast(10).ToArray();
+            throw new InvalidOperationException($"{e.Message} Azurite's last output ({logFile}):\n{string.Join('\n', tail)}", e);
         }
         catch
         {
@@ -92,29 +105,33 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     /// SIGTERM first: Azurite keeps its metadata in memory and writes it to disk on a timer and at shutdown, so a hard kill
     /// could lose the last seconds of a persisted emulator. SIGKILL only if it does not stop in time.
     /// </summary>
-    private static async Task StopGracefullyAsync(Process process)
+    /// <returns>False when it had to be killed.</returns>
+    private static async Task<bool> StopGracefullyAsync(Process process)
     {
         try
         {
             if (process.HasExited)
             {
-                return;
+                return true;
             }
 
             _ = kill(process.Id, SigTerm);
             try
             {
                 await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+                return true;
             }
             catch (TimeoutException)
             {
                 process.Kill(entireProcessTree: true);
                 await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                return false;
             }
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException)
         {
             // Already gone.
+            return true;
         }
     }
 
@@ -163,7 +180,9 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
             if (commandLine.Contains("azurite", StringComparison.OrdinalIgnoreCase))
             {
                 LogLeftover(logger, pid);
-                await StopGracefullyAsync(old);
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                bool graceful = await StopGracefullyAsync(old);
+                LogLeftoverStopped(logger, pid, graceful ? "exited" : "was killed", clock.Elapsed.TotalSeconds);
             }
         }
         catch (ArgumentException)
@@ -194,6 +213,9 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "azurite: {Line}")]
     private static partial void LogOutput(ILogger logger, string line);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The Azurite left behind (pid {Pid}) {How} after {Seconds:F1} s")]
+    private static partial void LogLeftoverStopped(ILogger logger, int pid, string how, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping Azurite (pid {Pid}) left behind by an earlier dev host")]
     private static partial void LogLeftover(ILogger logger, int pid);

@@ -46,11 +46,11 @@ public sealed class LeptonClient(Uri baseUrl) : IDisposable
         return (created["apiKey"]!.GetValue<string>(), created["storageAccount"]!.GetValue<string>());
     }
 
-    public async Task UploadAsync(string apiKey, string tenant, string dataset, string fileName, byte[] content)
+    public async Task UploadAsync(string apiKey, string tenant, string dataset, string fileName, byte[] content, string blobType = "BlockBlob")
     {
         JsonNode upload = await JsonAsync(HttpMethod.Post, $"/api/tenants/{tenant}/uploads", apiKey, new { dataset, fileName }, HttpStatusCode.Created);
         using var put = new HttpRequestMessage(HttpMethod.Put, upload["uploadUrl"]!.GetValue<string>()) { Content = new ByteArrayContent(content) };
-        put.Headers.Add("x-ms-blob-type", "BlockBlob");
+        put.Headers.Add("x-ms-blob-type", blobType);
         using HttpResponseMessage stored = await _storage.SendAsync(put);
         Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
     }
