@@ -26,6 +26,7 @@ public sealed partial class TrainingOrchestrator : TaskOrchestrator<TrainRequest
         List<CandidateSpec> heavy = plan.Candidates.Where(c => plan.HeavyCandidates.Contains(c.Id)).ToList();
         List<CandidateSpec> rest = plan.Candidates.Except(heavy).ToList();
         int total = plan.Candidates.Count * plan.Folds;
+        context.SetCustomStatus(new TrainingProgress("evaluating", 0, total, null, null));
         Task<List<FoldResult>> light = IsSmall(plan)
             ? FlattenAsync(BoundedFanOut.RunAsync(rest, MaxParallelFolds, c => EvaluateBatchAsync(context, new FoldBatchRequest(plan, c, Enumerable.Range(0, plan.Folds).ToList())),
                 done => Report(context, plan, done.SelectMany(r => r).ToList(), total)))

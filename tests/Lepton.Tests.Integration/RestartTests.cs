@@ -37,10 +37,12 @@ public class RestartTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    [Fact]
-    public async Task KillDuringIngest_Restart_CompletesWithNothingLost()
+    [Theory]
+    [InlineData("analyzing")]
+    [InlineData("cleaning")]
+    public async Task KillDuringIngest_Restart_CompletesWithNothingLost(string stage)
     {
-        // Arrange: a persisted host and a file big enough that ingesting it takes a while
+        // Arrange: a persisted host and a file big enough that each ingest stage takes a while
         const int rows = 300_000;
         var first = new DevHostProcess(_state, persist: true);
         await first.StartAsync();
@@ -48,6 +50,7 @@ public class RestartTests : IAsyncLifetime
         (string key, _) = await client.CreateTenantAsync("durable");
         await client.UploadAsync(key, "durable", "big", "big.csv", TestData.GeneratedNumeric(rows));
         string runId = await WaitForRunningAsync(client, key);
+        await WaitForStageAsync(client, key, runId, stage);
 
         // Act: kill the host without any shutdown, then start a new one on the same storage
         await first.KillAsync();
@@ -65,8 +68,10 @@ public class RestartTests : IAsyncLifetime
         Assert.Contains("Stopping Azurite", second.Output);
     }
 
-    [Fact]
-    public async Task KillDuringFinalModel_Restart_CompletesWithOneVersion()
+    [Theory]
+    [InlineData("evaluating")]
+    [InlineData("training final model")]
+    public async Task KillDuringTraining_Restart_CompletesWithOneVersion(string stage)
     {
         // Arrange: a persisted host training one network on enough rows that its final model takes seconds
         var first = new DevHostProcess(_state, persist: true);
@@ -78,9 +83,9 @@ public class RestartTests : IAsyncLifetime
         JsonNode started = await client.JsonAsync(HttpMethod.Post, "/api/tenants/final/models", key,
             new { name = "net", datasets = new[] { "rows" }, label = "label", candidates = new[] { "mlp-64" }, folds = 2 }, System.Net.HttpStatusCode.Accepted);
         string runId = started["runId"]!.GetValue<string>();
-        await WaitForStageAsync(client, key, runId, "training final model");
+        await WaitForStageAsync(client, key, runId, stage);
 
-        // Act: kill the host while the final model trains, then start a new one on the same storage
+        // Act: kill the host in that stage, then start a new one on the same storage
         await first.KillAsync();
         await using var second = new DevHostProcess(_state, persist: true);
         await second.StartAsync();
