@@ -84,13 +84,14 @@ public static class TrainingOverhead
             MlTasks.Binary, "auc", 5, TrainingService.Seed, analysis.DataRows, CandidateCatalog.Plan(MlTasks.Binary, Candidates));
         int[] folds = FoldSplitter.Assign(FoldSplitter.ReadColumn(curated, "label"), 5, plan.Seed, stratify: true);
         string foldDir = Directory.CreateDirectory(Path.Combine(work, "folds")).FullName;
+        // Each fold's files are cut once and shared by every candidate, as the platform does.
+        (string Train, string Test)[] foldFiles = Enumerable.Range(0, 5).AsParallel().AsOrdered()
+            .Select(f => FoldSplitter.WriteFold(curated, folds, f, Directory.CreateDirectory(Path.Combine(foldDir, f.ToString(System.Globalization.CultureInfo.InvariantCulture))).FullName))
+            .ToArray();
         var grid = plan.Candidates.SelectMany(c => Enumerable.Range(0, 5).Select(f => (c, f))).ToList();
         var results = new System.Collections.Concurrent.ConcurrentBag<FoldResult>();
         Parallel.ForEach(grid, new ParallelOptions { MaxDegreeOfParallelism = 8 }, item =>
-        {
-            (string train, string test) = FoldSplitter.WriteFold(curated, folds, item.f, foldDir);
-            results.Add(TrainingEngine.EvaluateFold(plan, item.c, train, test, item.f));
-        });
+            results.Add(TrainingEngine.EvaluateFold(plan, item.c, foldFiles[item.f].Train, foldFiles[item.f].Test, item.f)));
         LeaderboardEntry best = Leaderboard.Best(Leaderboard.Aggregate(plan.Candidates, results.ToList(), 5, "auc"))!;
         TrainingEngine.TrainFinal(plan, plan.Candidates.Single(c => c.Id == best.CandidateId), curated, work);
         Console.WriteLine($"  (curation {curateSeconds:F1} s, not counted; best {best.CandidateId} auc {best.Metrics["auc"].Mean:F4})");
