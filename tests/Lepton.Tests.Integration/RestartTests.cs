@@ -180,6 +180,33 @@ public class RestartTests : IAsyncLifetime
         Assert.Contains("Lepton dev host stopped", host.Output);
     }
 
+    [Fact]
+    public async Task Terminate_Persisted_RestartKeepsWhatWasWrittenJustBeforeTheStop()
+    {
+        // Arrange: a persisted host; a key issued the moment before the host is told to stop
+        var first = new DevHostProcess(_state, persist: true);
+        await first.StartAsync();
+        using var client = new LeptonClient(first.BaseUrl);
+        (string admin, _) = await client.CreateTenantAsync("kept");
+        JsonNode issued = await client.JsonAsync(HttpMethod.Post, "/api/tenants/kept/keys", admin, new { roles = new[] { "consumer" } }, System.Net.HttpStatusCode.Created);
+        string lastKey = issued["apiKey"]!.GetValue<string>();
+
+        // Act: a clean stop (Azurite gets SIGTERM and a last write interval), then a new host on the same folder
+        int exitCode = await first.TerminateAsync();
+        await using var second = new DevHostProcess(_state, persist: true);
+        await second.StartAsync();
+        using var client2 = new LeptonClient(second.BaseUrl);
+
+        // Assert: the last key works, and the audit chain holds its entry and verifies
+        Assert.Equal(0, exitCode);
+        using HttpResponseMessage withLastKey = await client2.SendAsync(HttpMethod.Get, "/api/tenants/kept/datasets", lastKey);
+        Assert.Equal(System.Net.HttpStatusCode.OK, withLastKey.StatusCode);
+        JsonNode verification = await client2.JsonAsync(HttpMethod.Get, "/api/tenants/kept/audit/verify", admin);
+        Assert.True(verification["valid"]!.GetValue<bool>(), verification.ToJsonString());
+        JsonNode entries = await client2.JsonAsync(HttpMethod.Get, "/api/tenants/kept/audit?max=500", admin);
+        Assert.Contains(entries["entries"]!.AsArray(), e => e!["action"]!.GetValue<string>() == "key.issued");
+    }
+
     /// <summary>Waits until the federated run has completed at least <paramref name="rounds"/> rounds; returns how many it had.</summary>
     private static async Task<int> WaitForRoundsAsync(LeptonClient client, string key, string runId, int rounds)
     {

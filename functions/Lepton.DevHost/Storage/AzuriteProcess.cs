@@ -102,8 +102,10 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// SIGTERM first: Azurite keeps its metadata in memory and writes it to disk on a timer and at shutdown, so a hard kill
-    /// could lose the last seconds of a persisted emulator. SIGKILL only if it does not stop in time.
+    /// SIGTERM first, then SIGKILL after <see cref="SaveGrace"/>. Azurite keeps its metadata in memory and writes it to
+    /// disk every 5 s (to a temporary file renamed over the old one, so a kill never leaves a torn file); after SIGTERM
+    /// it accepts no more requests, so one more write interval has everything on disk. Its own shutdown takes about a
+    /// minute (timers it waits for), which a user pressing Ctrl-C should not.
     /// </summary>
     /// <returns>False when it had to be killed.</returns>
     private static async Task<bool> StopGracefullyAsync(Process process)
@@ -118,7 +120,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
             _ = kill(process.Id, SigTerm);
             try
             {
-                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+                await process.WaitForExitAsync().WaitAsync(SaveGrace);
                 return true;
             }
             catch (TimeoutException)
@@ -136,6 +138,9 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     }
 
     private const int SigTerm = 15;
+
+    /// <summary>Azurite's autosave interval (5 s) and a margin.</summary>
+    private static readonly TimeSpan SaveGrace = TimeSpan.FromSeconds(7);
 
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int signal);
