@@ -10,7 +10,9 @@ namespace Lepton.Storage;
 public sealed record UploadUrl(Uri Url, string Container, string BlobName, DateTimeOffset ExpiresAt);
 
 /// <summary>
-/// Valet keys: a short-lived SAS that can only create or write one blob in the tenant's ingest container.
+/// Valet keys: a short-lived SAS for one blob in the tenant's ingest (or predictions) container. For a name not yet
+/// taken it may only create the blob, so the URL works once: it can neither upload again nor replace what it uploaded.
+/// Replacing a file under the same name (a new version of it) takes a new URL, which then carries write permission.
 /// Accounts with keys (Azurite) sign with the account key; keyless accounts (Azure, shared-key access disabled)
 /// sign with a user delegation key the managed identity obtains.
 /// </summary>
@@ -40,7 +42,8 @@ public sealed class UploadUrlIssuer(TenantStorageFactory tenants, IOptions<Lepto
         BlobClient blob = container.GetBlobClient(blobName);
         DateTimeOffset now = time.GetUtcNow();
         DateTimeOffset expires = now + options.Value.UploadUrlLifetime;
-        Uri url = await SasUrls.ForBlobAsync(storage.Service, blob, BlobSasPermissions.Create | BlobSasPermissions.Write, now, expires, ct);
+        BlobSasPermissions permissions = await blob.ExistsAsync(ct) ? BlobSasPermissions.Write : BlobSasPermissions.Create;
+        Uri url = await SasUrls.ForBlobAsync(storage.Service, blob, permissions, now, expires, ct);
         return new UploadUrl(url, container.Name, blobName, expires);
     }
 }

@@ -197,6 +197,37 @@ public class IngestionFlowTests(DevHostFixture fixture)
         Assert.Equal([30, 40], versions.Select(v => v!["rows"]!.GetValue<int>()));
     }
 
+    [Fact]
+    [Trait("Category", "Fault")]
+    public async Task UploadUrl_ForANewFile_WorksOnceAndCannotReplaceWhatItUploaded()
+    {
+        // Arrange: an upload URL for a name not yet taken
+        (string key, _) = await _client.CreateTenantAsync("flow-once");
+        JsonNode upload = await _client.JsonAsync(HttpMethod.Post, "/api/tenants/flow-once/uploads", key, new { dataset = "once", fileName = "a.csv" }, HttpStatusCode.Created);
+        string url = upload["uploadUrl"]!.GetValue<string>();
+        using var storage = new HttpClient();
+
+        // Act: the upload, then the same URL again (another file, and an append blob)
+        HttpStatusCode first = await PutAsync(storage, url, TestData.GeneratedNumeric(30, seed: 1), "BlockBlob");
+        HttpStatusCode again = await PutAsync(storage, url, TestData.GeneratedNumeric(40, seed: 2), "BlockBlob");
+        HttpStatusCode asAppendBlob = await PutAsync(storage, url, [], "AppendBlob");
+        JsonNode dataset = await _client.WaitForRunsAsync(key, "flow-once", "once");
+
+        // Assert: one upload, one version of 30 rows; a new URL is what replacing the file takes
+        Assert.Equal((HttpStatusCode.Created, HttpStatusCode.Forbidden, HttpStatusCode.Forbidden), (first, again, asAppendBlob));
+        Assert.Equal(30, Assert.Single(dataset["versions"]!.AsArray())!["rows"]!.GetValue<int>());
+        await _client.UploadAsync(key, "flow-once", "once", "a.csv", TestData.GeneratedNumeric(40, seed: 2));
+        Assert.Equal(2, (await _client.WaitForRunsAsync(key, "flow-once", "once", runs: 2))["versions"]!.AsArray().Count);
+    }
+
+    private static async Task<HttpStatusCode> PutAsync(HttpClient storage, string url, byte[] content, string blobType)
+    {
+        using var put = new HttpRequestMessage(HttpMethod.Put, url) { Content = new ByteArrayContent(content) };
+        put.Headers.Add("x-ms-blob-type", blobType);
+        using HttpResponseMessage response = await storage.SendAsync(put);
+        return response.StatusCode;
+    }
+
     public static TheoryData<string, string, byte[]> BadFiles => new()
     {
         { "not-csv", "report.xlsx", [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00] },
