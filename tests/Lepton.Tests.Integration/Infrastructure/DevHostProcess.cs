@@ -30,7 +30,7 @@ public sealed class DevHostProcess : IAsyncDisposable
         StateDirectory = stateDirectory;
         Port = FreePort();
         BaseUrl = new Uri($"http://127.0.0.1:{Port}");
-        _arguments = ["--port", Port.ToString(), "--free-ports", "--tenant-accounts", "96", "--state-dir", stateDirectory, .. persist ? new[] { "--persist" } : []];
+        _arguments = ["--port", Port.ToString(), "--free-ports", "--tenant-accounts", "160", "--state-dir", stateDirectory, .. persist ? new[] { "--persist" } : []];
         _environment = new Dictionary<string, string>(environment ?? new Dictionary<string, string>())
         {
             ["Lepton__AdminKey"] = AdminKey,
