@@ -219,10 +219,14 @@ public static class DevHostApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.DurableTask", LogLevel.Warning);
+        // The worker's work-item stream to the in-process sidecar goes quiet whenever nothing runs; the SDK then warns
+        // every few seconds that it reconnects (it does, at once). Errors still show.
+        builder.Logging.AddFilter("Microsoft.DurableTask.Worker.Grpc", LogLevel.Error);
         builder.Logging.AddFilter("DurableTask", LogLevel.Warning);
-        // Every storage request at Information (the Azure SDK's event source, forwarded by the client factory) buried the
-        // host's own lines and cost CPU on every call.
-        builder.Logging.AddFilter("Azure", LogLevel.Warning);
+        // The Azure SDK logs every request at Information and every expected 404/409 (exists checks, create-if-missing)
+        // at Warning: that buried the host's own lines and cost CPU on every call. Outages surface as the platform's own
+        // warnings and 503s.
+        builder.Logging.AddFilter("Azure", LogLevel.Error);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Extensions.Http", LogLevel.Warning);
         return builder;
