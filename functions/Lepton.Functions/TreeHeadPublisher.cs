@@ -1,6 +1,5 @@
 using Lepton.Audit;
 using Lepton.Tenancy;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -8,46 +7,23 @@ namespace Lepton.Functions;
 
 /// <summary>
 /// Signs a new tree head for every tenant whose audit log grew, once per <see cref="AuditOptions.TreeHeadInterval"/>
-/// (and witnesses it in the partners' chains). Failures are logged and retried at the next tick.
+/// (and witnesses it in the partners' chains). One tenant's failure does not keep the others' heads from being signed.
 /// </summary>
 public sealed partial class TreeHeadPublisher(TenantRegistry tenants, AuditTreeHeads heads, IOptions<AuditOptions> options, ILogger<TreeHeadPublisher> logger)
-    : BackgroundService
+    : PeriodicWork(options.Value.TreeHeadInterval, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task TickAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(options.Value.TreeHeadInterval);
-        try
+        foreach (Tenant tenant in await tenants.ListAsync(ct))
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            try
             {
-                foreach (Tenant tenant in await ListAsync(stoppingToken))
-                {
-                    try
-                    {
-                        await heads.SignAsync(tenant.Id, stoppingToken);
-                    }
-                    catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-                    {
-                        LogSignFailed(e, tenant.Id);
-                    }
-                }
+                await heads.SignAsync(tenant.Id, ct);
             }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    private async Task<IReadOnlyList<Tenant>> ListAsync(CancellationToken ct)
-    {
-        try
-        {
-            return await tenants.ListAsync(ct);
-        }
-        catch (Exception e) when (!ct.IsCancellationRequested)
-        {
-            LogSignFailed(e, "*");
-            return [];
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                LogSignFailed(e, tenant.Id);
+            }
         }
     }
 

@@ -65,38 +65,32 @@ public sealed partial class TrainingOrchestrator : TaskOrchestrator<TrainRequest
 
     private static async Task<List<FoldResult>> FlattenAsync(Task<List<IReadOnlyList<FoldResult>>> batches) => (await batches).SelectMany(b => b).ToList();
 
-    /// <summary>A batch that still fails after its retries fails each of its folds with the error, as the per-fold path does.</summary>
-    private static async Task<IReadOnlyList<FoldResult>> EvaluateBatchAsync(TaskOrchestrationContext context, FoldBatchRequest batch)
-    {
-        try
-        {
-            return await context.CallActivityAsync<IReadOnlyList<FoldResult>>(nameof(EvaluateCandidateFolds), batch, ActivityRetry.Default);
-        }
-        catch (TaskFailedException e) when (ActivityRetry.IsDataUseDenied(e.FailureDetails))
-        {
-            throw new Lepton.Security.DataUseDeniedException(e.FailureDetails.ErrorMessage);
-        }
-        catch (TaskFailedException e)
-        {
-            return batch.Folds.Select(f => new FoldResult(batch.Candidate.Id, f, new Dictionary<string, double>(), e.FailureDetails.ErrorMessage, 0)).ToList();
-        }
-    }
-
-    /// <summary>A fold that still fails after its retries becomes a result with the error, so its candidate is dropped, not the run.</summary>
+    /// <summary>
+    /// Folds that still fail after their retries become results with the error, so their candidate is dropped, not the
+    /// run; a member withdrawing its data mid-run stops the run with the owner's reason (<see cref="DurableCalls"/>).
+    /// </summary>
     private static async Task<FoldResult> EvaluateAsync(TaskOrchestrationContext context, FoldRequest fold)
     {
         try
         {
-            return await context.CallActivityAsync<FoldResult>(nameof(EvaluateCandidateFold), fold, ActivityRetry.Default);
+            return await DurableCalls.CallAsync<FoldResult>(context, nameof(EvaluateCandidateFold), fold);
         }
-        catch (TaskFailedException e) when (ActivityRetry.IsDataUseDenied(e.FailureDetails))
+        catch (InvalidOperationException e)
         {
-            // A member withdrew its data mid-run: the run stops with the owner's reason, not a list of failed candidates.
-            throw new Lepton.Security.DataUseDeniedException(e.FailureDetails.ErrorMessage);
+            return FoldResult.Failed(fold.Candidate.Id, fold.Fold, e.Message);
         }
-        catch (TaskFailedException e)
+    }
+
+    /// <summary>A candidate's folds in one activity (small data); failures as in <see cref="EvaluateAsync"/>.</summary>
+    private static async Task<IReadOnlyList<FoldResult>> EvaluateBatchAsync(TaskOrchestrationContext context, FoldBatchRequest batch)
+    {
+        try
         {
-            return new FoldResult(fold.Candidate.Id, fold.Fold, new Dictionary<string, double>(), e.FailureDetails.ErrorMessage, 0);
+            return await DurableCalls.CallAsync<IReadOnlyList<FoldResult>>(context, nameof(EvaluateCandidateFolds), batch);
+        }
+        catch (InvalidOperationException e)
+        {
+            return [.. batch.Folds.Select(f => FoldResult.Failed(batch.Candidate.Id, f, e.Message))];
         }
     }
 
@@ -151,7 +145,7 @@ public sealed partial class TrainingOrchestrator : TaskOrchestrator<TrainRequest
     private static IEnumerable<FoldResult> FoldsOf(TrainingPlan plan, HeavyTrainingResult result) =>
         result.Folds.Count > 0
             ? result.Folds
-            : Enumerable.Range(0, plan.Folds).Select(f => new FoldResult(result.CandidateId, f, new Dictionary<string, double>(), result.Error ?? "no result", 0));
+            : Enumerable.Range(0, plan.Folds).Select(f => FoldResult.Failed(result.CandidateId, f, result.Error ?? "no result"));
 
     private static void Report(TaskOrchestrationContext context, TrainingPlan plan, IReadOnlyList<FoldResult> results, int total)
     {

@@ -78,7 +78,11 @@ public sealed record FoldRequest(TrainingPlan Plan, CandidateSpec Candidate, int
 /// <summary>All folds of one candidate in one activity: for small data, where a durable round trip costs more than a fold.</summary>
 public sealed record FoldBatchRequest(TrainingPlan Plan, CandidateSpec Candidate, IReadOnlyList<int> Folds);
 
-public sealed record FoldResult(string CandidateId, int Fold, IReadOnlyDictionary<string, double> Metrics, string? Error, double Seconds);
+public sealed record FoldResult(string CandidateId, int Fold, IReadOnlyDictionary<string, double> Metrics, string? Error, double Seconds)
+{
+    /// <summary>A fold that could not be evaluated: no metrics, the reason; its candidate drops out of the leaderboard.</summary>
+    public static FoldResult Failed(string candidateId, int fold, string error) => new(candidateId, fold, new Dictionary<string, double>(), error, 0);
+}
 
 public sealed record MetricSummary(double Mean, double Std);
 

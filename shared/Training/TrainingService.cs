@@ -115,7 +115,7 @@ public sealed class TrainingService(
             }
             catch (Exception e) when (e is not (OperationCanceledException or Lepton.Security.DataUseDeniedException or IOException or Azure.RequestFailedException))
             {
-                results.Add(new FoldResult(request.Candidate.Id, fold, new Dictionary<string, double>(), e.Message, 0));
+                results.Add(FoldResult.Failed(request.Candidate.Id, fold, e.Message));
             }
         }
 

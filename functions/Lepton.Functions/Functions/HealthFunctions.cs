@@ -24,8 +24,7 @@ public sealed class HealthFunctions(StorageClients storage)
             await storage.PlatformTables.GetPropertiesAsync(timeout.Token);
             storageStatus = "ok";
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or AggregateException
-            || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        catch (Exception e) when (!ct.IsCancellationRequested && (StorageFaults.IsOutage(e) || e is Azure.RequestFailedException))
         {
             // Unreachable or too slow: a health probe must answer within its own deadline, not hang with storage.
             storageStatus = "unreachable";
