@@ -55,7 +55,9 @@ public static class DevHostApp
             Console.WriteLine("Ports 10000-10002 are in use by another program; starting this host's own Azurite on free ports (as --free-ports does).");
         }
 
-        AzuritePorts ports = options.FreePorts || standardTaken ? new AzuritePorts(FreePort(), FreePort(), FreePort()) : standard;
+        // Not the HTTP port either: a caller may have chosen it as free a moment ago and Kestrel has not bound it yet.
+        int[] free = FreePorts(5).Where(p => p != options.Port).Take(4).ToArray();
+        AzuritePorts ports = options.FreePorts || standardTaken ? new AzuritePorts(free[0], free[1], free[2]) : standard;
         AzuriteProcess? azurite = null;
         DurableEngine? engine = null;
         TrainerProcess? trainer = null;
@@ -80,7 +82,7 @@ public static class DevHostApp
                 ExtendedSessions = hostJson.ExtendedSessions,
             };
             builder.Configuration.GetSection("Lepton:DevHost:Durable").Bind(durableOptions);
-            engine = await DurableEngine.StartAsync(platformConnection, durableOptions, FreePort(), bootLogs, stopping.Token);
+            engine = await DurableEngine.StartAsync(platformConnection, durableOptions, free[3], bootLogs, stopping.Token);
 
             if (builder.Configuration["Lepton:Audit:SigningKey"] is not { Length: > 0 })
             {
@@ -281,10 +283,21 @@ public static class DevHostApp
         }
     }
 
-    internal static int FreePort()
+    /// <summary>
+    /// Distinct free ports: all listeners are held open until each has its port, since the system may hand a port that was
+    /// just released to the next request (Azurite's blob and queue services once got the same one).
+    /// </summary>
+    public static int[] FreePorts(int count)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            listeners.ForEach(l => l.Start());
+            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        }
+        finally
+        {
+            listeners.ForEach(l => l.Stop());
+        }
     }
 }

@@ -44,7 +44,8 @@ public static class FanOutBench
     private static async Task MeasureSettingsAsync(string root, string state, int activities, int repeats)
     {
         LocalAccounts accounts = LocalAccounts.LoadOrCreate(state, 1);
-        var ports = new AzuritePorts(FreePort(), FreePort(), FreePort());
+        int[] free = DevHostApp.FreePorts(3);
+        var ports = new AzuritePorts(free[0], free[1], free[2]);
         await using AzuriteProcess azurite = await AzuriteProcess.StartAsync(root, state, accounts, ports, persist: false, NullLogger.Instance, CancellationToken.None);
         string connection = accounts.PlatformConnectionString(ports);
         HostJson hostJson = HostJson.Load(root);
@@ -85,7 +86,7 @@ public static class FanOutBench
     private static async Task<double[]> MeasureAsync(string connection, DurableEngineOptions options, int activities, int repeats)
     {
         using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Error));
-        await using DurableEngine engine = await DurableEngine.StartAsync(connection, options, FreePort(), loggers, CancellationToken.None);
+        await using DurableEngine engine = await DurableEngine.StartAsync(connection, options, DevHostApp.FreePorts(1)[0], loggers, CancellationToken.None);
         using IHost host = Host.CreateDefaultBuilder()
             .ConfigureLogging(l => l.ClearProviders())
             .ConfigureServices(services =>
@@ -138,11 +139,4 @@ public static class FanOutBench
     }
 
     private static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
