@@ -8,7 +8,9 @@ namespace Lepton.Learning;
 /// <summary>
 /// GPU kernels through ILGPU: on CUDA where a device is present, otherwise on ILGPU's CPU accelerator (how tests and CI
 /// run the very same kernels). Each operation copies its operands to the device and the result back — simple and
-/// exact, not yet fast: keeping a whole epoch's buffers on the device is the next step for the GPU trainer.
+/// exact, not yet fast: keeping a whole epoch's buffers on the device is the next step for the GPU trainer. The device
+/// buffers are kept and grown, not allocated per operation: a CUDA allocation costs more than a small product. A
+/// backend serves one training at a time (operations are serialized).
 /// </summary>
 public sealed class IlgpuBackend : IComputeBackend
 {
@@ -19,6 +21,8 @@ public sealed class IlgpuBackend : IComputeBackend
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int> _columnSums;
     private readonly Action<Index1D, ArrayView<float>> _relu;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>> _reluBackward;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>?[] _buffers = new MemoryBuffer1D<float, Stride1D.Dense>?[3];
+    private readonly Lock _gate = new();
 
     /// <summary>The first CUDA device's name, or null where there is none (no GPU, or no driver).</summary>
     public static string? CudaDeviceName()
@@ -66,41 +70,61 @@ public sealed class IlgpuBackend : IComputeBackend
 
     public void Gemm(bool transposeA, bool transposeB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, float beta)
     {
-        using MemoryBuffer1D<float, Stride1D.Dense> da = Upload(a[..(m * k)]), db = Upload(b[..(k * n)]), dc = Upload(c[..(m * n)]);
-        _gemm(new Index2D(m, n), da.View, db.View, dc.View, new GemmShape(m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, beta));
-        Download(dc, c[..(m * n)]);
+        lock (_gate)
+        {
+            ArrayView<float> da = Upload(0, a[..(m * k)]), db = Upload(1, b[..(k * n)]), dc = Upload(2, c[..(m * n)]);
+            _gemm(new Index2D(m, n), da, db, dc, new GemmShape(m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, beta));
+            Download(dc, c[..(m * n)]);
+        }
     }
 
     public void AddRowVector(Span<float> matrix, int rows, int columns, ReadOnlySpan<float> vector)
     {
-        using MemoryBuffer1D<float, Stride1D.Dense> dm = Upload(matrix[..(rows * columns)]), dv = Upload(vector[..columns]);
-        _addRow(rows * columns, dm.View, dv.View, columns);
-        Download(dm, matrix[..(rows * columns)]);
+        lock (_gate)
+        {
+            ArrayView<float> dm = Upload(0, matrix[..(rows * columns)]), dv = Upload(1, vector[..columns]);
+            _addRow(rows * columns, dm, dv, columns);
+            Download(dm, matrix[..(rows * columns)]);
+        }
     }
 
     public void ColumnSums(ReadOnlySpan<float> matrix, int rows, int columns, Span<float> sums)
     {
-        using MemoryBuffer1D<float, Stride1D.Dense> dm = Upload(matrix[..(rows * columns)]), ds = _accelerator.Allocate1D<float>(columns);
-        _columnSums(columns, dm.View, ds.View, rows);
-        Download(ds, sums[..columns]);
+        lock (_gate)
+        {
+            ArrayView<float> dm = Upload(0, matrix[..(rows * columns)]), ds = Buffer(1, columns);
+            _columnSums(columns, dm, ds, rows);
+            Download(ds, sums[..columns]);
+        }
     }
 
     public void Relu(Span<float> values)
     {
-        using MemoryBuffer1D<float, Stride1D.Dense> d = Upload(values);
-        _relu(values.Length, d.View);
-        Download(d, values);
+        lock (_gate)
+        {
+            ArrayView<float> d = Upload(0, values);
+            _relu(values.Length, d);
+            Download(d, values);
+        }
     }
 
     public void ReluBackward(ReadOnlySpan<float> outputs, Span<float> gradient)
     {
-        using MemoryBuffer1D<float, Stride1D.Dense> dout = Upload(outputs[..gradient.Length]), dg = Upload(gradient);
-        _reluBackward(gradient.Length, dout.View, dg.View);
-        Download(dg, gradient);
+        lock (_gate)
+        {
+            ArrayView<float> dout = Upload(0, outputs[..gradient.Length]), dg = Upload(1, gradient);
+            _reluBackward(gradient.Length, dout, dg);
+            Download(dg, gradient);
+        }
     }
 
     public void Dispose()
     {
+        foreach (MemoryBuffer1D<float, Stride1D.Dense>? buffer in _buffers)
+        {
+            buffer?.Dispose();
+        }
+
         _accelerator.Dispose();
         _context.Dispose();
     }
@@ -108,23 +132,38 @@ public sealed class IlgpuBackend : IComputeBackend
     /// <summary>The shape of one matrix product, passed to the kernel as one value.</summary>
     public readonly record struct GemmShape(int M, int N, int K, int TransposeA, int TransposeB, float Beta);
 
-    private MemoryBuffer1D<float, Stride1D.Dense> Upload(ReadOnlySpan<float> data)
+    /// <summary>A view of exactly <paramref name="length"/> elements of the slot's buffer, grown when too small.</summary>
+    private ArrayView<float> Buffer(int slot, int length)
     {
-        MemoryBuffer1D<float, Stride1D.Dense> buffer = _accelerator.Allocate1D<float>(Math.Max(1, data.Length));
-        if (data.Length > 0)
+        if (_buffers[slot] is not { } buffer || buffer.Length < length)
         {
-            buffer.View.SubView(0, data.Length).AsContiguous().CopyFromCPU(data);
+            // Grown by half again, so a sequence of slowly growing operations does not reallocate each time.
+            long size = Math.Max(1, Math.Max(length, (_buffers[slot]?.Length ?? 0) * 3 / 2));
+            _buffers[slot]?.Dispose();
+            buffer = _accelerator.Allocate1D<float>(size);
+            _buffers[slot] = buffer;
         }
 
-        return buffer;
+        return buffer.View.SubView(0, length).AsContiguous();
     }
 
-    private void Download(MemoryBuffer1D<float, Stride1D.Dense> buffer, Span<float> destination)
+    private ArrayView<float> Upload(int slot, ReadOnlySpan<float> data)
+    {
+        ArrayView<float> view = Buffer(slot, data.Length);
+        if (data.Length > 0)
+        {
+            view.CopyFromCPU(data);
+        }
+
+        return view;
+    }
+
+    private void Download(ArrayView<float> view, Span<float> destination)
     {
         _accelerator.Synchronize();
         if (destination.Length > 0)
         {
-            buffer.View.SubView(0, destination.Length).AsContiguous().CopyToCPU(destination);
+            view.SubView(0, destination.Length).CopyToCPU(destination);
         }
     }
 

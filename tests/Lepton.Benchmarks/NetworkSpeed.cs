@@ -13,6 +13,25 @@ public static class NetworkSpeed
     public static int Run(int rows, int threads, int epochs, bool ilgpu)
     {
         const int width = 50;
+        TrainingSet data = Data(rows, width);
+        var shape = new NetworkShape(width, [256, 256], 1, NetworkHead.Binary);
+        var options = new NetworkOptions([256, 256], BatchSize: 256, Seed: 1);
+        using IComputeBackend backend = ilgpu ? new IlgpuBackend() : new CpuBackend(threads);
+        Console.WriteLine($"MLP {width}-256-256-1, {rows:N0} rows, batch 256, Adam; backend {backend.Name}, {threads} threads, .NET {Environment.Version}");
+        for (int e = 0; e < epochs; e++)
+        {
+            var watch = Stopwatch.StartNew();
+            NetworkTrainer.Train(data, shape, options with { Seed = e + 1 }, backend, epochs: 1);
+            double seconds = watch.Elapsed.TotalSeconds;
+            Console.WriteLine($"epoch {e + 1}: {seconds:F2} s, {rows / seconds:N0} samples/s");
+        }
+
+        return 0;
+    }
+
+    /// <summary>A linearly separable binary problem of uniform features in [-1, 1], the same for a given size.</summary>
+    public static TrainingSet Data(int rows, int width)
+    {
         var random = new Random(1);
         float[] x = new float[rows * width], y = new float[rows];
         for (int i = 0; i < rows; i++)
@@ -28,19 +47,6 @@ public static class NetworkSpeed
             y[i] = sum > 0 ? 1 : 0;
         }
 
-        var data = new TrainingSet(x, y, rows, width);
-        var shape = new NetworkShape(width, [256, 256], 1, NetworkHead.Binary);
-        var options = new NetworkOptions([256, 256], BatchSize: 256, Seed: 1);
-        using IComputeBackend backend = ilgpu ? new IlgpuBackend() : new CpuBackend(threads);
-        Console.WriteLine($"MLP {width}-256-256-1, {rows:N0} rows, batch 256, Adam; backend {backend.Name}, {threads} threads, .NET {Environment.Version}");
-        for (int e = 0; e < epochs; e++)
-        {
-            var watch = Stopwatch.StartNew();
-            NetworkTrainer.Train(data, shape, options with { Seed = e + 1 }, backend, epochs: 1);
-            double seconds = watch.Elapsed.TotalSeconds;
-            Console.WriteLine($"epoch {e + 1}: {seconds:F2} s, {rows / seconds:N0} samples/s");
-        }
-
-        return 0;
+        return new TrainingSet(x, y, rows, width);
     }
 }

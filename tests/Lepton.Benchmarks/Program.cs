@@ -29,6 +29,12 @@ if (args is ["network", ..])
     return Lepton.Benchmarks.NetworkSpeed.Run(Option("--rows", 100_000), Option("--threads", 2), Option("--epochs", 3), args.Contains("--ilgpu"));
 }
 
+if (args is ["gpu", ..])
+{
+    int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
+    return Lepton.Benchmarks.GpuCheck.Run(Option("--rows", 100_000), Option("--epochs", 2), args.Contains("--cpu-accelerator"));
+}
+
 if (args is ["contributions", ..])
 {
     int[] sizes = args.SkipWhile(a => a != "--members").Skip(1).Select(s => s.Split(',').Select(int.Parse).ToArray()).FirstOrDefault([5, 8, 10]);
@@ -62,7 +68,7 @@ if (args is ["quality", string file, string label, ..])
 
 if (args.Length == 0 || args[0] != "ingest")
 {
-    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | heavy [--rows N] | serving [--seconds N] | scoring | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu] | federated [--rounds N] | fanout [--activities N] [--repeats N]");
+    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | heavy [--rows N] | serving [--seconds N] | scoring | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu] | gpu [--rows N] [--epochs N] [--cpu-accelerator] | federated [--rounds N] | fanout [--activities N] [--repeats N]");
     return 2;
 }
 

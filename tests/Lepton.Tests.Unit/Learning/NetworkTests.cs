@@ -189,6 +189,35 @@ public class NetworkTests
     }
 
     [Fact]
+    public void Gemm_IlgpuShapesGrowingAndShrinking_AgreesWithCpu()
+    {
+        // Arrange: the device buffers are kept between operations, so a small product after a large one must use only
+        // its own part of them, and a larger one after it must grow them.
+        using var cpu = new CpuBackend(1);
+        using var gpu = new IlgpuBackend(preferCuda: false);
+
+        foreach ((int m, int n, int k) in new[] { (9, 8, 7), (2, 3, 2), (12, 10, 11), (1, 1, 1) })
+        {
+            float[] a = RandomArray(m * k, m), b = RandomArray(k * n, n), c1 = RandomArray(m * n, k), c2 = (float[])c1.Clone();
+
+            // Act
+            cpu.Gemm(false, false, m, n, k, a, b, c1, 1);
+            gpu.Gemm(false, false, m, n, k, a, b, c2, 1);
+            float[] sums1 = new float[n], sums2 = new float[n];
+            cpu.ColumnSums(c1, m, n, sums1);
+            gpu.ColumnSums(c1, m, n, sums2);
+
+            // Assert
+            for (int i = 0; i < c1.Length; i++)
+            {
+                Assert.True(Math.Abs(c1[i] - c2[i]) <= 1e-5 * Math.Max(1, Math.Abs(c1[i])), $"{m}x{n}x{k}: {c1[i]} vs {c2[i]}");
+            }
+
+            Assert.Equal(sums1, sums2);
+        }
+    }
+
+    [Fact]
     public void Train_CpuAndIlgpuBackends_AgreeAfterFixedSteps()
     {
         // Arrange
