@@ -199,7 +199,7 @@ public class IngestionFlowTests(DevHostFixture fixture)
 
     [Fact]
     [Trait("Category", "Fault")]
-    public async Task UploadUrl_ForANewFile_WorksOnceAndCannotReplaceWhatItUploaded()
+    public async Task UploadUrl_AnyUrl_WorksOnceAndNeverOverwrites()
     {
         // Arrange: an upload URL for a name not yet taken
         (string key, _) = await _client.CreateTenantAsync("flow-once");
@@ -207,17 +207,22 @@ public class IngestionFlowTests(DevHostFixture fixture)
         string url = upload["uploadUrl"]!.GetValue<string>();
         using var storage = new HttpClient();
 
-        // Act: the upload, then the same URL again (another file, and an append blob)
+        // Act: the upload, then the same URL again (another file, and an append blob); then a URL for the same name again
         HttpStatusCode first = await PutAsync(storage, url, TestData.GeneratedNumeric(30, seed: 1), "BlockBlob");
         HttpStatusCode again = await PutAsync(storage, url, TestData.GeneratedNumeric(40, seed: 2), "BlockBlob");
         HttpStatusCode asAppendBlob = await PutAsync(storage, url, [], "AppendBlob");
-        JsonNode dataset = await _client.WaitForRunsAsync(key, "flow-once", "once");
+        await _client.WaitForRunsAsync(key, "flow-once", "once");
+        JsonNode second = await _client.JsonAsync(HttpMethod.Post, "/api/tenants/flow-once/uploads", key, new { dataset = "once", fileName = "a.csv" }, HttpStatusCode.Created);
+        string secondUrl = second["uploadUrl"]!.GetValue<string>();
+        HttpStatusCode secondFirst = await PutAsync(storage, secondUrl, TestData.GeneratedNumeric(40, seed: 2), "BlockBlob");
+        HttpStatusCode secondAgain = await PutAsync(storage, secondUrl, TestData.GeneratedNumeric(50, seed: 3), "BlockBlob");
+        JsonNode dataset = await _client.WaitForRunsAsync(key, "flow-once", "once", runs: 2);
 
-        // Assert: one upload, one version of 30 rows; a new URL is what replacing the file takes
+        // Assert: each URL uploads once; the taken name's new URL goes beside it, and both files are versions
         Assert.Equal((HttpStatusCode.Created, HttpStatusCode.Forbidden, HttpStatusCode.Forbidden), (first, again, asAppendBlob));
-        Assert.Equal(30, Assert.Single(dataset["versions"]!.AsArray())!["rows"]!.GetValue<int>());
-        await _client.UploadAsync(key, "flow-once", "once", "a.csv", TestData.GeneratedNumeric(40, seed: 2));
-        Assert.Equal(2, (await _client.WaitForRunsAsync(key, "flow-once", "once", runs: 2))["versions"]!.AsArray().Count);
+        Assert.Equal(("once/a.csv", "once/a-2.csv"), (upload["blob"]!.GetValue<string>(), second["blob"]!.GetValue<string>()));
+        Assert.Equal((HttpStatusCode.Created, HttpStatusCode.Forbidden), (secondFirst, secondAgain));
+        Assert.Equal([30, 40], dataset["versions"]!.AsArray().Select(v => v!["rows"]!.GetValue<int>()).Order());
     }
 
     private static async Task<HttpStatusCode> PutAsync(HttpClient storage, string url, byte[] content, string blobType)
