@@ -9,7 +9,7 @@ namespace Lepton;
 public sealed class PlatformBootstrap(
     TenantRegistry tenants, ApiKeyStore keys, DatasetCatalog catalog, GrantStore grants, AuditLog audit, Training.ModelRegistry models,
     Collaborations.CollaborationStore collaborations, Collaborations.CollaborationLedger ledger, Collaborations.Contributions.ContributionService contributions,
-    Ingestion.IngestSlots ingestSlots)
+    Ingestion.IngestSlots ingestSlots, Runs.StepAttempts stepAttempts)
 {
     public async Task EnsureCreatedAsync(CancellationToken ct = default)
     {
@@ -23,5 +23,6 @@ public sealed class PlatformBootstrap(
         await ledger.EnsureTableAsync(ct);
         await contributions.EnsureCreatedAsync(ct);
         await ingestSlots.EnsureTableAsync(ct);
+        await stepAttempts.EnsureTableAsync(ct);
     }
 }

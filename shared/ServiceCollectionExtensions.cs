@@ -47,6 +47,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AuditOutbox>();
         services.AddSingleton<Ingestion.IngestSlots>();
+        services.AddValidatedOptions<Runs.RunOptions>(configuration, Runs.RunOptions.SectionName);
+        services.AddSingleton<Runs.StepAttempts>();
         services.AddValidatedOptions<AuditOptions>(configuration, AuditOptions.SectionName);
         services.AddSingleton<UsageMeter>();
         services.AddSingleton<AuditSigner>();

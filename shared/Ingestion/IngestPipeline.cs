@@ -23,6 +23,7 @@ public sealed class IngestPipeline(
     DatasetCatalog catalog,
     AuditLog audit,
     IOptions<IngestionOptions> options,
+    Runs.StepAttempts attempts,
     TimeProvider time)
 {
 
@@ -30,12 +31,19 @@ public sealed class IngestPipeline(
     public async Task<AnalysisSummary> AnalyzeAsync(IngestRequest request, CancellationToken ct = default)
     {
         using Activity? activity = LeptonTelemetry.StartStep("ingest.analyze", request.TraceParent, request.TenantId, request.RunId);
-        TenantStorage storage = await tenants.ForTenantAsync(request.TenantId, ct);
-        SourceAnalysis analysis = await ReadSourceAsync(storage, request, ct);
-        string blob = BlobLayout.IngestAnalysis(request.RunId);
-        await WriteJsonAsync(storage.Curated, blob, analysis, ct);
-        return new AnalysisSummary(blob, analysis.Sha256, analysis.DataRows, analysis.Problems, analysis.Spec);
+        return await attempts.RunAsync(request.RunId, "analyze", async () =>
+        {
+            TenantStorage storage = await tenants.ForTenantAsync(request.TenantId, ct);
+            SourceAnalysis analysis = await ReadSourceAsync(storage, request, ct);
+            string blob = BlobLayout.IngestAnalysis(request.RunId);
+            await WriteJsonAsync(storage.Curated, blob, analysis, ct);
+            return new AnalysisSummary(blob, analysis.Sha256, analysis.DataRows, analysis.Problems, analysis.Spec);
+        }, starts => new AnalysisSummary("", "", 0, [StoppedThePlatform(request, "Analyzing", starts)], null), ct);
     }
+
+    /// <summary>The rejection of a file whose processing kept killing the host (see <see cref="Runs.StepAttempts"/>).</summary>
+    private static IngestProblem StoppedThePlatform(IngestRequest request, string step, int starts) =>
+        new("stopped-the-platform", Runs.StepAttempts.GivenUpMessage($"{step} '{request.FileName ?? request.BlobName}'", starts), []);
 
     private async Task<SourceAnalysis> ReadSourceAsync(TenantStorage storage, IngestRequest request, CancellationToken ct)
     {
@@ -92,9 +100,17 @@ public sealed class IngestPipeline(
         IngestRequest ingest = request.Ingest;
         using Activity? activity = LeptonTelemetry.StartStep("ingest.clean", ingest.TraceParent, ingest.TenantId, ingest.RunId);
         string dataset = ingest.Dataset!;
+        int version = await catalog.AllocateVersionAsync(ingest.TenantId, dataset, ingest.RunId, ct);
+        return await attempts.RunAsync(ingest.RunId, "clean", () => CleanVersionAsync(request, version, ct),
+            starts => new CleanedVersion(version, 0, 0, [StoppedThePlatform(ingest, "Cleaning", starts)]), ct);
+    }
+
+    private async Task<CleanedVersion> CleanVersionAsync(CleanRequest request, int version, CancellationToken ct)
+    {
+        IngestRequest ingest = request.Ingest;
+        string dataset = ingest.Dataset!;
         TenantStorage storage = await tenants.ForTenantAsync(ingest.TenantId, ct);
         SourceAnalysis analysis = await ReadAnalysisAsync(storage, request.AnalysisBlob, ct);
-        int version = await catalog.AllocateVersionAsync(ingest.TenantId, dataset, ingest.RunId, ct);
         BlockBlobClient target = storage.Curated.GetBlockBlobClient(BlobLayout.CuratedData(dataset, version));
         BlobClient source = storage.Ingest.GetBlobClient(ingest.BlobName);
         await using Stream input = await source.OpenReadAsync(new BlobOpenReadOptions(false) { Conditions = IfMatch(ingest), BufferSize = 4 << 20 }, ct);

@@ -26,7 +26,7 @@ public sealed record BatchOutcome(string RunId, string Status, string? Output, l
 /// blob; committing the block list publishes the whole file at once, so a reader never sees a partial output.
 /// Output rows are the input columns followed by prediction, score and (binary) probability.
 /// </summary>
-public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry registry, ModelSessionCache sessions)
+public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry registry, ModelSessionCache sessions, Runs.StepAttempts attempts)
 {
     public const string InPrefix = "in/";  // BlobLayout.PredictionInput
     public const string OutPrefix = "out/";
@@ -51,7 +51,12 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
 
     public static string ReportBlob(string model, string fileName) => $"{OutPrefix}{model}/{fileName}.report.txt";
 
-    public async Task<BatchPlan> PlanAsync(BatchRequest request, CancellationToken ct)
+    /// <summary>Checks the file and cuts it into chunks; a file whose reading kept killing the host is reported as such.</summary>
+    public Task<BatchPlan> PlanAsync(BatchRequest request, CancellationToken ct) =>
+        attempts.RunAsync(request.RunId, "plan", () => PlanOnceAsync(request, ct),
+            starts => new BatchPlan(request, null, 0, [], [Runs.StepAttempts.GivenUpMessage($"Reading '{request.FileName}'", starts)]), ct);
+
+    private async Task<BatchPlan> PlanOnceAsync(BatchRequest request, CancellationToken ct)
     {
         var problems = new List<string>();
         ModelVersion? model = null;

@@ -17,7 +17,7 @@ namespace Lepton.Training;
 /// </summary>
 public sealed class TrainingService(
     DatasetCatalog catalog, DatasetQueries datasets, TenantStorageFactory tenants, ModelRegistry registry, Collaborations.PooledTraining pooled, Audit.AuditLog audit,
-    LocalFileCache files, Microsoft.Extensions.Options.IOptions<HeavyTrainingOptions> heavy)
+    LocalFileCache files, Microsoft.Extensions.Options.IOptions<HeavyTrainingOptions> heavy, Runs.StepAttempts attempts)
 {
     public const int Seed = 42;
 
@@ -84,7 +84,12 @@ public sealed class TrainingService(
         return plan;
     }
 
-    public async Task<FoldResult> EvaluateFoldAsync(FoldRequest request, CancellationToken ct = default)
+    /// <summary>One fold; a fold that kept killing the host is given up as a failed fold (its candidate drops out, the run goes on).</summary>
+    public Task<FoldResult> EvaluateFoldAsync(FoldRequest request, CancellationToken ct = default) =>
+        attempts.RunAsync(request.Plan.Request.RunId, $"fold-{request.Candidate.Id}-{request.Fold}", () => EvaluateFoldOnceAsync(request, ct),
+            starts => FoldResult.Failed(request.Candidate.Id, request.Fold, Runs.StepAttempts.GivenUpMessage($"Fold {request.Fold} of {request.Candidate.Id}", starts)), ct);
+
+    private async Task<FoldResult> EvaluateFoldOnceAsync(FoldRequest request, CancellationToken ct)
     {
         TrainingPlan plan = request.Plan;
         string data = await DataFileAsync(plan, ct);
@@ -122,7 +127,12 @@ public sealed class TrainingService(
         return results;
     }
 
-    public async Task<TrainedArtifact> TrainFinalAsync(FinalTrainingRequest request, CancellationToken ct = default)
+    /// <summary>The winner on all rows; if that kept killing the host, the run fails with that reason rather than trying forever.</summary>
+    public Task<TrainedArtifact> TrainFinalAsync(FinalTrainingRequest request, CancellationToken ct = default) =>
+        attempts.RunAsync(request.Plan.Request.RunId, "final", () => TrainFinalOnceAsync(request, ct),
+            starts => throw new InvalidOperationException(Runs.StepAttempts.GivenUpMessage($"Training the final model ({request.Winner.Id})", starts)), ct);
+
+    private async Task<TrainedArtifact> TrainFinalOnceAsync(FinalTrainingRequest request, CancellationToken ct)
     {
         TrainingPlan plan = request.Plan;
         string data = await DataFileAsync(plan, ct);

@@ -68,6 +68,57 @@ public class RestartTests : IAsyncLifetime
         Assert.Contains("Stopping Azurite", second.Output);
     }
 
+    [Fact]
+    public async Task KillDuringAnalysis_EveryStart_FileIsRejectedInsteadOfRetriedForever()
+    {
+        // Arrange: a persisted host that gives a step up after one start that never ended (the default is 3), and a
+        // file whose analysis takes a while
+        var settings = new Dictionary<string, string> { ["Lepton__Runs__MaxInterruptedStarts"] = "1" };
+        var first = new DevHostProcess(_state, persist: true, settings);
+        await first.StartAsync();
+        using var client = new LeptonClient(first.BaseUrl);
+        (string key, string account) = await client.CreateTenantAsync("durable");
+        await client.UploadAsync(key, "durable", "big", "big.csv", TestData.GeneratedNumeric(300_000));
+        string runId = await WaitForRunningAsync(client, key);
+        await WaitForStepStartAsync(first, runId, "analyze");
+
+        // Act: the host dies while the step runs (as an input that crashes it would make it), then a new one starts
+        await first.KillAsync();
+        await using var second = new DevHostProcess(_state, persist: true, settings);
+        await second.StartAsync();
+        using var client2 = new LeptonClient(second.BaseUrl);
+        JsonNode dataset = await client2.WaitForRunsAsync(key, "durable", "big", timeout: TimeSpan.FromMinutes(3));
+
+        // Assert: the run ended with a rejection that says why, instead of analyzing again
+        JsonNode run = Assert.Single(dataset["runs"]!.AsArray())!;
+        Assert.Equal((runId, "rejected"), (run["runId"]!.GetValue<string>(), run["status"]!.GetValue<string>()));
+        Assert.Empty(dataset["versions"]!.AsArray());
+        string report = (await second.BlobService(account).GetBlobContainerClient("rejected").GetBlobClient($"big/{runId}/report.txt").DownloadContentAsync())
+            .Value.Content.ToString();
+        Assert.Contains("[stopped-the-platform]", report);
+        Assert.Contains("Analyzing 'big.csv' stopped the platform once", report);
+    }
+
+    /// <summary>Waits until the step's start record exists: the step is running, past the point where a kill counts.</summary>
+    private static async Task WaitForStepStartAsync(DevHostProcess host, string runId, string step)
+    {
+        (_, string tableEndpoint, IReadOnlyDictionary<string, string> keys) = host.Storage();
+        var table = new Azure.Data.Tables.TableClient(new Uri($"{tableEndpoint}/devstoreaccount1"), "stepattempts",
+            new Azure.Data.Tables.TableSharedKeyCredential("devstoreaccount1", keys["devstoreaccount1"]));
+        DateTime deadline = DateTime.UtcNow.AddMinutes(2);
+        while (DateTime.UtcNow < deadline)
+        {
+            if ((await table.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(runId, step)).HasValue)
+            {
+                return;
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"Step {step} of run {runId} never started.");
+    }
+
     [Theory]
     [InlineData("evaluating")]
     [InlineData("training final model")]
