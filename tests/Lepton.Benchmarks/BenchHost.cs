@@ -51,9 +51,10 @@ public sealed class BenchHost : IAsyncDisposable
     public async Task<string> CreateTenantAsync(string tenant) =>
         (await SendAsync(HttpMethod.Post, "/api/tenants", AdminKey, new { id = tenant, name = tenant }))["apiKey"]!.GetValue<string>();
 
-    public async Task UploadAsync(string key, string tenant, string dataset, string fileName, byte[] content)
+    /// <summary>Uploads a data file to ingest, or with <paramref name="model"/> (and no dataset) a file to score in batch.</summary>
+    public async Task UploadAsync(string key, string tenant, string? dataset, string fileName, byte[] content, string? model = null)
     {
-        JsonNode upload = await SendAsync(HttpMethod.Post, $"/api/tenants/{tenant}/uploads", key, new { dataset, fileName });
+        JsonNode upload = await SendAsync(HttpMethod.Post, $"/api/tenants/{tenant}/uploads", key, new { dataset, fileName, model });
         using var put = new HttpRequestMessage(HttpMethod.Put, upload["uploadUrl"]!.GetValue<string>()) { Content = new ByteArrayContent(content) };
         put.Headers.Add("x-ms-blob-type", "BlockBlob");
         using HttpResponseMessage response = await Http.SendAsync(put);

@@ -29,6 +29,11 @@ if (args is ["network", ..])
     return Lepton.Benchmarks.NetworkSpeed.Run(Option("--rows", 100_000), Option("--threads", 2), Option("--epochs", 3), args.Contains("--ilgpu"));
 }
 
+if (args is ["batch", ..])
+{
+    return await Lepton.Benchmarks.BatchBench.RunAsync(args.SkipWhile(a => a != "--rows").Skip(1).Select(int.Parse).FirstOrDefault(1_000_000));
+}
+
 if (args is ["gpu", ..])
 {
     int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
@@ -68,7 +73,7 @@ if (args is ["quality", string file, string label, ..])
 
 if (args.Length == 0 || args[0] != "ingest")
 {
-    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | heavy [--rows N] | serving [--seconds N] | scoring | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu] | gpu [--rows N] [--epochs N] [--cpu-accelerator] | federated [--rounds N] | fanout [--activities N] [--repeats N]");
+    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | heavy [--rows N] | serving [--seconds N] | scoring | batch [--rows N] | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu] | gpu [--rows N] [--epochs N] [--cpu-accelerator] | federated [--rounds N] | fanout [--activities N] [--repeats N]");
     return 2;
 }
 

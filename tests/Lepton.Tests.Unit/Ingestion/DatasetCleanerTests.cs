@@ -137,4 +137,52 @@ public class DatasetCleanerTests
 
         Assert.Equal("1,\"x, y\"", output[1]);
     }
+
+    [Fact]
+    public void Clean_ManyRowsAcrossBatches_WritesEveryRowInOrderAndProfilesAll()
+    {
+        // Arrange: more rows than one hand-over between the reading and the writing thread, with a missing value and a
+        // duplicate in the middle
+        string[] lines = ["id,x,label", .. Enumerable.Range(0, 5000).Select(i => i == 2500 ? "2500,,b" : $"{i},{i % 97}.5,{(i % 3 == 0 ? "a" : "b")}"), "7,7.5,b"];
+
+        // Act
+        (CleaningResult result, string[] output) = Clean(null, lines);
+
+        // Assert: the rows in their order, the duplicate gone, the imputed cell written and profiled
+        Assert.Equal(5001, output.Length);
+        Assert.Equal(Enumerable.Range(0, 5000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), output.Skip(1).Select(l => l.Split(',')[0]));
+        Assert.Equal((5001, 5000, 1, 1), (result.RowsIn, result.RowsOut, result.Counts.DuplicateRowsDropped, result.Counts.ValuesImputed));
+        Assert.All(result.Profile, column => Assert.Equal(5000, column.Count));
+    }
+
+    [Fact]
+    public void Clean_OutputFailsWhileWriting_ThrowsTheWriteErrorAndStops()
+    {
+        // Arrange: enough rows that the writer fails while the reader still reads
+        string[] lines = ["id,x", .. Enumerable.Range(0, 20_000).Select(i => $"{i},{i}.25")];
+        SourceAnalysis analysis = new SourceAnalyzer(Options).Analyze(Csv.Lines(lines), 100, "data.csv", null);
+        using var output = new FailingStream(failAfterBytes: 10_000);
+
+        // Act
+        IOException error = Assert.Throws<IOException>(() => new DatasetCleaner().Clean(Csv.Lines(lines), output, analysis));
+
+        // Assert: the storage error, not the reader's cancellation
+        Assert.Equal("the disk is full", error.Message);
+    }
+
+    /// <summary>An output that takes some bytes and then fails every write, as storage that goes away does.</summary>
+    private sealed class FailingStream(int failAfterBytes) : MemoryStream
+    {
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (Length + buffer.Length > failAfterBytes)
+            {
+                throw new IOException("the disk is full");
+            }
+
+            base.Write(buffer);
+        }
+    }
 }
