@@ -176,48 +176,39 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         chunks.Add(new BatchChunk(index, first, rowsSoFar - first));
     }
 
-    /// <summary>Scores one staged chunk and stages its output as a block of the output blob; returns the block id.</summary>
+    /// <summary>
+    /// Scores one staged chunk and stages its output as a block of the output blob; returns the block id. Two reads of the
+    /// chunk's text: the first fills the model's input columns directly (no row objects), the second copies each row
+    /// out beside its prediction.
+    /// </summary>
     public async Task<string> ScoreChunkAsync(ChunkRequest input, CancellationToken ct)
     {
         BatchPlan plan = input.Plan;
         ModelVersion model = plan.Model!;
         TenantStorage storage = await tenants.ForTenantAsync(plan.Request.TenantId, ct);
         OnnxScorer scorer = await sessions.GetAsync(model, plan.Request.TenantId, ct);
-        var rows = new List<IReadOnlyDictionary<string, string?>>();
-        BinaryData staged = (await storage.Predictions.GetBlobClient(BlobLayout.BatchChunk(plan.Request.RunId, input.Chunk.Index)).DownloadContentAsync(ct)).Value.Content;
-        string[] names;
-        using (SepReader reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).FromText(staged.ToString()))
-        {
-            names = reader.Header.ColNames.ToArray();
-            foreach (SepReader.Row row in reader)
-            {
-                var values = new Dictionary<string, string?>(names.Length);
-                for (int i = 0; i < names.Length; i++)
-                {
-                    values[names[i]] = row[i].ToString();
-                }
-
-                rows.Add(values);
-            }
-        }
-
-        IReadOnlyList<Prediction> predictions = ModelOutputs.Interpret(model, scorer.Score(rows), rows.Count);
+        string staged = (await storage.Predictions.GetBlobClient(BlobLayout.BatchChunk(plan.Request.RunId, input.Chunk.Index)).DownloadContentAsync(ct)).Value.Content.ToString();
+        ScoringBatch batch = ReadInputs(scorer, staged, checked((int)input.Chunk.Rows));
+        IReadOnlyList<Prediction> predictions = ModelOutputs.Interpret(model, scorer.Score(batch), batch.Rows);
         bool binary = model.Task == MlTasks.Binary;
         string positive = ModelOutputs.PositiveClass(model);
         var text = new StringWriter();
+        using (SepReader reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).FromText(staged))
         using (SepWriter writer = Sep.New(',').Writer(o => o with { Escape = true, WriteHeader = input.Chunk.Index == 0 }).To(text))
         {
-            for (int r = 0; r < rows.Count; r++)
+            string[] names = reader.Header.ColNames.ToArray();
+            int r = 0;
+            foreach (SepReader.Row row in reader)
             {
                 using SepWriter.Row line = writer.NewRow();
-                foreach (string name in names)
+                for (int i = 0; i < names.Length; i++)
                 {
                     // Copied cells that a spreadsheet would run as a formula are written as text.
-                    string value = rows[r][name] ?? "";
-                    line[name].Set(Ingestion.CellValues.IsFormulaInjection(value.AsSpan().Trim()) ? "'" + value : value);
+                    ReadOnlySpan<char> value = row[i].Span;
+                    line[names[i]].Set(Ingestion.CellValues.IsFormulaInjection(value.Trim()) ? "'" + value.ToString() : value);
                 }
 
-                Prediction p = predictions[r];
+                Prediction p = predictions[r++];
                 line[PredictionColumn].Set(p.Label ?? "");
                 line[ScoreColumn].Set(OnnxScorer.FormatFloat(p.Score));
                 if (binary)
@@ -232,6 +223,44 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         using var content = new MemoryStream(Encoding.UTF8.GetBytes(text.ToString()));
         await output.StageBlockAsync(blockId, content, cancellationToken: ct);
         return blockId;
+    }
+
+    /// <summary>The chunk's rows as the model's input columns (the planning pass already checked every value).</summary>
+    private static ScoringBatch ReadInputs(OnnxScorer scorer, string staged, int rows)
+    {
+        ScoringBatch batch = scorer.NewBatch(rows);
+        using SepReader reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).FromText(staged);
+        string[] header = reader.Header.ColNames.ToArray();
+        (int Column, ModelInput Input)[] inputs = scorer.Inputs.Select(i => (Array.IndexOf(header, i.Name), i)).ToArray();
+        int r = 0;
+        foreach (SepReader.Row row in reader)
+        {
+            if (r == rows)
+            {
+                throw new InvalidOperationException($"The staged chunk holds more than the {rows} rows its plan counted.");
+            }
+
+            foreach ((int column, ModelInput input) in inputs)
+            {
+                ReadOnlySpan<char> text = column < 0 ? default : row[column].Span.Trim();
+                switch (input.Type)
+                {
+                    case "float":
+                        batch.Floats[input.Name][r] = !text.IsEmpty && Ingestion.CellValues.TryParseNumber(text, out double value) ? (float)value : float.NaN;
+                        break;
+                    case "bool":
+                        batch.Bools[input.Name][r] = Ingestion.CellValues.TryParseBoolean(text, out bool flag) && flag;
+                        break;
+                    default:
+                        batch.Strings[input.Name][r] = column < 0 ? "" : row[column].ToString();
+                        break;
+                }
+            }
+
+            r++;
+        }
+
+        return r == rows ? batch : throw new InvalidOperationException($"The staged chunk holds {r} rows; its plan counted {rows}.");
     }
 
     public async Task<string> CommitAsync(BatchPlan plan, IReadOnlyList<string> blockIds, CancellationToken ct)
