@@ -11,6 +11,22 @@ public sealed class BatchScoringOrchestrator : TaskOrchestrator<BatchRequest, Ba
 
     public override async Task<BatchOutcome> RunAsync(TaskOrchestrationContext context, BatchRequest request)
     {
+        try
+        {
+            return await ScoreFileAsync(context, request);
+        }
+        catch (TaskFailedException e)
+        {
+            // Whatever failed after its retries, the partner finds a report where the output would have been.
+            var failed = new BatchPlan(request, null, 0, [],
+                [$"Scoring stopped on the platform's side: {e.FailureDetails.ErrorMessage} Nothing was written; upload the file again to retry."]);
+            string report = await context.CallActivityAsync<string>(nameof(ReportBatchScoring), failed, ActivityRetry.Default);
+            return new BatchOutcome(request.RunId, "failed", report, 0, failed.Problems);
+        }
+    }
+
+    private static async Task<BatchOutcome> ScoreFileAsync(TaskOrchestrationContext context, BatchRequest request)
+    {
         BatchPlan plan = await context.CallActivityAsync<BatchPlan>(nameof(PlanBatchScoring), request, ActivityRetry.Default);
         if (plan.Problems.Count > 0)
         {

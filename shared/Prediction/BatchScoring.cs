@@ -33,6 +33,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
     public const int ChunkRows = 10_000;
     public const string PredictionColumn = "prediction", ScoreColumn = "score", ProbabilityColumn = "probability";
     private const int MaxReportedProblems = 20;
+    private const int UploadsInFlight = 4;
 
     public static bool TryParse(string blobName, out string model, out string fileName)
     {
@@ -115,6 +116,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         long rows = 0;
         StringWriter? chunk = null;
         SepWriter? writer = null;
+        var uploads = new Queue<Task>();
         foreach (SepReader.Row row in reader)
         {
             if (row.ColCount != header.Length)
@@ -154,25 +156,36 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
 
             if (++rows % ChunkRows == 0)
             {
-                await StageChunkAsync(storage, request, chunks, rows, writer, chunk!, ct);
+                await StageChunkAsync(storage, request, chunks, uploads, rows, writer, chunk!, ct);
                 (writer, chunk) = (null, null);
             }
         }
 
         if (writer is not null && problems.Count == 0)
         {
-            await StageChunkAsync(storage, request, chunks, rows, writer, chunk!, ct);
+            await StageChunkAsync(storage, request, chunks, uploads, rows, writer, chunk!, ct);
         }
 
+        await Task.WhenAll(uploads);
         return rows;
     }
 
-    private static async Task StageChunkAsync(TenantStorage storage, BatchRequest request, List<BatchChunk> chunks, long rowsSoFar, SepWriter writer, StringWriter chunk, CancellationToken ct)
+    /// <summary>
+    /// Starts the upload of a full chunk and goes on reading while it runs; at most <see cref="UploadsInFlight"/> run at
+    /// once (the oldest is awaited first), so reading the file and writing its chunks overlap with bounded memory.
+    /// </summary>
+    private static async Task StageChunkAsync(TenantStorage storage, BatchRequest request, List<BatchChunk> chunks, Queue<Task> uploads, long rowsSoFar,
+        SepWriter writer, StringWriter chunk, CancellationToken ct)
     {
         writer.Dispose();
         int index = chunks.Count;
         long first = (long)index * ChunkRows;
-        await storage.Predictions.GetBlobClient(BlobLayout.BatchChunk(request.RunId, index)).UploadAsync(BinaryData.FromString(chunk.ToString()), overwrite: true, ct);
+        if (uploads.Count >= UploadsInFlight)
+        {
+            await uploads.Dequeue();
+        }
+
+        uploads.Enqueue(storage.Predictions.GetBlobClient(BlobLayout.BatchChunk(request.RunId, index)).UploadAsync(BinaryData.FromString(chunk.ToString()), overwrite: true, ct));
         chunks.Add(new BatchChunk(index, first, rowsSoFar - first));
     }
 
