@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Lepton.Errors;
 using Lepton.Ingestion;
@@ -15,6 +16,8 @@ public sealed class OnnxScorer : IDisposable
     private static readonly string[] OutputNames = [Prediction.OnnxOutputs.PredictedLabel, Prediction.OnnxOutputs.Score, Prediction.OnnxOutputs.Probability];
     private readonly InferenceSession _session;
     private readonly string[] _outputs;
+    private readonly string[] _inputNames;
+    private readonly ConcurrentBag<RowInputs> _rowInputs = [];
 
     public OnnxScorer(byte[] model)
     {
@@ -37,6 +40,7 @@ public sealed class OnnxScorer : IDisposable
             _outputs = [_scoreAlias];
         }
         Inputs = _session.InputMetadata.Select(i => new ModelInput(i.Key, TypeName(i.Value.ElementType))).ToList();
+        _inputNames = Inputs.Select(i => i.Name).ToArray();
     }
 
     private readonly string? _scoreAlias;
@@ -82,49 +86,28 @@ public sealed class OnnxScorer : IDisposable
     /// <summary>Scores a batch in one ONNX Runtime run; input buffers are handed to the runtime without copying.</summary>
     public Dictionary<string, float[][]> Score(ScoringBatch batch)
     {
+        if (batch.Rows == 1)
+        {
+            return ScoreOneRow(batch);
+        }
+
         int n = batch.Rows;
         long[] shape = [n, 1];
-        var names = new List<string>(Inputs.Count);
         var values = new List<OrtValue>(Inputs.Count);
         try
         {
             foreach (ModelInput input in Inputs)
             {
-                names.Add(input.Name);
                 values.Add(input.Type switch
                 {
                     "float" => OrtValue.CreateTensorValueFromMemory(batch.Floats[input.Name], shape),
                     "bool" => OrtValue.CreateTensorValueFromMemory(batch.Bools[input.Name], shape),
-                    _ => OrtValue.CreateFromStringTensor(new DenseTensor<string>(batch.Strings[input.Name], [n, 1])),
+                    _ => StringTensor(batch.Strings[input.Name]),
                 });
             }
 
             using var runOptions = new RunOptions();
-            using IDisposableReadOnlyCollection<OrtValue> results = _session.Run(runOptions, names, values, _outputs);
-            var outputs = new Dictionary<string, float[][]>();
-            int k = 0;
-            foreach (OrtValue result in results)
-            {
-                string name = _outputs[k++];
-                float[] flat = result.GetTensorTypeAndShape().ElementDataType switch
-                {
-                    TensorElementType.Float => result.GetTensorDataAsSpan<float>().ToArray(),
-                    TensorElementType.Bool => Array.ConvertAll(result.GetTensorDataAsSpan<bool>().ToArray(), v => v ? 1f : 0f),
-                    TensorElementType.Int64 => Array.ConvertAll(result.GetTensorDataAsSpan<long>().ToArray(), v => (float)v),
-                    TensorElementType.UInt32 => Array.ConvertAll(result.GetTensorDataAsSpan<uint>().ToArray(), v => (float)v),
-                    _ => [],
-                };
-                int width = n == 0 ? 0 : flat.Length / n;
-                var rows = new float[n][];
-                for (int i = 0; i < n; i++)
-                {
-                    rows[i] = flat.AsSpan(i * width, width).ToArray();
-                }
-
-                outputs[name == _scoreAlias ? Prediction.OnnxOutputs.Score : name] = rows;
-            }
-
-            return outputs;
+            return Run(runOptions, values, n);
         }
         finally
         {
@@ -135,7 +118,137 @@ public sealed class OnnxScorer : IDisposable
         }
     }
 
-    public void Dispose() => _session.Dispose();
+    /// <summary>
+    /// One row (every predict request of a single row): numbers and booleans are copied into input tensors kept from
+    /// earlier calls, since creating and disposing a native tensor per input cost more than the model's arithmetic.
+    /// </summary>
+    private Dictionary<string, float[][]> ScoreOneRow(ScoringBatch batch)
+    {
+        RowInputs row = _rowInputs.TryTake(out RowInputs? kept) ? kept : new RowInputs(Inputs);
+        var values = new OrtValue[Inputs.Count];
+        try
+        {
+            for (int i = 0; i < Inputs.Count; i++)
+            {
+                ModelInput input = Inputs[i];
+                switch (input.Type)
+                {
+                    case "float":
+                        row.Floats[i]![0] = batch.Floats[input.Name][0];
+                        values[i] = row.Values[i]!;
+                        break;
+                    case "bool":
+                        row.Bools[i]![0] = batch.Bools[input.Name][0];
+                        values[i] = row.Values[i]!;
+                        break;
+                    default:
+                        values[i] = StringTensor(batch.Strings[input.Name]);
+                        break;
+                }
+            }
+
+            return Run(row.Options, values, 1);
+        }
+        finally
+        {
+            for (int i = 0; i < Inputs.Count; i++)
+            {
+                if (row.Values[i] is null)
+                {
+                    values[i]?.Dispose();
+                }
+            }
+
+            _rowInputs.Add(row);
+        }
+    }
+
+    private static OrtValue StringTensor(string[] column) => OrtValue.CreateFromStringTensor(new DenseTensor<string>(column, [column.Length, 1]));
+
+    private Dictionary<string, float[][]> Run(RunOptions runOptions, IReadOnlyCollection<OrtValue> values, int n)
+    {
+        using IDisposableReadOnlyCollection<OrtValue> results = _session.Run(runOptions, _inputNames, values, _outputs);
+        var outputs = new Dictionary<string, float[][]>();
+        int k = 0;
+        foreach (OrtValue result in results)
+        {
+            string name = _outputs[k++];
+            float[] flat = result.GetTensorTypeAndShape().ElementDataType switch
+            {
+                TensorElementType.Float => result.GetTensorDataAsSpan<float>().ToArray(),
+                TensorElementType.Bool => Array.ConvertAll(result.GetTensorDataAsSpan<bool>().ToArray(), v => v ? 1f : 0f),
+                TensorElementType.Int64 => Array.ConvertAll(result.GetTensorDataAsSpan<long>().ToArray(), v => (float)v),
+                TensorElementType.UInt32 => Array.ConvertAll(result.GetTensorDataAsSpan<uint>().ToArray(), v => (float)v),
+                _ => [],
+            };
+            int width = n == 0 ? 0 : flat.Length / n;
+            var rows = new float[n][];
+            for (int i = 0; i < n; i++)
+            {
+                rows[i] = flat.AsSpan(i * width, width).ToArray();
+            }
+
+            outputs[name == _scoreAlias ? Prediction.OnnxOutputs.Score : name] = rows;
+        }
+
+        return outputs;
+    }
+
+    public void Dispose()
+    {
+        while (_rowInputs.TryTake(out RowInputs? row))
+        {
+            row.Dispose();
+        }
+
+        _session.Dispose();
+    }
+
+    /// <summary>One row's numeric and boolean input tensors over arrays of one element, refilled for each call.</summary>
+    private sealed class RowInputs : IDisposable
+    {
+        public RowInputs(IReadOnlyList<ModelInput> inputs)
+        {
+            Floats = new float[]?[inputs.Count];
+            Bools = new bool[]?[inputs.Count];
+            Values = new OrtValue?[inputs.Count];
+            long[] shape = [1, 1];
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                switch (inputs[i].Type)
+                {
+                    case "float":
+                        Floats[i] = new float[1];
+                        Values[i] = OrtValue.CreateTensorValueFromMemory(Floats[i]!, shape);
+                        break;
+                    case "bool":
+                        Bools[i] = new bool[1];
+                        Values[i] = OrtValue.CreateTensorValueFromMemory(Bools[i]!, shape);
+                        break;
+                }
+            }
+        }
+
+        public float[]?[] Floats { get; }
+
+        public bool[]?[] Bools { get; }
+
+        /// <summary>The kept tensors, one per numeric or boolean input (null for text inputs, made per call).</summary>
+        public OrtValue?[] Values { get; }
+
+        public RunOptions Options { get; } = new();
+
+        public void Dispose()
+        {
+            foreach (OrtValue? value in Values)
+            {
+                value?.Dispose();
+            }
+
+            Options.Dispose();
+        }
+    }
+
 
     private static string TypeName(Type type) =>
         type == typeof(float) ? "float" : type == typeof(bool) ? "bool" : type == typeof(string) ? "string" : type.Name.ToLowerInvariant();

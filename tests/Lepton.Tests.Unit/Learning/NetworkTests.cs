@@ -290,6 +290,37 @@ public class NetworkTests
     }
 
     [Fact]
+    public async Task Score_OneRowAtATimeConcurrently_MatchesTheBatchScore()
+    {
+        // Arrange: a model with numeric, boolean and text inputs; one-row calls reuse kept input tensors
+        var featurization = new Featurization(
+            [new NumericFeature("age", false, 41.5, 40, 12), new NumericFeature("smoker", true, 0.3, 0.3, 0.46)],
+            [new CategoricalFeature("site", ["north", "south"])]);
+        var shape = new NetworkShape(featurization.Width, [4], 1, NetworkHead.Binary);
+        using var scorer = new OnnxScorer(NetworkOnnx.Export(new ParametricModel(shape, featurization, RandomArray(shape.ParameterCount, 4), ["f", "t"], 0, 1, 1, 0)));
+        var rows = Enumerable.Range(0, 200).Select(i => (IReadOnlyDictionary<string, string?>)new Dictionary<string, string?>
+        {
+            ["age"] = (20 + i * 0.37).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["smoker"] = i % 3 == 0 ? "true" : "false",
+            ["site"] = i % 2 == 0 ? "north" : "south",
+        }).ToList();
+        float[][] batch = scorer.Score(rows)["Probability.output"];
+
+        // Act: every row alone, from several threads at once
+        float[][] single = new float[rows.Count][];
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(t => Task.Run(() =>
+        {
+            for (int r = t; r < rows.Count; r += 4)
+            {
+                single[r] = scorer.Score([rows[r]])["Probability.output"][0];
+            }
+        })));
+
+        // Assert: the same numbers (a batch's matrix product may sum in another order than one row's)
+        Assert.All(Enumerable.Range(0, rows.Count), r => Assert.True(Math.Abs(batch[r][0] - single[r][0]) <= 1e-6, $"row {r}: {batch[r][0]} vs {single[r][0]}"));
+    }
+
+    [Fact]
     public void ParametricModel_JsonRoundTrip_KeepsFlatParametersAndLayout()
     {
         var shape = new NetworkShape(3, [4, 2], 2, NetworkHead.Multiclass);
