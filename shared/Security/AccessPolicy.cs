@@ -121,6 +121,7 @@ public sealed class AccessPolicy : IDisposable
     private readonly CallerCache _callers;
     private readonly CollaborationStore _collaborations;
     private readonly TimeProvider _time;
+    private readonly SingleFlight<string, Caller> _validations = new();
 
     public AccessPolicy(
         ApiKeyStore keys, TenantRegistry tenants, GrantStore grants, CollaborationStore collaborations, AuditLog audit, CallerCache callers,
@@ -274,20 +275,27 @@ public sealed class AccessPolicy : IDisposable
             return cached;
         }
 
-        ApiKeyRecord? record = await _keys.FindAsync(apiKey, keyHash, ct);
+        // Requests in flight when the cached caller expires share one validation instead of one each.
+        Caller caller = await _validations.RunAsync(keyHash, () => ValidateKeyAsync(apiKey, keyHash), ct);
+        Throttle(caller.KeyId!);
+        return caller;
+    }
+
+    private async Task<Caller> ValidateKeyAsync(string apiKey, string keyHash)
+    {
+        ApiKeyRecord? record = await _keys.FindAsync(apiKey, keyHash, CancellationToken.None);
         if (record is null || !record.IsUsableAt(_time.GetUtcNow()))
         {
             throw LeptonException.Unauthorized("The API key is not valid (unknown, revoked or expired).");
         }
 
-        Tenant? tenant = await _tenants.FindAsync(record.TenantId, ct);
+        Tenant? tenant = await _tenants.FindAsync(record.TenantId, CancellationToken.None);
         if (tenant is null || tenant.Disabled)
         {
             throw LeptonException.Unauthorized("The API key is not valid (unknown, revoked or expired).");
         }
 
-        Throttle(record.KeyId);
-        await _keys.TouchAsync(record, ct);
+        await _keys.TouchAsync(record, CancellationToken.None);
         var caller = new Caller(false, record.TenantId, record.Roles, record.KeyId);
         _callers.Set(keyHash, caller);
         return caller;
