@@ -54,21 +54,25 @@ public sealed class ColumnStats
     /// <summary>Adds one trimmed cell; missing tokens count as missing.</summary>
     public void Add(ReadOnlySpan<char> trimmed)
     {
-        Count++;
         if (CellValues.IsMissing(trimmed))
         {
-            Missing++;
-            return;
+            AddMissing();
         }
-
-        CountDistinct(trimmed);
-        if (CellValues.TryParseNumber(trimmed, out double number))
+        else if (CellValues.TryParseNumber(trimmed, out double number))
         {
-            NumericCount++;
-            AddNumber(number);
-            return;
+            AddNumeric(number, trimmed);
         }
+        else
+        {
+            AddOther(trimmed);
+        }
+    }
 
+    /// <summary>Adds a present cell known not to be a number: evidence for booleans and timestamps.</summary>
+    public void AddOther(ReadOnlySpan<char> trimmed)
+    {
+        Count++;
+        CountDistinct(trimmed);
         if (CellValues.TryParseBoolean(trimmed, out _))
         {
             BooleanCount++;
@@ -87,7 +91,7 @@ public sealed class ColumnStats
         }
     }
 
-    /// <summary>Adds a value already known to be numeric (the cleaner's output).</summary>
+    /// <summary>Adds a value already known to be numeric.</summary>
     public void AddNumeric(double number, ReadOnlySpan<char> text)
     {
         Count++;

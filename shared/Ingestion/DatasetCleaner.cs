@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.IO.Hashing;
-using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using nietras.SeparatedValues;
@@ -16,9 +14,6 @@ namespace Lepton.Ingestion;
 /// </summary>
 public sealed class DatasetCleaner
 {
-    private const int RowsPerBatch = 1024;
-    private const int BatchesInFlight = 4;
-
     public CleaningResult Clean(Stream source, Stream output, SourceAnalysis analysis)
     {
         IReadOnlyList<CleaningRule> rules = analysis.Rules;
@@ -30,96 +25,85 @@ public sealed class DatasetCleaner
         var missing = new bool[n];
         char separator = analysis.Separator[0];
 
-        // Two stages on two threads, in row order. This one decodes, splits and normalizes each row and drops ragged
-        // rows and rows without a label; the writer drops duplicates, imputes, clips, profiles and writes (see
-        // CleanBatch). Batches are recycled, a few in flight; nothing is allocated per cell except normalized timestamps.
-        using var stop = new CancellationTokenSource();
-        using var full = new BlockingCollection<CleanBatch>(BatchesInFlight);
-        var empty = new ConcurrentQueue<CleanBatch>();
+        // Two stages on two threads, in row order (CellPipeline). This one decodes, splits and normalizes each row and
+        // drops ragged rows and rows without a label; the writer drops duplicates, imputes, clips, profiles and writes.
+        // Nothing is allocated per cell except normalized timestamps.
         var written = new WriterStage(rules, analysis.DataRows);
-        Task writing = Task.Factory.StartNew(() => written.Run(full, empty, output, stop), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        try
+        using var writerText = new StreamWriter(output, new UTF8Encoding(false), bufferSize: 1 << 16, leaveOpen: true);
+        // Curated data is always comma-separated, whatever the source used.
+        using SepWriter writer = Sep.New(',').Writer(o => o with { Escape = true }).To(writerText);
+        writer.Header.Add(rules.Select(r => r.Column).ToArray());
+        using (var pipeline = new CellPipeline(n, batch => written.Write(batch, writer)))
         {
-            using TextReader text = CsvFormat.OpenText(source);
-            using SepReader reader = CsvFormat.OpenReader(text, separator);
-            _ = CsvFormat.ReadHeader(reader);
-            CleanBatch batch = empty.TryDequeue(out CleanBatch? reused) ? reused : new CleanBatch(n);
-            foreach (SepReader.Row row in reader)
+            try
             {
-                rowsIn++;
-                if (row.ColCount != n)
+                using TextReader text = CsvFormat.OpenText(source);
+                using SepReader reader = CsvFormat.OpenReader(text, separator);
+                _ = CsvFormat.ReadHeader(reader);
+                foreach (SepReader.Row row in reader)
                 {
-                    raggedDropped++;
-                    continue;
-                }
-
-                bool labelMissing = false;
-                for (int i = 0; i < n; i++)
-                {
-                    ReadOnlySpan<char> raw = row[i].Span;
-                    ReadOnlySpan<char> cell = raw.Trim();
-                    if (cell.Length != raw.Length)
+                    rowsIn++;
+                    if (row.ColCount != n)
                     {
-                        trimmedCells++;
+                        raggedDropped++;
+                        continue;
                     }
 
-                    CellOutcome outcome = Normalize(rules[i].Kind, cell, out replacements[i], out numbers[i]);
-                    missing[i] = outcome != CellOutcome.Present;
-                    if (outcome == CellOutcome.MissingToken)
+                    bool labelMissing = false;
+                    for (int i = 0; i < n; i++)
                     {
-                        missingTokens++;
-                    }
-                    else if (outcome == CellOutcome.Invalid)
-                    {
-                        coerced[i]++;
+                        ReadOnlySpan<char> raw = row[i].Span;
+                        ReadOnlySpan<char> cell = raw.Trim();
+                        if (cell.Length != raw.Length)
+                        {
+                            trimmedCells++;
+                        }
+
+                        CellOutcome outcome = Normalize(rules[i].Kind, cell, out replacements[i], out numbers[i]);
+                        missing[i] = outcome != CellOutcome.Present;
+                        if (outcome == CellOutcome.MissingToken)
+                        {
+                            missingTokens++;
+                        }
+                        else if (outcome == CellOutcome.Invalid)
+                        {
+                            coerced[i]++;
+                        }
+
+                        labelMissing |= missing[i] && rules[i].IsLabel;
                     }
 
-                    labelMissing |= missing[i] && rules[i].IsLabel;
-                }
-
-                if (labelMissing)
-                {
-                    missingLabel++;
-                    continue;
-                }
-
-                for (int i = 0; i < n; i++)
-                {
-                    if (missing[i])
+                    if (labelMissing)
                     {
-                        batch.Add(ReadOnlySpan<char>.Empty, CellOp.Missing, 0);
+                        missingLabel++;
+                        continue;
                     }
-                    else
+
+                    CellBatch batch = pipeline.Current;
+                    for (int i = 0; i < n; i++)
                     {
-                        batch.Add(replacements[i] ?? row[i].Span.Trim(), rules[i].Kind == ColumnKind.Numeric ? CellOp.Numeric : CellOp.Text, numbers[i]);
+                        if (missing[i])
+                        {
+                            batch.Add(ReadOnlySpan<char>.Empty, CellOp.Missing, 0);
+                        }
+                        else
+                        {
+                            batch.Add(replacements[i] ?? row[i].Span.Trim(), rules[i].Kind == ColumnKind.Numeric ? CellOp.Numeric : CellOp.Text, numbers[i]);
+                        }
                     }
+
+                    pipeline.EndRow();
                 }
 
-                if (batch.Cells >= RowsPerBatch * n)
-                {
-                    full.Add(batch, stop.Token);
-                    batch = empty.TryDequeue(out reused) ? reused : new CleanBatch(n);
-                }
+                pipeline.Complete();
             }
-
-            full.Add(batch, stop.Token);
-            full.CompleteAdding();
-        }
-        catch (Exception readFailure)
-        {
-            // Whichever stage failed first is the error to report: the writer's, when the reader only saw it stop.
-            stop.Cancel();
-            full.CompleteAdding();
-            ((IAsyncResult)writing).AsyncWaitHandle.WaitOne();
-            if (readFailure is OperationCanceledException && writing.Exception?.InnerException is { } writeFailure and not OperationCanceledException)
+            catch (Exception readFailure)
             {
-                ExceptionDispatchInfo.Throw(writeFailure);
+                pipeline.Abandon(readFailure);
+                throw;
             }
-
-            throw;
         }
 
-        writing.GetAwaiter().GetResult();
         var perColumn = rules.Select((r, i) => (r.Column, Counts: new ColumnCleaningCounts(coerced[i], written.Imputed[i], written.Clipped[i])))
             .ToDictionary(p => p.Column, p => p.Counts, StringComparer.Ordinal);
         var counts = new CleaningCounts(raggedDropped, written.Duplicates, missingLabel, trimmedCells, missingTokens,
@@ -147,68 +131,48 @@ public sealed class DatasetCleaner
 
         public long Duplicates { get; private set; }
 
-        public void Run(BlockingCollection<CleanBatch> full, ConcurrentQueue<CleanBatch> empty, Stream output, CancellationTokenSource stop)
+        private readonly RowHashSet _seen = new(expectedRows);
+        private char[] _rowKey = new char[1024];
+
+        /// <summary>Drops the batch's duplicate rows and writes the others, profiled, in order.</summary>
+        public void Write(CellBatch batch, SepWriter writer)
         {
-            try
+            int n = rules.Count;
+            for (int first = 0; first < batch.Cells; first += n)
             {
-                int n = rules.Count;
-                var seen = new RowHashSet(expectedRows);
-                char[] rowKey = new char[1024];
-                using var writerText = new StreamWriter(output, new UTF8Encoding(false), bufferSize: 1 << 16, leaveOpen: true);
-                // Curated data is always comma-separated, whatever the source used.
-                using (SepWriter writer = Sep.New(',').Writer(o => o with { Escape = true }).To(writerText))
+                // The duplicate key: normalized values with a marker after each that also tells missing from empty text.
+                int keyLength = 0;
+                for (int i = 0; i < n; i++)
                 {
-                    writer.Header.Add(rules.Select(r => r.Column).ToArray());
-                    foreach (CleanBatch batch in full.GetConsumingEnumerable(stop.Token))
+                    ReadOnlySpan<char> value = batch.Value(first + i);
+                    if (keyLength + value.Length + 1 > _rowKey.Length)
                     {
-                        for (int first = 0; first < batch.Cells; first += n)
-                        {
-                            // The duplicate key: normalized values with a marker after each that also tells missing from empty text.
-                            int keyLength = 0;
-                            for (int i = 0; i < n; i++)
-                            {
-                                ReadOnlySpan<char> value = batch.Value(first + i);
-                                if (keyLength + value.Length + 1 > rowKey.Length)
-                                {
-                                    Array.Resize(ref rowKey, Math.Max(rowKey.Length * 2, keyLength + value.Length + 1));
-                                }
-
-                                value.CopyTo(rowKey.AsSpan(keyLength));
-                                keyLength += value.Length;
-                                rowKey[keyLength++] = batch.Ops[first + i] == CellOp.Missing ? '\u001F' : '\u001E';
-                            }
-
-                            if (!seen.Add(XxHash3.HashToUInt64(MemoryMarshal.AsBytes(rowKey.AsSpan(0, keyLength)))))
-                            {
-                                Duplicates++;
-                                continue;
-                            }
-
-                            using SepWriter.Row outRow = writer.NewRow();
-                            for (int i = 0; i < n; i++)
-                            {
-                                outRow[i].Set(Profile(i, batch, first + i));
-                            }
-
-                            RowsOut++;
-                        }
-
-                        batch.Clear();
-                        empty.Enqueue(batch);
+                        Array.Resize(ref _rowKey, Math.Max(_rowKey.Length * 2, keyLength + value.Length + 1));
                     }
+
+                    value.CopyTo(_rowKey.AsSpan(keyLength));
+                    keyLength += value.Length;
+                    _rowKey[keyLength++] = batch.Ops[first + i] == CellOp.Missing ? '\u001F' : '\u001E';
                 }
 
-                writerText.Flush();
-            }
-            catch
-            {
-                stop.Cancel();
-                throw;
+                if (!_seen.Add(XxHash3.HashToUInt64(MemoryMarshal.AsBytes(_rowKey.AsSpan(0, keyLength)))))
+                {
+                    Duplicates++;
+                    continue;
+                }
+
+                using SepWriter.Row outRow = writer.NewRow();
+                for (int i = 0; i < n; i++)
+                {
+                    outRow[i].Set(Profile(i, batch, first + i));
+                }
+
+                RowsOut++;
             }
         }
 
         /// <summary>Imputes or clips one cell as its rule says, adds it to the output profile, and returns its output text.</summary>
-        private ReadOnlySpan<char> Profile(int column, CleanBatch batch, int cell)
+        private ReadOnlySpan<char> Profile(int column, CellBatch batch, int cell)
         {
             CleaningRule rule = rules[column];
             ReadOnlySpan<char> value = batch.Value(cell);
@@ -237,57 +201,6 @@ public sealed class DatasetCleaner
                     return value;
             }
         }
-    }
-
-    private enum CellOp : byte
-    {
-        Missing,
-        Numeric,
-        Text,
-    }
-
-    /// <summary>
-    /// Normalized cells of up to <see cref="RowsPerBatch"/> rows, handed from the reader to the writer: their text back
-    /// to back, where each ends, and whether each is missing, numeric (with its number) or text.
-    /// </summary>
-    private sealed class CleanBatch(int columns)
-    {
-        public char[] Text { get; private set; } = new char[RowsPerBatch * columns * 8];
-
-        public int[] Ends { get; } = new int[RowsPerBatch * columns];
-
-        public double[] Numbers { get; } = new double[RowsPerBatch * columns];
-
-        public CellOp[] Ops { get; } = new CellOp[RowsPerBatch * columns];
-
-        public int Cells { get; private set; }
-
-        private int _length;
-
-        /// <summary>The text of one cell: from where the previous cell ended to where this one ends.</summary>
-        public ReadOnlySpan<char> Value(int cell)
-        {
-            int start = cell == 0 ? 0 : Ends[cell - 1];
-            return Text.AsSpan(start, Ends[cell] - start);
-        }
-
-        public void Add(ReadOnlySpan<char> value, CellOp op, double number)
-        {
-            if (_length + value.Length > Text.Length)
-            {
-                char[] grown = new char[Math.Max(Text.Length * 2, _length + value.Length)];
-                Text.AsSpan(0, _length).CopyTo(grown);
-                Text = grown;
-            }
-
-            value.CopyTo(Text.AsSpan(_length));
-            _length += value.Length;
-            Ends[Cells] = _length;
-            Numbers[Cells] = number;
-            Ops[Cells++] = op;
-        }
-
-        public void Clear() => (Cells, _length) = (0, 0);
     }
 
     internal enum CellOutcome
