@@ -14,7 +14,8 @@ public sealed record UploadUrl(Uri Url, string Container, string BlobName, DateT
 /// create its blob (SAS permission c), never overwrite one, so it works once: it can neither upload again nor replace
 /// what it uploaded. A file name already taken in the folder gets the next free "-2", "-3", ... before its extension
 /// (the response names the blob): every upload is a new version of the dataset anyway, and a nightly "daily.csv"
-/// keeps working without handing out a URL that could overwrite. Accounts with keys (Azurite) sign with the account
+/// keeps working without handing out a URL that could overwrite. The one exception is a dataset's settings file
+/// (dataset.json), which is configuration and is replaced under its fixed name. Accounts with keys (Azurite) sign with the account
 /// key; keyless accounts (Azure, shared-key access disabled) sign with a user delegation key the managed identity obtains.
 /// </summary>
 public sealed class UploadUrlIssuer(TenantStorageFactory tenants, IOptions<LeptonOptions> options, TimeProvider time)
@@ -40,11 +41,14 @@ public sealed class UploadUrlIssuer(TenantStorageFactory tenants, IOptions<Lepto
         TenantStorage storage = await tenants.ForTenantAsync(tenantId, ct);
         BlobContainerClient container = dataset is null ? storage.Predictions : storage.Ingest;
         string blobName = dataset is null ? BlobLayout.PredictionInput(model!, fileName!) : BlobLayout.IngestBlob(dataset, fileName!);
-        blobName = await FreeNameAsync(container, blobName, ct);
+        // The dataset's settings file is configuration, not data: a new one replaces the old under its fixed name.
+        bool settings = dataset is not null && fileName == BlobLayout.DatasetSpecFileName;
+        blobName = settings ? blobName : await FreeNameAsync(container, blobName, ct);
         BlobClient blob = container.GetBlobClient(blobName);
         DateTimeOffset now = time.GetUtcNow();
         DateTimeOffset expires = now + options.Value.UploadUrlLifetime;
-        Uri url = await SasUrls.ForBlobAsync(storage.Service, blob, BlobSasPermissions.Create, now, expires, ct);
+        BlobSasPermissions permissions = settings ? BlobSasPermissions.Create | BlobSasPermissions.Write : BlobSasPermissions.Create;
+        Uri url = await SasUrls.ForBlobAsync(storage.Service, blob, permissions, now, expires, ct);
         return new UploadUrl(url, container.Name, blobName, expires);
     }
 

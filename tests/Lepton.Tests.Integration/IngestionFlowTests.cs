@@ -225,6 +225,22 @@ public class IngestionFlowTests(DevHostFixture fixture)
         Assert.Equal([30, 40], dataset["versions"]!.AsArray().Select(v => v!["rows"]!.GetValue<int>()).Order());
     }
 
+    [Fact]
+    public async Task UploadUrl_DatasetSettingsTwice_ReplacesTheSettingsFile()
+    {
+        // Arrange: a dataset's settings file, uploaded once
+        (string key, _) = await _client.CreateTenantAsync("flow-spec");
+        await _client.UploadAsync(key, "flow-spec", "specced", "dataset.json", Encoding.UTF8.GetBytes("{\"label\": \"a\"}"));
+
+        // Act: new settings under the same name
+        JsonNode second = await _client.JsonAsync(HttpMethod.Post, "/api/tenants/flow-spec/uploads", key, new { dataset = "specced", fileName = "dataset.json" }, HttpStatusCode.Created);
+        using var storage = new HttpClient();
+        HttpStatusCode replaced = await PutAsync(storage, second["uploadUrl"]!.GetValue<string>(), Encoding.UTF8.GetBytes("{\"label\": \"b\"}"), "BlockBlob");
+
+        // Assert: configuration keeps its fixed name (it is not data, and a numbered copy would be ignored)
+        Assert.Equal(("specced/dataset.json", HttpStatusCode.Created), (second["blob"]!.GetValue<string>(), replaced));
+    }
+
     private static async Task<HttpStatusCode> PutAsync(HttpClient storage, string url, byte[] content, string blobType)
     {
         using var put = new HttpRequestMessage(HttpMethod.Put, url) { Content = new ByteArrayContent(content) };
