@@ -84,7 +84,29 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         if (problems.Count == 0)
         {
             TenantStorage storage = await tenants.ForTenantAsync(request.TenantId, ct);
-            rows = await SplitAsync(storage, request, model!, problems, chunks, ct);
+            var uploads = new Queue<Task>();
+            try
+            {
+                rows = await SplitAsync(storage, request, model!, problems, chunks, uploads, ct);
+            }
+            catch (DecoderFallbackException)
+            {
+                problems.Add("The file is not valid UTF-8 text. Save it as UTF-8 and upload it again.");
+            }
+            catch (NotSupportedException e) when (e.TargetSite?.DeclaringType?.Namespace == typeof(SepReader).Namespace)
+            {
+                problems.Add($"A row of the file is longer than {Ingestion.CsvFormat.MaxRowChars:N0} characters: the file has no line break there, or a quote (\") opens a field and is never closed.");
+            }
+            catch (RequestFailedException e) when (e.Status is 404 or 412)
+            {
+                problems.Add(e.Status == 404 ? "The file was deleted before it could be read." : "The file was replaced before it could be read; the new upload is scored on its own.");
+            }
+            finally
+            {
+                // Chunks still uploading when reading stopped must land before a report deletes the staged chunks.
+                await Task.WhenAll(uploads).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            }
+
             if (rows == 0 && problems.Count == 0)
             {
                 problems.Add("The file has no rows to score.");
@@ -99,7 +121,8 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
     /// blank or unparsable number is an error, not a silent NaN), and stages the rows as chunk blobs, so each chunk's
     /// activity reads only its own rows — the whole run reads the file once.
     /// </summary>
-    private static async Task<long> SplitAsync(TenantStorage storage, BatchRequest request, ModelVersion model, List<string> problems, List<BatchChunk> chunks, CancellationToken ct)
+    private static async Task<long> SplitAsync(TenantStorage storage, BatchRequest request, ModelVersion model, List<string> problems, List<BatchChunk> chunks,
+        Queue<Task> uploads, CancellationToken ct)
     {
         await using Stream stream = await Source(storage, request).OpenReadAsync(new BlobOpenReadOptions(false) { Conditions = IfMatch(request) }, ct);
         using TextReader text = Ingestion.CsvFormat.OpenText(stream);
@@ -116,7 +139,6 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         long rows = 0;
         StringWriter? chunk = null;
         SepWriter? writer = null;
-        var uploads = new Queue<Task>();
         foreach (SepReader.Row row in reader)
         {
             if (row.ColCount != header.Length)

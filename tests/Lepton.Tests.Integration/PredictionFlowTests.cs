@@ -196,6 +196,27 @@ public class PredictionFlowTests(DevHostFixture fixture)
     }
 
     [Fact]
+    public async Task BatchScoring_FileNotUtf8_ReportSaysSoAndNothingIsLeftBehind()
+    {
+        // Arrange: a Latin-1 file with the model's columns
+        (string key, _, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
+        string[] inputs = rows[0].Keys.ToArray();
+        byte[] latin1 = [.. Encoding.ASCII.GetBytes("note," + string.Join(',', inputs) + "\nJos"), 0xE9,
+            .. Encoding.ASCII.GetBytes("," + string.Join(',', inputs.Select(n => ((double)rows[0][n]).ToString(System.Globalization.CultureInfo.InvariantCulture))) + "\n")];
+        string account = (await _client.JsonAsync(HttpMethod.Get, $"/api/tenants/{Tenant}", key))["storageAccount"]!.GetValue<string>();
+        var predictions = fixture.Host.BlobService(account).GetBlobContainerClient("predictions");
+
+        // Act
+        await UploadToScoreAsync(key, "latin1.csv", latin1);
+        string report = await WaitForBlobAsync(predictions, "out/cancer/latin1.csv.report.txt");
+
+        // Assert: the partner's mistake, said as such; no output and no staged chunks
+        Assert.Contains("not valid UTF-8", report);
+        Assert.False((await predictions.GetBlobClient("out/cancer/latin1.csv").ExistsAsync()).Value);
+        Assert.Empty(await predictions.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "work/", default).ToListAsync());
+    }
+
+    [Fact]
     public async Task BatchScoring_QuotedAndFormulaCells_WrittenAsValidCsvAndBlankNumbersReported()
     {
         // Arrange: a note column with an escaped quote, a comma and a formula; and a file with a blank input cell
