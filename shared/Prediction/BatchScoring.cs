@@ -277,19 +277,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
 
             foreach ((int column, ModelInput input) in inputs)
             {
-                ReadOnlySpan<char> text = column < 0 ? default : row[column].Span.Trim();
-                switch (input.Type)
-                {
-                    case "float":
-                        batch.Floats[input.Name][r] = !text.IsEmpty && Ingestion.CellValues.TryParseNumber(text, out double value) ? (float)value : float.NaN;
-                        break;
-                    case "bool":
-                        batch.Bools[input.Name][r] = Ingestion.CellValues.TryParseBoolean(text, out bool flag) && flag;
-                        break;
-                    default:
-                        batch.Strings[input.Name][r] = column < 0 ? "" : row[column].ToString();
-                        break;
-                }
+                batch.SetCell(input, r, column < 0 ? default : row[column].Span);
             }
 
             r++;

@@ -41,8 +41,8 @@ public sealed partial class StepAttempts(StorageClients storage, IOptions<RunOpt
     /// <param name="givenUp">The step's result when it is given up, from the number of interrupted starts.</param>
     public async Task<T> RunAsync<T>(string runId, string step, Func<Task<T>> work, Func<int, T> givenUp, CancellationToken ct)
     {
-        string row = RowKey(step);
-        NullableResponse<TableEntity> existing = await Table.GetEntityIfExistsAsync<TableEntity>(runId, row, ["Starts"], ct);
+        // Step names are the platform's own (fixed names and catalog candidate ids): valid table keys as they are.
+        NullableResponse<TableEntity> existing = await Table.GetEntityIfExistsAsync<TableEntity>(runId, step, ["Starts"], ct);
         int interrupted = existing.HasValue ? existing.Value!.GetInt32("Starts") ?? 0 : 0;
         if (interrupted >= options.Value.MaxInterruptedStarts)
         {
@@ -50,14 +50,14 @@ public sealed partial class StepAttempts(StorageClients storage, IOptions<RunOpt
             return givenUp(interrupted);
         }
 
-        await Table.UpsertEntityAsync(new TableEntity(runId, row) { ["Starts"] = interrupted + 1, ["Step"] = step }, TableUpdateMode.Replace, ct);
+        await Table.UpsertEntityAsync(new TableEntity(runId, step) { ["Starts"] = interrupted + 1 }, TableUpdateMode.Replace, ct);
         try
         {
             return await work();
         }
         finally
         {
-            await EndAsync(runId, row);
+            await EndAsync(runId, step);
         }
     }
 
@@ -65,22 +65,19 @@ public sealed partial class StepAttempts(StorageClients storage, IOptions<RunOpt
     public static string GivenUpMessage(string what, int starts) =>
         $"{what} stopped the platform {(starts == 1 ? "once" : $"{starts} times")} while it ran (out of memory or a crash) and was not started again, so that it cannot take the platform down once more.";
 
-    private async Task EndAsync(string runId, string row)
+    private async Task EndAsync(string runId, string step)
     {
         try
         {
             // Not the step's token: a step cancelled by a shutdown ended (it did not crash), and must not count as interrupted.
-            await Table.DeleteEntityAsync(runId, row, ETag.All, CancellationToken.None);
+            await Table.DeleteEntityAsync(runId, step, ETag.All, CancellationToken.None);
         }
         catch (Exception e) when (StorageFaults.IsOutage(e))
         {
             // The step's own outcome matters more; the row then counts one interrupted start too many.
-            LogNotCleared(runId, row, e.Message);
+            LogNotCleared(runId, step, e.Message);
         }
     }
-
-    // Table keys may not contain '/', '\', '#' or '?'; step names are ours, but candidate ids and file names may hold them.
-    private static string RowKey(string step) => string.Concat(step.Select(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c) ? '_' : c));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId}: step {Step} was started {Starts} times without ending; given up")]
     private partial void LogGivenUp(string runId, string step, int starts);

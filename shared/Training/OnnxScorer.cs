@@ -8,7 +8,29 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace Lepton.Training;
 
 /// <summary>One batch of input columns: an array per model input, all of <see cref="Rows"/> length.</summary>
-public sealed record ScoringBatch(int Rows, Dictionary<string, float[]> Floats, Dictionary<string, bool[]> Bools, Dictionary<string, string[]> Strings);
+public sealed record ScoringBatch(int Rows, Dictionary<string, float[]> Floats, Dictionary<string, bool[]> Bools, Dictionary<string, string[]> Strings)
+{
+    /// <summary>
+    /// One text cell into its input's column: a number (blank or unparsable: NaN), a boolean (anything else: false), or
+    /// the text as it came.
+    /// </summary>
+    public void SetCell(ModelInput input, int row, ReadOnlySpan<char> text)
+    {
+        ReadOnlySpan<char> trimmed = text.Trim();
+        switch (input.Type)
+        {
+            case "float":
+                Floats[input.Name][row] = !trimmed.IsEmpty && CellValues.TryParseNumber(trimmed, out double value) ? (float)value : float.NaN;
+                break;
+            case "bool":
+                Bools[input.Name][row] = CellValues.TryParseBoolean(trimmed, out bool flag) && flag;
+                break;
+            default:
+                Strings[input.Name][row] = text.ToString();
+                break;
+        }
+    }
+}
 
 /// <summary>Scores rows of raw column values with an ONNX model exported from ML.NET, in one batch per call.</summary>
 public sealed class OnnxScorer : IDisposable
@@ -57,19 +79,7 @@ public sealed class OnnxScorer : IDisposable
         {
             foreach (ModelInput input in Inputs)
             {
-                string? text = rows[r].GetValueOrDefault(input.Name);
-                switch (input.Type)
-                {
-                    case "float":
-                        batch.Floats[input.Name][r] = text is { Length: > 0 } && CellValues.TryParseNumber(text.Trim(), out double value) ? (float)value : float.NaN;
-                        break;
-                    case "bool":
-                        batch.Bools[input.Name][r] = text is not null && CellValues.TryParseBoolean(text.Trim(), out bool flag) && flag;
-                        break;
-                    default:
-                        batch.Strings[input.Name][r] = text ?? "";
-                        break;
-                }
+                batch.SetCell(input, r, rows[r].GetValueOrDefault(input.Name));
             }
         }
 
