@@ -109,14 +109,20 @@ public sealed class TrainingService(
     /// Evaluates a candidate's folds one after another. A fold that fails becomes a result with its error (as a per-fold
     /// activity that fails after its retries does), so the other folds' work is kept; refused data use still stops the batch.
     /// </summary>
-    public async Task<IReadOnlyList<FoldResult>> EvaluateFoldsAsync(FoldBatchRequest request, CancellationToken ct = default)
+    public Task<IReadOnlyList<FoldResult>> EvaluateFoldsAsync(FoldBatchRequest request, CancellationToken ct = default) =>
+        // One start record for the whole batch, not one per fold: a fold that kills the host drops its candidate either way.
+        attempts.RunAsync(request.Plan.Request.RunId, $"folds-{request.Candidate.Id}", () => EvaluateFoldsOnceAsync(request, ct),
+            starts => request.Folds.Select(fold => FoldResult.Failed(request.Candidate.Id, fold,
+                Runs.StepAttempts.GivenUpMessage($"The folds of {request.Candidate.Id}", starts))).ToList(), ct);
+
+    private async Task<IReadOnlyList<FoldResult>> EvaluateFoldsOnceAsync(FoldBatchRequest request, CancellationToken ct)
     {
         var results = new List<FoldResult>(request.Folds.Count);
         foreach (int fold in request.Folds)
         {
             try
             {
-                results.Add(await EvaluateFoldAsync(new FoldRequest(request.Plan, request.Candidate, fold), ct));
+                results.Add(await EvaluateFoldOnceAsync(new FoldRequest(request.Plan, request.Candidate, fold), ct));
             }
             catch (Exception e) when (e is not (OperationCanceledException or Lepton.Security.DataUseDeniedException or IOException or Azure.RequestFailedException))
             {
