@@ -42,6 +42,12 @@ public static partial class Serving
             string body = JsonSerializer.Serialize(new { rows = new[] { row } });
             string baseUrl = $"http://127.0.0.1:{host.Port}";
 
+            // Warm every route first (model sessions, JIT tiers), so the first route measured does not pay for the others.
+            foreach (string url in new[] { "bench/constant", "tenants/bench/models/bc-lr/predict", "tenants/bench/models/bc-lgbm/predict" })
+            {
+                Wrk("warm-up", $"{baseUrl}/api/{url}", body, key, 2, work);
+            }
+
             var results = new List<(string Name, double Rps, string P50, string P99)>
             {
                 Wrk("(a) constant endpoint, same dev host", $"{baseUrl}/api/bench/constant", body, key, seconds, work),

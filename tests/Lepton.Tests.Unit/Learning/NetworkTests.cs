@@ -290,6 +290,34 @@ public class NetworkTests
     }
 
     [Fact]
+    public void WithOnlyOutputsRead_ModelDeclaringIntermediateOutputs_DropsThemAndScoresTheSame()
+    {
+        // Arrange: a model that also declares an intermediate column as an output, as ML.NET's default export does
+        var featurization = new Featurization([new NumericFeature("age", false, 41.5, 40, 12), new NumericFeature("dose", false, 1, 1, 0.5)], []);
+        var shape = new NetworkShape(featurization.Width, [4], 1, NetworkHead.Binary);
+        Onnx.ModelProto proto = Onnx.ModelProto.Parser.ParseFrom(NetworkOnnx.Export(new ParametricModel(shape, featurization, RandomArray(shape.ParameterCount, 5), ["f", "t"], 0, 1, 1, 0)));
+        proto.Graph.Output.Add(new Onnx.ValueInfoProto { Name = "num__raw", Type = proto.Graph.Output[0].Type });
+        byte[] declaringMore = Google.Protobuf.MessageExtensions.ToByteArray(proto);
+        var rows = Enumerable.Range(0, 20).Select(i => (IReadOnlyDictionary<string, string?>)new Dictionary<string, string?>
+        {
+            ["age"] = (20 + i * 1.7).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["dose"] = (i * 0.3).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        }).ToList();
+
+        // Act
+        byte[] pruned = OnnxScorer.WithOnlyOutputsRead(declaringMore);
+        using var scorer = new OnnxScorer(declaringMore);
+        Dictionary<string, float[][]> scores = scorer.Score(rows);
+
+        // Assert: only the outputs predictions read are left, and scores are those of the model as exported
+        Assert.Equal(["PredictedLabel.output", "Probability.output", "Score.output"],
+            Onnx.ModelProto.Parser.ParseFrom(pruned).Graph.Output.Select(o => o.Name).Order(StringComparer.Ordinal));
+        using var asExported = new OnnxScorer(NetworkOnnx.Export(new ParametricModel(shape, featurization, RandomArray(shape.ParameterCount, 5), ["f", "t"], 0, 1, 1, 0)));
+        Assert.Equal(asExported.Score(rows)["Probability.output"].Select(p => p[0]), scores["Probability.output"].Select(p => p[0]));
+        Assert.Same(pruned, OnnxScorer.WithOnlyOutputsRead(pruned));
+    }
+
+    [Fact]
     public async Task Score_OneRowAtATimeConcurrently_MatchesTheBatchScore()
     {
         // Arrange: a model with numeric, boolean and text inputs; one-row calls reuse kept input tensors

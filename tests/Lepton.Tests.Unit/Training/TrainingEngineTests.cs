@@ -37,7 +37,11 @@ public sealed class TrainingEngineTests : IDisposable
         Assert.Equal(200, model.ParityRows);
         Assert.Equal(30, model.Inputs.Count);
         Assert.DoesNotContain(model.Inputs, i => i.Name == "malignant");
+        Assert.Equal(["PredictedLabel.output", "Score.output", "Probability.output"], GraphOutputs(model));
     }
+
+    /// <summary>The outputs the exported graph declares (ONNX Runtime computes every declared output on each call).</summary>
+    private static IEnumerable<string> GraphOutputs(FinalModel model) => Onnx.ModelProto.Parser.ParseFrom(model.Onnx).Graph.Output.Select(o => o.Name);
 
     [Fact]
     public void EvaluateFold_BreastCancerLogisticRegression_HighAuc()
@@ -82,6 +86,7 @@ public sealed class TrainingEngineTests : IDisposable
         Assert.Equal(species, model.ClassLabels);
         Assert.Equal(["x", "y", "shape"], model.Inputs.Select(i => i.Name));
         Assert.Equal("string", model.Inputs.Single(i => i.Name == "shape").Type);
+        Assert.Equal(["PredictedLabel.output", "Score.output"], GraphOutputs(model));
     }
 
     [Fact]
@@ -94,6 +99,7 @@ public sealed class TrainingEngineTests : IDisposable
 
         Assert.True(model.ParityMaxDifference <= TrainingEngine.ParityTolerance);
         Assert.Contains(model.Inputs, i => i.Name == "malignant" && i.Type == "bool");
+        Assert.Equal(["Score.output"], GraphOutputs(model));
     }
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
