@@ -12,24 +12,39 @@ namespace Lepton.Training;
 /// <summary>One batch of input columns: an array per model input, all of <see cref="Rows"/> length.</summary>
 public sealed record ScoringBatch(int Rows, Dictionary<string, float[]> Floats, Dictionary<string, bool[]> Bools, Dictionary<string, string[]> Strings)
 {
-    /// <summary>
-    /// One text cell into its input's column: a number (blank or unparsable: NaN), a boolean (anything else: false), or
-    /// the text as it came.
-    /// </summary>
-    public void SetCell(ModelInput input, int row, ReadOnlySpan<char> text)
+    /// <summary>One text cell into its input's column (see <see cref="CellTarget.Set"/>).</summary>
+    public void SetCell(ModelInput input, int row, ReadOnlySpan<char> text) => Target(input).Set(row, text);
+
+    /// <summary>Where one input's cells go: looked up once, then set row after row (batch scoring's per-cell path).</summary>
+    public CellTarget Target(ModelInput input) => input.Type switch
     {
-        ReadOnlySpan<char> trimmed = text.Trim();
-        switch (input.Type)
+        "float" => new CellTarget(Floats[input.Name], null, null),
+        "bool" => new CellTarget(null, Bools[input.Name], null),
+        _ => new CellTarget(null, null, Strings[input.Name]),
+    };
+}
+
+/// <summary>One input's column of a <see cref="ScoringBatch"/>: exactly one of the arrays is set.</summary>
+public readonly struct CellTarget(float[]? floats, bool[]? bools, string[]? strings)
+{
+    /// <summary>
+    /// The one rule for a text cell as a model input: a number (blank or unparsable: NaN), a boolean (anything else:
+    /// false), or the text as it came.
+    /// </summary>
+    public void Set(int row, ReadOnlySpan<char> text)
+    {
+        if (floats is not null)
         {
-            case "float":
-                Floats[input.Name][row] = !trimmed.IsEmpty && CellValues.TryParseNumber(trimmed, out double value) ? (float)value : float.NaN;
-                break;
-            case "bool":
-                Bools[input.Name][row] = CellValues.TryParseBoolean(trimmed, out bool flag) && flag;
-                break;
-            default:
-                Strings[input.Name][row] = text.ToString();
-                break;
+            ReadOnlySpan<char> trimmed = text.Trim();
+            floats[row] = !trimmed.IsEmpty && CellValues.TryParseNumber(trimmed, out double value) ? (float)value : float.NaN;
+        }
+        else if (bools is not null)
+        {
+            bools[row] = CellValues.TryParseBoolean(text.Trim(), out bool flag) && flag;
+        }
+        else
+        {
+            strings![row] = text.ToString();
         }
     }
 }

@@ -50,11 +50,12 @@ public static class BatchBench
                 TimeSpan uploaded = upload.Elapsed;
                 var scoring = Stopwatch.StartNew();
                 BlobClient output = predictions.GetBlobClient($"out/bc-lr/{name}"), report = predictions.GetBlobClient($"out/bc-lr/{name}.report.txt");
-                int chunks = (size + 9_999) / 10_000;
+                int perChunk = Lepton.Prediction.BatchScoring.RowsPerChunk(header.Split(',').Length);
+                int chunks = (size + perChunk - 1) / perChunk;
                 double? staged = null;
                 while (!(await output.ExistsAsync()).Value)
                 {
-                    // The planning pass stages the file as 10,000-row chunk blobs under work/<run>/ before any is scored.
+                    // The planning pass stages the file as chunk blobs under work/<run>/ before any is scored.
                     if (staged is null && await CountAsync(predictions, "work/") >= chunks)
                     {
                         staged = scoring.Elapsed.TotalSeconds;

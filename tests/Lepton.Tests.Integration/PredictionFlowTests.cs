@@ -165,11 +165,12 @@ public class PredictionFlowTests(DevHostFixture fixture)
     [Fact]
     public async Task BatchScoring_FileInPredictionsIn_WritesEveryRowWithPredictionsOrAReport()
     {
-        // Arrange: 25,000 rows (three chunks) with an extra id column, and a file lacking an input column
+        // Arrange: two full chunks and part of a third, with an extra id column, and a file lacking an input column
         (string key, _, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
         string[] inputs = rows[0].Keys.ToArray();
+        int count = 2 * Lepton.Prediction.BatchScoring.RowsPerChunk(inputs.Length + 1) + 1_000;
         var csv = new StringBuilder("id," + string.Join(',', inputs) + "\n");
-        for (int i = 0; i < 25_000; i++)
+        for (int i = 0; i < count; i++)
         {
             Dictionary<string, object> row = rows[i % rows.Count];
             csv.Append(i).Append(',').AppendJoin(',', inputs.Select(n => ((double)row[n]).ToString(System.Globalization.CultureInfo.InvariantCulture))).Append('\n');
@@ -187,9 +188,9 @@ public class PredictionFlowTests(DevHostFixture fixture)
 
         // Assert
         string[] lines = output.TrimEnd('\n').Split('\n');
-        Assert.Equal(25_001, lines.Length);
+        Assert.Equal(count + 1, lines.Length);
         Assert.EndsWith(",prediction,score,probability", lines[0]);
-        Assert.StartsWith("24999,", lines[^1]);
+        Assert.Equal(Enumerable.Range(0, count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), lines.Skip(1).Select(l => l[..l.IndexOf(',')]));
         Assert.All(lines.Skip(1).Take(100), l => Assert.Matches(",(true|false),[^,]+,[0-9.eE-]+$", l));
         Assert.Contains("lacks the model's input columns", report);
         Assert.False((await predictions.GetBlobClient("out/cancer/bad.csv").ExistsAsync()).Value);

@@ -15,6 +15,38 @@ public class PredictionValidationTests
 
     private static JsonElement Rows(string json) => JsonDocument.Parse(json).RootElement;
 
+    [Theory]
+    [InlineData(1, 25_000)]
+    [InlineData(30, 25_000)]
+    [InlineData(300, 2_500)]
+    [InlineData(5_000, 1_000)]
+    public void RowsPerChunk_FileWidth_KeepsChunksNearTheirCellBudgetWithinRowBounds(int columns, int expected)
+    {
+        Assert.Equal(expected, BatchScoring.RowsPerChunk(columns));
+    }
+
+    [Fact]
+    public void SetCell_TextCells_FollowTheOneInputRule()
+    {
+        // Arrange
+        var batch = new ScoringBatch(3, new() { ["age"] = new float[3] }, new() { ["smoker"] = new bool[3] }, new() { ["region"] = new string[3] });
+        string[][] cells = [["41.5", "yes", "north"], ["", "no", " south "], ["n/a", "maybe", ""]];
+
+        // Act
+        for (int r = 0; r < 3; r++)
+        {
+            for (int i = 0; i < Inputs.Length; i++)
+            {
+                batch.SetCell(Inputs[i], r, cells[r][i]);
+            }
+        }
+
+        // Assert: numbers parse (blank or unparsable: NaN), booleans are true only when said so, text stays as it came
+        Assert.Equal([41.5f, float.NaN, float.NaN], batch.Floats["age"]);
+        Assert.Equal([true, false, false], batch.Bools["smoker"]);
+        Assert.Equal(["north", " south ", ""], batch.Strings["region"]);
+    }
+
     [Fact]
     public void Validate_GoodRows_ReturnsCanonicalValues()
     {
