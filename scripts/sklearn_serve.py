@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The serving benchmark's peer: scikit-learn logistic regression (standardized) on breast_cancer.csv, served by
-FastAPI + uvicorn (Debian packages python3-sklearn, python3-fastapi, python3-uvicorn) with the same request and
-response shape as Lepton's predict endpoint.
+FastAPI + uvicorn (Debian packages python3-sklearn, python3-pandas, python3-fastapi, python3-uvicorn) with the same
+request and response shape as Lepton's predict endpoint.
 
 usage: python3 -m uvicorn --app-dir scripts sklearn_serve:app --port 8000 --workers 2   (DATA=path/to/breast_cancer.csv)
 """
