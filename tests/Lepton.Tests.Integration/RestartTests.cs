@@ -149,6 +149,37 @@ public class RestartTests : IAsyncLifetime
         Assert.Single(model["versions"]!.AsArray());
     }
 
+    [Fact]
+    public async Task KillDuringFinalModel_EveryStart_RunFailsSayingWhyInsteadOfRetryingForever()
+    {
+        // Arrange: a persisted host that gives a step up after one start that never ended, training one network whose
+        // final model takes seconds
+        var settings = new Dictionary<string, string> { ["Lepton__Runs__MaxInterruptedStarts"] = "1" };
+        var first = new DevHostProcess(_state, persist: true, settings);
+        await first.StartAsync();
+        using var client = new LeptonClient(first.BaseUrl);
+        (string key, _) = await client.CreateTenantAsync("final");
+        await client.UploadAsync(key, "final", "rows", "rows.csv", TestData.GeneratedNumeric(60_000));
+        await client.WaitForRunsAsync(key, "final", "rows", timeout: TimeSpan.FromMinutes(3));
+        JsonNode started = await client.JsonAsync(HttpMethod.Post, "/api/tenants/final/models", key,
+            new { name = "net", datasets = new[] { "rows" }, label = "label", candidates = new[] { "mlp-64" }, folds = 2 }, System.Net.HttpStatusCode.Accepted);
+        string runId = started["runId"]!.GetValue<string>();
+        await WaitForStepStartAsync(first, runId, "final");
+
+        // Act: the host dies while the final model trains, then a new one starts on the same storage
+        await first.KillAsync();
+        await using var second = new DevHostProcess(_state, persist: true, settings);
+        await second.StartAsync();
+        using var client2 = new LeptonClient(second.BaseUrl);
+        JsonNode run = await client2.WaitForRunAsync(key, runId, TimeSpan.FromMinutes(4));
+
+        // Assert: the run failed with the reason, and nothing was registered
+        Assert.True(run["status"]!.GetValue<string>() == "Failed", run.ToJsonString());
+        Assert.Contains("Training the final model (mlp-64) stopped the platform once", run["error"]!.GetValue<string>());
+        using HttpResponseMessage model = await client2.SendAsync(HttpMethod.Get, "/api/tenants/final/models/net", key);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, model.StatusCode);
+    }
+
     private static async Task WaitForStageAsync(LeptonClient client, string key, string runId, string stage)
     {
         DateTime deadline = DateTime.UtcNow.AddMinutes(4);
