@@ -25,11 +25,13 @@ public static class TrainingOverhead
             Generate(source, rows);
             Console.WriteLine($"Generated {rows:N0} rows ({new FileInfo(source).Length / 1e6:F1} MB); 5 candidates x 5 folds + final model, {Environment.ProcessorCount} cores");
 
-            double local = InProcess(source, work);
-            Console.WriteLine($"in process, Parallel.ForEach (max 8):   {local,7:F1} s");
-            (double client, double run) = await ThroughDevHostAsync(source, work);
-            Console.WriteLine($"dev host training run (client view):    {client,7:F1} s   (run's own duration {run:F1} s)");
-            Console.WriteLine($"overhead: {client / local:F2}x (goal <= 1.3x)");
+            // Each side runs twice: the first run of a fresh process also pays for compiling the trainers' code, which
+            // the dev host (with its engine, HTTP and storage code compiling alongside) pays differently from a bare loop.
+            double[] local = [InProcess(source, work), InProcess(source, work)];
+            Console.WriteLine($"in process, Parallel.ForEach (max 8):   first {local[0],5:F1} s, second {local[1],5:F1} s");
+            (double Client, double Run)[] hosted = await ThroughDevHostAsync(source, work, runs: 2);
+            Console.WriteLine($"dev host training run (client view):    first {hosted[0].Client,5:F1} s, second {hosted[1].Client,5:F1} s   (runs' own durations {hosted[0].Run:F1} s, {hosted[1].Run:F1} s)");
+            Console.WriteLine($"overhead: first runs {hosted[0].Client / local[0]:F2}x, second runs {hosted[1].Client / local[1]:F2}x (goal <= 1.2x)");
             return 0;
         }
         finally
@@ -98,7 +100,7 @@ public static class TrainingOverhead
         return watch.Elapsed.TotalSeconds;
     }
 
-    private static async Task<(double Client, double Run)> ThroughDevHostAsync(string source, string work)
+    private static async Task<(double Client, double Run)[]> ThroughDevHostAsync(string source, string work, int runs)
     {
         await using BenchHost host = await BenchHost.StartAsync(Path.Combine(work, "state"));
         string key = await host.CreateTenantAsync("bench");
@@ -106,13 +108,17 @@ public static class TrainingOverhead
         await host.UploadAsync(key, "bench", "data", "data.csv", await File.ReadAllBytesAsync(source));
         await host.WaitForDatasetAsync(key, "bench", "data");
 
-        var watch = Stopwatch.StartNew();
-        JsonNode started = await host.SendAsync(HttpMethod.Post, "/api/tenants/bench/models", key,
-            new { name = "bench", datasets = new[] { "data" }, label = "label", folds = 5, candidates = Candidates });
-        JsonNode run = await host.WaitForRunAsync(key, started["runId"]!.GetValue<string>());
-        double client = watch.Elapsed.TotalSeconds;
-        double own = (run["lastUpdatedAt"]!.GetValue<DateTimeOffset>() - run["createdAt"]!.GetValue<DateTimeOffset>()).TotalSeconds;
-        return (client, own);
+        var timings = new (double Client, double Run)[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            JsonNode started = await host.SendAsync(HttpMethod.Post, "/api/tenants/bench/models", key,
+                new { name = "bench", datasets = new[] { "data" }, label = "label", folds = 5, candidates = Candidates });
+            JsonNode run = await host.WaitForRunAsync(key, started["runId"]!.GetValue<string>());
+            timings[i] = (watch.Elapsed.TotalSeconds, (run["lastUpdatedAt"]!.GetValue<DateTimeOffset>() - run["createdAt"]!.GetValue<DateTimeOffset>()).TotalSeconds);
+        }
+
+        return timings;
     }
 
     /// <summary>Ten numeric features and a boolean label that depends on four of them, with noise.</summary>
