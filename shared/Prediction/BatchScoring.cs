@@ -252,8 +252,9 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
     }
 
     /// <summary>
-    /// A chunk's rows with their predictions appended, as CSV text written to <paramref name="text"/>. Two reads of the chunk: the first fills the model's
-    /// input columns directly (no row objects), the second copies each row out beside its prediction.
+    /// A chunk's rows with their predictions appended, as CSV text written to <paramref name="text"/>. Two reads of the
+    /// chunk: the first fills the model's input columns directly (no row objects), the second copies each row out beside
+    /// its prediction.
     /// </summary>
     public static void ScoreChunkText(OnnxScorer scorer, ModelVersion model, string staged, int rows, bool writeHeader, TextWriter text)
     {

@@ -88,10 +88,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
     {
         var errors = new List<RowError>();
         int count = rows.GetArrayLength();
-        var batch = new ScoringBatch(count,
-            inputs.Where(i => i.Type == "float").ToDictionary(i => i.Name, _ => new float[count]),
-            inputs.Where(i => i.Type == "bool").ToDictionary(i => i.Name, _ => new bool[count]),
-            inputs.Where(i => i.Type == "string").ToDictionary(i => i.Name, _ => new string[count]));
+        ScoringBatch batch = ScoringBatch.For(inputs, count);
         HashSet<string> known = KnownColumns.GetValue(inputs, static list => list.Select(i => i.Name).ToHashSet(StringComparer.Ordinal));
         int index = 0;
         foreach (JsonElement row in rows.EnumerateArray())

@@ -12,6 +12,13 @@ namespace Lepton.Training;
 /// <summary>One batch of input columns: an array per model input, all of <see cref="Rows"/> length.</summary>
 public sealed record ScoringBatch(int Rows, Dictionary<string, float[]> Floats, Dictionary<string, bool[]> Bools, Dictionary<string, string[]> Strings)
 {
+    /// <summary>Empty columns for a model's inputs: numbers, booleans, and every other input as text.</summary>
+    public static ScoringBatch For(IReadOnlyList<ModelInput> inputs, int rows) => new(
+        rows,
+        inputs.Where(i => i.Type == "float").ToDictionary(i => i.Name, _ => new float[rows]),
+        inputs.Where(i => i.Type == "bool").ToDictionary(i => i.Name, _ => new bool[rows]),
+        inputs.Where(i => i.Type is not ("float" or "bool")).ToDictionary(i => i.Name, _ => new string[rows]));
+
     /// <summary>One text cell into its input's column (see <see cref="CellTarget.Set"/>).</summary>
     public void SetCell(ModelInput input, int row, ReadOnlySpan<char> text) => Target(input).Set(row, text);
 
@@ -104,11 +111,7 @@ public sealed class OnnxScorer : IDisposable
     }
 
     /// <summary>Columns for one batch, one array per input, to be filled by the caller.</summary>
-    public ScoringBatch NewBatch(int rows) => new(
-        rows,
-        Inputs.Where(i => i.Type == "float").ToDictionary(i => i.Name, _ => new float[rows]),
-        Inputs.Where(i => i.Type == "bool").ToDictionary(i => i.Name, _ => new bool[rows]),
-        Inputs.Where(i => i.Type is not ("float" or "bool")).ToDictionary(i => i.Name, _ => new string[rows]));
+    public ScoringBatch NewBatch(int rows) => ScoringBatch.For(Inputs, rows);
 
     /// <summary>Scores a batch in one ONNX Runtime run; input buffers are handed to the runtime without copying.</summary>
     public Dictionary<string, float[][]> Score(ScoringBatch batch)
@@ -276,12 +279,12 @@ public sealed class OnnxScorer : IDisposable
         }
     }
 
-
     /// <summary>
     /// The model without the graph outputs Lepton never reads. ONNX Runtime runs every node that feeds a declared output,
-    /// whichever outputs a call asks for, and ML.NET's exports (before Lepton asked for three) declare every
-    /// intermediate column as one, behind an Identity node per input: a one-row call of a 30-feature model spent more
-    /// than half its time there. Models that declare none of Lepton's outputs are left as they are.
+    /// whichever outputs a call asks for, and ML.NET's exports declare every intermediate column as one, behind an
+    /// Identity node per input: a one-row call of a 30-feature model spent more than half its time there. Training
+    /// applies this to what it exports; loading applies it to models registered before and to uploaded ones. Models that
+    /// declare none of Lepton's outputs are left as they are.
     /// </summary>
     internal static byte[] WithOnlyOutputsRead(byte[] model)
     {

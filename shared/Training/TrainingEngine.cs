@@ -63,8 +63,6 @@ public static class TrainingEngine
         }
     }
 
-    private static readonly string[] PredictionColumns = ["PredictedLabel", "Score", "Probability"];
-
     public static FinalModel TrainFinal(TrainingPlan plan, CandidateSpec winner, string dataPath, string workDirectory,
         IReadOnlyDictionary<string, string>? evaluationFiles = null)
     {
@@ -88,11 +86,8 @@ public static class TrainingEngine
         byte[] onnx;
         using (var stream = new MemoryStream())
         {
-            // Only the columns predictions read become graph outputs: by default every intermediate column is one, and ONNX
-            // Runtime computes all of them on every call (multiclass exports still add one unused output, dropped after).
-            DataViewSchema schema = model.GetOutputSchema(featuresOnly.Schema);
-            string[] outputs = PredictionColumns.Where(c => schema.GetColumnOrNull(c) is not null).ToArray();
-            factory.Context.Model.ConvertToOnnx(model, featuresOnly, stream, outputs);
+            factory.Context.Model.ConvertToOnnx(model, featuresOnly, stream);
+            // Stored as served: ML.NET declares every intermediate column as an output, which ONNX Runtime computes on each call.
             onnx = OnnxScorer.WithOnlyOutputsRead(stream.ToArray());
         }
 

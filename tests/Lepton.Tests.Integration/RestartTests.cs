@@ -128,12 +128,7 @@ public class RestartTests : IAsyncLifetime
         var first = new DevHostProcess(_state, persist: true);
         await first.StartAsync();
         using var client = new LeptonClient(first.BaseUrl);
-        (string key, _) = await client.CreateTenantAsync("final");
-        await client.UploadAsync(key, "final", "rows", "rows.csv", TestData.GeneratedNumeric(60_000));
-        await client.WaitForRunsAsync(key, "final", "rows", timeout: TimeSpan.FromMinutes(3));
-        JsonNode started = await client.JsonAsync(HttpMethod.Post, "/api/tenants/final/models", key,
-            new { name = "net", datasets = new[] { "rows" }, label = "label", candidates = new[] { "mlp-64" }, folds = 2 }, System.Net.HttpStatusCode.Accepted);
-        string runId = started["runId"]!.GetValue<string>();
+        (string key, string runId) = await StartNetworkTrainingAsync(client);
         await WaitForStageAsync(client, key, runId, stage);
 
         // Act: kill the host in that stage, then start a new one on the same storage
@@ -158,12 +153,7 @@ public class RestartTests : IAsyncLifetime
         var first = new DevHostProcess(_state, persist: true, settings);
         await first.StartAsync();
         using var client = new LeptonClient(first.BaseUrl);
-        (string key, _) = await client.CreateTenantAsync("final");
-        await client.UploadAsync(key, "final", "rows", "rows.csv", TestData.GeneratedNumeric(60_000));
-        await client.WaitForRunsAsync(key, "final", "rows", timeout: TimeSpan.FromMinutes(3));
-        JsonNode started = await client.JsonAsync(HttpMethod.Post, "/api/tenants/final/models", key,
-            new { name = "net", datasets = new[] { "rows" }, label = "label", candidates = new[] { "mlp-64" }, folds = 2 }, System.Net.HttpStatusCode.Accepted);
-        string runId = started["runId"]!.GetValue<string>();
+        (string key, string runId) = await StartNetworkTrainingAsync(client);
         await WaitForStepStartAsync(first, runId, "final");
 
         // Act: the host dies while the final model trains, then a new one starts on the same storage
@@ -178,6 +168,17 @@ public class RestartTests : IAsyncLifetime
         Assert.Contains("Training the final model (mlp-64) stopped the platform once", run["error"]!.GetValue<string>());
         using HttpResponseMessage model = await client2.SendAsync(HttpMethod.Get, "/api/tenants/final/models/net", key);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, model.StatusCode);
+    }
+
+    /// <summary>A tenant with 60,000 rows ingested, training one network (mlp-64, 2 folds) as model 'net'; its final model takes seconds.</summary>
+    private static async Task<(string Key, string RunId)> StartNetworkTrainingAsync(LeptonClient client)
+    {
+        (string key, _) = await client.CreateTenantAsync("final");
+        await client.UploadAsync(key, "final", "rows", "rows.csv", TestData.GeneratedNumeric(60_000));
+        await client.WaitForRunsAsync(key, "final", "rows", timeout: TimeSpan.FromMinutes(3));
+        JsonNode started = await client.JsonAsync(HttpMethod.Post, "/api/tenants/final/models", key,
+            new { name = "net", datasets = new[] { "rows" }, label = "label", candidates = new[] { "mlp-64" }, folds = 2 }, System.Net.HttpStatusCode.Accepted);
+        return (key, started["runId"]!.GetValue<string>());
     }
 
     private static async Task WaitForStageAsync(LeptonClient client, string key, string runId, string stage)
