@@ -16,8 +16,10 @@ from sklearn.ensemble import (GradientBoostingClassifier, GradientBoostingRegres
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import PredefinedSplit, cross_validate
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import make_pipeline as sklearn_make_pipeline
+from sklearn.compose import make_column_transformer
+from sklearn.impute import SimpleImputer
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 path, label, task = sys.argv[1], sys.argv[2], sys.argv[3]
 folds_file = sys.argv[4] if len(sys.argv) > 4 else None
@@ -27,14 +29,25 @@ cv = 5
 if folds_file:
     cv = PredefinedSplit(data.pop("__fold").to_numpy())
 y = data.pop(label)
-X = data.select_dtypes(include=[np.number, bool]).astype(float)
+numeric = data.select_dtypes(include=[np.number, bool]).columns
+# Text columns with few distinct values are categories (as Lepton's schema inference treats them); free text is dropped.
+categorical = [c for c in data.columns if c not in numeric and data[c].nunique() <= max(100, 0.05 * len(data))]
+X = data[list(numeric) + categorical]
+X = X.astype({c: float for c in numeric})
+
+
+def make_pipeline(*steps):
+    """Imputes and one-hot encodes first, so every model gets numeric, complete input (trees too)."""
+    encode = make_column_transformer((SimpleImputer(), list(numeric)),
+                                     (OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical))
+    return sklearn_make_pipeline(encode, *steps)
 
 if task == "regression":
     y = y.astype(float)
     models = {
         "ridge (standardized)": make_pipeline(StandardScaler(), Ridge()),
-        "random forest": RandomForestRegressor(random_state=0),
-        "gradient boosting": GradientBoostingRegressor(random_state=0),
+        "random forest": make_pipeline(RandomForestRegressor(random_state=0)),
+        "gradient boosting": make_pipeline(GradientBoostingRegressor(random_state=0)),
         "MLP 100 (standardized, defaults)": make_pipeline(StandardScaler(), MLPRegressor(random_state=0)),
         "MLP 64 (standardized)": make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(64,), random_state=0)),
         "MLP 128x64 (standardized)": make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(128, 64), random_state=0)),
@@ -44,8 +57,8 @@ else:
     y = y.astype(str)
     models = {
         "logistic regression (standardized)": make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
-        "random forest": RandomForestClassifier(random_state=0),
-        "gradient boosting": GradientBoostingClassifier(random_state=0),
+        "random forest": make_pipeline(RandomForestClassifier(random_state=0)),
+        "gradient boosting": make_pipeline(GradientBoostingClassifier(random_state=0)),
         "MLP 100 (standardized, defaults)": make_pipeline(StandardScaler(), MLPClassifier(random_state=0)),
         "MLP 64 (standardized)": make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(64,), random_state=0)),
         "MLP 128x64 (standardized)": make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(128, 64), random_state=0)),

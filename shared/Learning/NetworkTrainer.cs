@@ -19,7 +19,7 @@ public sealed record NetworkOptions(
     double ValidationFraction = 0.1,
     float Dropout = 0,
     int Seed = 42,
-    int ValidationMinimumRows = 2000)
+    int ValidationMinimumRows = 10_000)
 {
     public const string Adam = "adam";
     public const string Sgd = "sgd";

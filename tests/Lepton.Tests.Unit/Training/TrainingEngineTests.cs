@@ -102,5 +102,70 @@ public sealed class TrainingEngineTests : IDisposable
         Assert.Equal(["Score.output"], GraphOutputs(model));
     }
 
+    [Fact]
+    public void EvaluateFold_StandardizedLogisticRegressionAllThreeHospitals_AsAccurateAsScikitLearn()
+    {
+        // Arrange: the three hospitals' rows are the whole breast-cancer data set (569 rows)
+        string source = Path.Combine(_work, "breast_cancer.csv");
+        string[] hospitals = ["a", "b", "c"];
+        File.WriteAllLines(source, hospitals.SelectMany((h, i) => File.ReadLines(RepoFile("samples", $"breast_cancer_hospital_{h}.csv")).Skip(i == 0 ? 0 : 1)));
+        (string data, DatasetSchema schema) = Curate(source, "malignant", _work);
+        TrainingPlan plan = Plan(schema, "malignant", MlTasks.Binary);
+        int[] folds = FoldSplitter.Assign(FoldSplitter.ReadColumn(data, "malignant"), 5, 42, stratify: true);
+
+        // Act
+        double accuracy = Enumerable.Range(0, 5).Average(f =>
+        {
+            (string train, string test) = FoldSplitter.WriteFold(data, folds, f, _work);
+            return TrainingEngine.EvaluateFold(plan, plan.Candidates.Single(c => c.Id == "lbfgs-lr-std-l2-1"), train, test, f).Metrics["accuracy"];
+        });
+
+        // Assert: scikit-learn 1.2.1's standardized logistic regression (C = 1, the same model) scores 0.9719 on these
+        // rows and folds (scripts/sklearn_reference.py); the goal is half a point from it.
+        Assert.InRange(accuracy, 0.9719 - 0.005, 1.0);
+    }
+
+    [Theory]
+    [InlineData(false, 0.0, 1.0)]
+    [InlineData(true, -1.41, 1.41)]
+    public void Featurization_NumericFarFromZero_ShiftedAsWellAsScaled(bool standardize, double low, double high)
+    {
+        // Arrange: a pressure around 1,000 that varies by a few units, a constant, and a category
+        var schema = new DatasetSchema([new ColumnSchema("pressure", ColumnKind.Numeric, false), new ColumnSchema("gauge", ColumnKind.Numeric, false),
+            new ColumnSchema("site", ColumnKind.Categorical, false), new ColumnSchema("y", ColumnKind.Boolean, true)], "y", MlTasks.Binary);
+        var factory = new ModelFactory(schema, "y", MlTasks.Binary, 42);
+        var rows = Enumerable.Range(0, 100).Select(i => new PressureRow { Pressure = 1000 + i % 5, Site = i % 2 == 0 ? "north" : "south" }).ToArray();
+        Microsoft.ML.IDataView view = factory.Context.Data.LoadFromEnumerable(rows);
+
+        // Act
+        Microsoft.ML.IDataView features = factory.Featurization(standardize).Fit(view).Transform(view);
+        float[][] vectors = factory.Context.Data.CreateEnumerable<FeatureRow>(features, reuseRowObject: false).Select(r => r.Features).ToArray();
+
+        // Assert: the pressure spans its range instead of sitting near 1; the constant is a finite constant; the one-hot
+        // category stays 0/1
+        Assert.InRange(vectors.Min(v => v[0]), low - 0.1, low + 0.1);
+        Assert.InRange(vectors.Max(v => v[0]), high - 0.1, high + 0.1);
+        Assert.Single(vectors.Select(v => v[1]).Distinct());
+        Assert.True(float.IsFinite(vectors[0][1]));
+        Assert.All(vectors, v => Assert.Equal([1f, 0f], v.Skip(2).OrderDescending()));
+    }
+
+    private sealed class PressureRow
+    {
+        [Microsoft.ML.Data.ColumnName("pressure")]
+        public float Pressure { get; set; }
+
+        [Microsoft.ML.Data.ColumnName("gauge")]
+        public float Gauge { get; set; } = 7;
+
+        [Microsoft.ML.Data.ColumnName("site")]
+        public string Site { get; set; } = "";
+    }
+
+    private sealed class FeatureRow
+    {
+        public float[] Features { get; set; } = [];
+    }
+
     public void Dispose() => Directory.Delete(_work, recursive: true);
 }

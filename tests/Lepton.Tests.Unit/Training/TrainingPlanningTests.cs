@@ -114,6 +114,28 @@ public class LeaderboardTests
         Assert.Equal(expected, Leaderboard.Best(board)!.CandidateId);
     }
 
+    private static FoldResult R(string id, int fold, double auc, double accuracy) =>
+        new(id, fold, new Dictionary<string, double> { ["auc"] = auc, ["accuracy"] = accuracy }, null, 0);
+
+    [Theory]
+    [InlineData(0.987, "b")] // 0.003 below a: inside a's standard error (0.0058), so b, the more accurate, wins
+    [InlineData(0.970, "a")] // 0.02 below: measurably worse on the metric, whatever its accuracy
+    public void Best_RivalCloseOrFarOnTheMetric_TieGoesToTheMoreAccurate(double rivalAuc, string expected)
+    {
+        // Arrange: a leads on AUC with a fold-to-fold spread of 0.01; b is 3 points more accurate
+        FoldResult[] results =
+        [
+            R("a", 0, 0.99, 0.95), R("a", 1, 0.98, 0.96), R("a", 2, 1.00, 0.94),
+            R("b", 0, rivalAuc, 0.98), R("b", 1, rivalAuc, 0.97), R("b", 2, rivalAuc, 0.99),
+        ];
+
+        // Act
+        IReadOnlyList<LeaderboardEntry> board = Leaderboard.Aggregate([A, B], results, 3, "auc");
+
+        // Assert
+        Assert.Equal(expected, Leaderboard.Best(board)!.CandidateId);
+    }
+
     [Fact]
     public void Best_NoCandidateSucceeded_IsNull() =>
         Assert.Null(Leaderboard.Best(Leaderboard.Aggregate([A], [R("a", 0, 0, "boom")], 1, "auc")));
