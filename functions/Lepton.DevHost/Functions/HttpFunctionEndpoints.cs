@@ -15,6 +15,9 @@ namespace Lepton.DevHost.Functions;
 /// </summary>
 public static partial class HttpFunctionEndpoints
 {
+    // Results execute outside MVC's actions; one empty descriptor serves them all (each new one draws a Guid).
+    private static readonly ActionDescriptor NoAction = new();
+
     /// <param name="routePrefix">host.json's extensions.http.routePrefix, as the Functions host reads it.</param>
     public static void Map(WebApplication app, IEnumerable<FunctionDescriptor> functions, string functionKey, string routePrefix)
     {
@@ -66,7 +69,7 @@ public static partial class HttpFunctionEndpoints
             }
         }
 
-        await result.ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), new ActionDescriptor()));
+        await result.ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), NoAction));
     }
 
     private static object? Bind(ParameterBinding parameter, HttpContext context) => parameter.Source switch
