@@ -6,7 +6,7 @@ usage: quality_datasets.py OUT_DIR
 
 Then, per file: ./lepton bench quality FILE LABEL TASK --folds-out F, and scripts/sklearn_reference.py FILE LABEL TASK F.
 Labels and tasks: iris species multiclass, wine cultivar multiclass, synth3/synth5/synth8 label multiclass,
-skewbin label binary, mixed outcome binary.
+skewbin label binary, mixed outcome binary, friedman/linreg target regression.
 """
 import os
 import sys
@@ -54,3 +54,8 @@ logit = 1.5 * a - b + (color == "red") * 1.2 - (color == "blue") * 0.8 + np.arra
 outcome = rng.random(n) < 1 / (1 + np.exp(-logit))
 pd.DataFrame({"a": a * 10 + 500, "b": b, "color": color, "zone": zone, "outcome": outcome}).to_csv(
     os.path.join(out, "mixed.csv"), index=False)
+
+X, y = datasets.make_friedman1(n_samples=2000, noise=1.0, random_state=4)
+save("friedman", X, y, label="target")
+X, y = datasets.make_regression(n_samples=1500, n_features=20, n_informative=10, noise=20, random_state=9)
+save("linreg", X, y, label="target")
