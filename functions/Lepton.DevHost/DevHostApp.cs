@@ -9,6 +9,7 @@ using Lepton.DevHost.Storage;
 using Lepton.Functions;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Worker;
+using Microsoft.DurableTask.Worker.Grpc.Internal;
 
 namespace Lepton.DevHost;
 
@@ -248,7 +249,14 @@ public static class DevHostApp
         });
         builder.Services.AddDurableTaskWorker(b =>
         {
-            b.UseGrpc(engine.Channel);
+            b.UseGrpc(options =>
+            {
+                options.Channel = engine.Channel;
+                // The worker treats 120 s without a message as a silently dropped connection and reconnects, warning
+                // each time; it counts on the backend's health pings, which this in-process sidecar does not send. A
+                // channel inside the process cannot drop silently, so idle periods are only idle.
+                options.SetSilentDisconnectTimeout(TimeSpan.Zero);
+            });
             b.AddTasks(registry => FunctionTasks.Register(registry, functions, rootServices));
         });
     }
