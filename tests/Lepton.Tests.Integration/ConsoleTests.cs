@@ -105,6 +105,8 @@ public sealed class ConsoleTests(DevHostFixture fixture)
         string best = Wait(browser).Until(d => d.FindElement(By.Id("best-candidate")).Text);
         Assert.StartsWith($"Chosen: {world.BestCandidate} ", best, StringComparison.Ordinal);
         Assert.Contains("best", browser.FindElement(By.XPath($"//tr[td/strong[starts-with(., '{world.BestCandidate}')]]")).GetAttribute("class"), StringComparison.Ordinal);
+        // The table keeps training's ranking, whichever way the metric points: the chosen candidate is its first row.
+        Assert.Equal("best", browser.FindElement(By.XPath("//table[caption[starts-with(., 'Candidates as ranked')]]/tbody/tr[1]")).GetAttribute("class"));
         Capture(browser, "model");
         browser.FindElement(By.Id("download-onnx")).Click();
         string downloaded = Wait(browser).Until(d => d.FindElement(By.Id("download-status")).Text is { Length: > 0 } t ? t : null);

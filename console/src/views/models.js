@@ -44,13 +44,15 @@ export async function modelView(main, context, { tenant, collaboration, model, v
 }
 
 function versionSections(base, v, tenant) {
-  const candidates = [...(v.leaderboard ?? [])].sort((a, b) => (b.metrics?.[v.metric]?.mean ?? -Infinity) - (a.metrics?.[v.metric]?.mean ?? -Infinity));
+  // In the order training ranked them (best first whichever way the metric points, statistical ties by accuracy,
+  // failed candidates last): sorting here by the mean put the worst first for rmse or logLoss.
+  const candidates = v.leaderboard ?? [];
   const best = v.configuration?.id;
   return [
     section(`Leaderboard of v${v.version}`,
       h('p', { id: 'best-candidate' }, 'Chosen: ', h('strong', {}, best ?? '–'), ` (cross-validated ${v.metric} ${number(v.metricValue)})`),
       leaderboard(v.metric, candidates, best),
-      table(`Candidates by ${v.metric} (mean ± standard deviation over the folds)`, [
+      table(`Candidates as ranked by ${v.metric} (mean ± standard deviation over the folds; candidates within one standard error of the best are tied, and the more accurate ranks first)`, [
         { title: 'Candidate', cell: c => c.candidateId === best ? h('strong', {}, `${c.candidateId} ★`) : c.candidateId },
         { title: 'Trainer', cell: c => c.trainer },
         { title: v.metric, numeric: true, cell: c => c.metrics?.[v.metric] ? `${number(c.metrics[v.metric].mean)} ± ${number(c.metrics[v.metric].std)}` : '–' },
