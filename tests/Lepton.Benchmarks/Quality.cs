@@ -57,10 +57,9 @@ public static class Quality
 
             // The winner is the training run's rule (Leaderboard.Rank), ties on the metric included.
             LeaderboardEntry? winner = Leaderboard.Best(board);
-            string accuracy = resolvedTask == MlTasks.Binary ? "accuracy" : "microAccuracy";
-            Console.WriteLine(winner is null ? "no candidate succeeded" : resolvedTask == MlTasks.Regression
-                ? $"winner: {winner.CandidateId} (r2 {winner.Metrics["r2"].Mean:F4}, rmse {winner.Metrics["rmse"].Mean:F4})"
-                : $"winner: {winner.CandidateId} ({accuracy} {winner.Metrics[accuracy].Mean:F4}, {plan.Metric} {winner.Metrics[plan.Metric].Mean:F4})");
+            string headline = winner is null ? "" : TaskMetrics.TieBreakers.FirstOrDefault(winner.Metrics.ContainsKey) ?? "r2";
+            Console.WriteLine(winner is null ? "no candidate succeeded"
+                : $"winner: {winner.CandidateId} ({headline} {winner.Metrics[headline].Mean:F4}, {plan.Metric} {winner.Metrics[plan.Metric].Mean:F4})");
             return 0;
         }
         finally
