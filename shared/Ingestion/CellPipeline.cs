@@ -3,42 +3,111 @@ using System.Runtime.ExceptionServices;
 
 namespace Lepton.Ingestion;
 
-/// <summary>How the consuming stage treats a cell the reading stage has classified.</summary>
+/// <summary>
+/// What a classified cell is; <see cref="Formula"/> marks a cell that a spreadsheet would run, <see cref="Imputed"/>
+/// and <see cref="Clipped"/> a cell that cleaning filled in or moved to a fence.
+/// </summary>
+[Flags]
 internal enum CellOp : byte
 {
-    Missing,
-    Numeric,
-    Text,
+    Missing = 0,
+    Numeric = 1,
+    Text = 2,
+    Formula = 4,
+    Imputed = 8,
+    Clipped = 16,
 }
 
 /// <summary>
-/// Classified cells of up to <see cref="RowsPerBatch"/> rows: their text back to back, where each ends, and whether each
-/// is missing, numeric (with its number) or other text.
+/// Up to <see cref="RowCapacity"/> rows of a file pass: the reading stage adds each row's trimmed cells (their text back to
+/// back, where each ends) and its line number; the classifying step fills in what each cell is (<see cref="Ops"/>, with
+/// its number or its canonical text) and per row whether it is dropped and its duplicate key; counts are the step's own.
 /// </summary>
-internal sealed class CellBatch(int columns)
+internal sealed class CellBatch
 {
-    public const int RowsPerBatch = 1024;
+    /// <summary>At most this many cells a batch, so a wide file's batches stay as small as a narrow one's.</summary>
+    private const int CellCapacity = 16_384;
+
+    private const int MaxRows = 1024;
+
+    /// <summary>Rows are classified in ranges of this many, so that both threads can work on one batch.</summary>
+    public const int ChunkRows = 64;
 
     private int _length;
+    private int _pending;
 
-    public char[] Text { get; private set; } = new char[RowsPerBatch * columns * 8];
+    public CellBatch(int columns, int counters)
+    {
+        Columns = columns;
+        RowCapacity = Math.Clamp(CellCapacity / Math.Max(columns, 1), 1, MaxRows);
+        int cells = RowCapacity * columns;
+        Text = new char[cells * 8];
+        Ends = new int[cells];
+        Numbers = new double[cells];
+        Ops = new CellOp[cells];
+        Canonical = new string?[cells];
+        Lines = new int[RowCapacity];
+        Dropped = new bool[RowCapacity];
+        Keys = new ulong[RowCapacity];
+        Rendered = new byte[(RowCapacity + ChunkRows - 1) / ChunkRows][];
+        RenderedEnds = new int[RowCapacity];
+        Counts = new long[counters];
+    }
 
-    public int[] Ends { get; } = new int[RowsPerBatch * columns];
+    public int Columns { get; }
 
-    public double[] Numbers { get; } = new double[RowsPerBatch * columns];
+    public int RowCapacity { get; }
 
-    public CellOp[] Ops { get; } = new CellOp[RowsPerBatch * columns];
+    public char[] Text { get; private set; }
 
-    public int Cells { get; private set; }
+    public int[] Ends { get; }
 
-    /// <summary>The text of one cell: from where the previous cell ended to where this one ends.</summary>
-    public ReadOnlySpan<char> Value(int cell)
+    public double[] Numbers { get; }
+
+    public CellOp[] Ops { get; }
+
+    /// <summary>
+    /// A cell's text where it differs from what the file had: canonical booleans and timestamps, and once cleaned, imputed
+    /// and clipped values and the empty text of a missing one; null otherwise.
+    /// </summary>
+    public string?[] Canonical { get; }
+
+    public int[] Lines { get; }
+
+    public bool[] Dropped { get; }
+
+    public ulong[] Keys { get; }
+
+    /// <summary>Output bytes of each range of <see cref="ChunkRows"/> rows, where a pass writes rows, grown as needed and kept for reuse.</summary>
+    public byte[]?[] Rendered { get; }
+
+    /// <summary>Where each row's output ends in its range's <see cref="Rendered"/> buffer.</summary>
+    public int[] RenderedEnds { get; }
+
+    /// <summary>Counters of the classifying step, summed over batches by the consuming stage.</summary>
+    public long[] Counts { get; }
+
+    public int Rows { get; private set; }
+
+    public int Cells => Rows * Columns;
+
+    /// <summary>How many row ranges of the batch either thread has claimed for classifying, and finished (see <see cref="CellPipeline"/>).</summary>
+    internal int ChunksClaimed, ChunksDone;
+
+    internal ExceptionDispatchInfo? Failure;
+
+    /// <summary>The cell's text as the file had it, trimmed.</summary>
+    public ReadOnlySpan<char> Raw(int cell)
     {
         int start = cell == 0 ? 0 : Ends[cell - 1];
         return Text.AsSpan(start, Ends[cell] - start);
     }
 
-    public void Add(ReadOnlySpan<char> value, CellOp op, double number)
+    /// <summary>The cell's text as normalized (or cleaned): its <see cref="Canonical"/> text where it has one, its own otherwise.</summary>
+    public ReadOnlySpan<char> Value(int cell) => Canonical[cell] is { } canonical ? canonical : Raw(cell);
+
+    /// <summary>The reading stage's step: one trimmed cell of the current row.</summary>
+    public void Add(ReadOnlySpan<char> value)
     {
         if (_length + value.Length > Text.Length)
         {
@@ -49,37 +118,56 @@ internal sealed class CellBatch(int columns)
 
         value.CopyTo(Text.AsSpan(_length));
         _length += value.Length;
-        Ends[Cells] = _length;
-        Numbers[Cells] = number;
-        Ops[Cells++] = op;
+        Ends[(Rows * Columns) + _pending++] = _length;
     }
 
-    public void Clear() => (Cells, _length) = (0, 0);
+    /// <summary>Closes the current row; true when the batch is full.</summary>
+    public bool EndRow(int line)
+    {
+        Lines[Rows++] = line;
+        _pending = 0;
+        return Rows == RowCapacity;
+    }
+
+    public void Clear()
+    {
+        Array.Clear(Canonical, 0, Cells);
+        Array.Clear(Dropped, 0, Rows);
+        Array.Clear(Counts);
+        (Rows, _length, _pending, ChunksClaimed, ChunksDone, Failure) = (0, 0, 0, 0, 0, null);
+    }
 }
 
 /// <summary>
-/// A file pass on two cores in row order: the reading thread decodes, splits and classifies cells into
-/// <see cref="Current"/>; a consuming thread takes each full batch (profiles, writes). Batches are recycled, a few in
+/// A file pass on two cores in row order. The reading thread decodes, splits and trims rows into
+/// <see cref="Current"/>; a consuming thread takes each full batch in order (profiles, writes). Classifying the cells —
+/// parsing numbers, the costly part — depends on nothing but the batch, so either thread does it: the consumer for the
+/// batch it reaches, the reader for the batch it just handed over whenever the consumer is behind, both together in
+/// ranges of rows when they meet on one batch, which keeps both cores busy whichever stage is the heavier. Counters
+/// the classifying step keeps in the batch are added with <see cref="Interlocked"/>. The output is the same as one thread's. Batches are recycled, a few in
 /// flight, so memory stays bounded. Whichever stage fails first is the error reported, and the other stops:
 /// <code>
-/// using var pipeline = new CellPipeline(columns, consume);
-/// try { ...add rows to pipeline.Current, pipeline.EndRow() after each...; pipeline.Complete(); }
+/// using var pipeline = new CellPipeline(columns, counters, classify, consume);
+/// try { ...pipeline.Current.Add(cell) for each cell of a row, pipeline.EndRow(line) after it...; pipeline.Complete(); }
 /// catch (Exception e) { pipeline.Abandon(e); throw; }
 /// </code>
 /// </summary>
 internal sealed class CellPipeline : IDisposable
 {
-    private const int BatchesInFlight = 4;
-    private readonly int _columns;
+    private const int BatchesInFlight = 6;
+    private const int ChunkRows = CellBatch.ChunkRows;
+    private readonly int _columns, _counters;
+    private readonly Action<CellBatch, int, int> _classify;
     private readonly CancellationTokenSource _stop = new();
     private readonly BlockingCollection<CellBatch> _full = new(BatchesInFlight);
     private readonly ConcurrentQueue<CellBatch> _empty = new();
     private readonly Task _consuming;
 
-    public CellPipeline(int columns, Action<CellBatch> consume)
+    /// <param name="classify">Classifies the rows [from, to) of a batch; may run on both threads at once for different rows.</param>
+    public CellPipeline(int columns, int counters, Action<CellBatch, int, int> classify, Action<CellBatch> consume)
     {
-        _columns = columns;
-        Current = new CellBatch(columns);
+        (_columns, _counters, _classify) = (columns, counters, classify);
+        Current = new CellBatch(columns, counters);
         _consuming = Task.Factory.StartNew(() => Consume(consume), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
@@ -87,12 +175,20 @@ internal sealed class CellPipeline : IDisposable
     public CellBatch Current { get; private set; }
 
     /// <summary>After a row's cells were added: hands the batch over when it is full.</summary>
-    public void EndRow()
+    public void EndRow(int line)
     {
-        if (Current.Cells >= CellBatch.RowsPerBatch * _columns)
+        if (!Current.EndRow(line))
         {
-            _full.Add(Current, _stop.Token);
-            Current = _empty.TryDequeue(out CellBatch? reused) ? reused : new CellBatch(_columns);
+            return;
+        }
+
+        CellBatch full = Current;
+        _full.Add(full, _stop.Token);
+        Current = _empty.TryDequeue(out CellBatch? reused) ? reused : new CellBatch(_columns, _counters);
+        if (_full.Count >= 2)
+        {
+            // The consumer is behind: this thread classifies the newest batch, the one the consumer reaches last.
+            ClassifyShare(full);
         }
     }
 
@@ -131,12 +227,42 @@ internal sealed class CellPipeline : IDisposable
         _stop.Dispose();
     }
 
+    private static int Chunks(CellBatch batch) => (batch.Rows + ChunkRows - 1) / ChunkRows;
+
+    /// <summary>Classifies ranges of the batch's rows that no thread has claimed yet; a failure is kept for the consumer to throw.</summary>
+    private void ClassifyShare(CellBatch batch)
+    {
+        int chunks = Chunks(batch);
+        for (int chunk = Interlocked.Increment(ref batch.ChunksClaimed) - 1; chunk < chunks; chunk = Interlocked.Increment(ref batch.ChunksClaimed) - 1)
+        {
+            try
+            {
+                _classify(batch, chunk * ChunkRows, Math.Min((chunk + 1) * ChunkRows, batch.Rows));
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref batch.Failure, ExceptionDispatchInfo.Capture(e), null);
+            }
+
+            Interlocked.Increment(ref batch.ChunksDone);
+        }
+    }
+
     private void Consume(Action<CellBatch> consume)
     {
         try
         {
             foreach (CellBatch batch in _full.GetConsumingEnumerable(_stop.Token))
             {
+                ClassifyShare(batch);
+                var wait = new SpinWait();
+                while (Volatile.Read(ref batch.ChunksDone) < Chunks(batch))
+                {
+                    // The reader is finishing a range of this batch: tens of microseconds, not worth a sleep.
+                    wait.SpinOnce(sleep1Threshold: -1);
+                }
+
+                batch.Failure?.Throw();
                 consume(batch);
                 batch.Clear();
                 _empty.Enqueue(batch);

@@ -17,10 +17,23 @@ public static class CellValues
             return true;
         }
 
-        // Hot path: every token starts with one of these characters, so most values are settled by their first one.
-        if (trimmed.Length > 9 || (trimmed[0] | 0x20) is not ('n' or 'm' or 'u') && trimmed[0] is not ('?' or '-' or '#'))
+        // Hot path: every token starts with one of these characters, and the only ones starting with '-' are "-" and
+        // "--", so a number (negative ones included) is settled by its first one or two characters.
+        switch (trimmed[0])
         {
-            return false;
+            case '-':
+                return trimmed.Length == 1 || trimmed is "--";
+            case '?':
+                return trimmed.Length == 1;
+            case '#':
+                break;
+            default:
+                if (trimmed.Length > 9 || (trimmed[0] | 0x20) is not ('n' or 'm' or 'u'))
+                {
+                    return false;
+                }
+
+                break;
         }
 
         foreach (string token in MissingTokens)

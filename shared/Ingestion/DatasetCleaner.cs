@@ -9,8 +9,8 @@ namespace Lepton.Ingestion;
 /// Pass two: streams the source again and writes the curated rows. Rules, in order: drop ragged rows,
 /// trim cells, normalize missing tokens, coerce values to the column's type (invalid ones become missing),
 /// drop rows without a label, drop exact duplicate rows, impute missing values, clip numeric outliers to the
-/// IQR fences. Every change is counted; the output is profiled as it is written. Reading and writing overlap on two
-/// threads; the output and its profile are the same as one thread's (both stages keep the row order).
+/// IQR fences. Every change is counted; the output is profiled as it is written. The pass runs on two threads
+/// (<see cref="CellPipeline"/>); the output and its profile are the same as one thread's.
 /// </summary>
 public sealed class DatasetCleaner
 {
@@ -18,22 +18,15 @@ public sealed class DatasetCleaner
     {
         IReadOnlyList<CleaningRule> rules = analysis.Rules;
         int n = rules.Count;
-        var coerced = new long[n];
-        long rowsIn = 0, raggedDropped = 0, missingLabel = 0, trimmedCells = 0, missingTokens = 0;
-        var replacements = new string?[n];
-        var numbers = new double[n];
-        var missing = new bool[n];
+        long rowsIn = 0, raggedDropped = 0, trimmedCells = 0;
         char separator = analysis.Separator[0];
 
-        // Two stages on two threads, in row order (CellPipeline). This one decodes, splits and normalizes each row and
-        // drops ragged rows and rows without a label; the writer drops duplicates, imputes, clips, profiles and writes.
-        // Nothing is allocated per cell except normalized timestamps.
-        var written = new WriterStage(rules, analysis.DataRows);
-        using var writerText = new StreamWriter(output, new UTF8Encoding(false), bufferSize: 1 << 16, leaveOpen: true);
-        // Curated data is always comma-separated, whatever the source used.
-        using SepWriter writer = Sep.New(',').Writer(o => o with { Escape = true }).To(writerText);
-        writer.Header.Add(rules.Select(r => r.Column).ToArray());
-        using (var pipeline = new CellPipeline(n, batch => written.Write(batch, writer)))
+        // The reading thread decodes, splits and trims; classifying (types, missing values, duplicate keys, imputing,
+        // clipping, formatting) goes to whichever thread is free; the writer drops duplicates, profiles and writes, in
+        // row order. Nothing is allocated per cell except normalized timestamps and clipped numbers.
+        var classifier = new Classifier(rules);
+        var written = new WriterStage(rules, analysis.DataRows, output);
+        using (var pipeline = new CellPipeline(n, Classifier.Counters(n), classifier.Classify, written.Write))
         {
             try
             {
@@ -49,7 +42,7 @@ public sealed class DatasetCleaner
                         continue;
                     }
 
-                    bool labelMissing = false;
+                    CellBatch batch = pipeline.Current;
                     for (int i = 0; i < n; i++)
                     {
                         ReadOnlySpan<char> raw = row[i].Span;
@@ -59,40 +52,10 @@ public sealed class DatasetCleaner
                             trimmedCells++;
                         }
 
-                        CellOutcome outcome = Normalize(rules[i].Kind, cell, out replacements[i], out numbers[i]);
-                        missing[i] = outcome != CellOutcome.Present;
-                        if (outcome == CellOutcome.MissingToken)
-                        {
-                            missingTokens++;
-                        }
-                        else if (outcome == CellOutcome.Invalid)
-                        {
-                            coerced[i]++;
-                        }
-
-                        labelMissing |= missing[i] && rules[i].IsLabel;
+                        batch.Add(cell);
                     }
 
-                    if (labelMissing)
-                    {
-                        missingLabel++;
-                        continue;
-                    }
-
-                    CellBatch batch = pipeline.Current;
-                    for (int i = 0; i < n; i++)
-                    {
-                        if (missing[i])
-                        {
-                            batch.Add(ReadOnlySpan<char>.Empty, CellOp.Missing, 0);
-                        }
-                        else
-                        {
-                            batch.Add(replacements[i] ?? row[i].Span.Trim(), rules[i].Kind == ColumnKind.Numeric ? CellOp.Numeric : CellOp.Text, numbers[i]);
-                        }
-                    }
-
-                    pipeline.EndRow();
+                    pipeline.EndRow(row.LineNumberFrom);
                 }
 
                 pipeline.Complete();
@@ -104,10 +67,13 @@ public sealed class DatasetCleaner
             }
         }
 
-        var perColumn = rules.Select((r, i) => (r.Column, Counts: new ColumnCleaningCounts(coerced[i], written.Imputed[i], written.Clipped[i])))
+        written.Flush();
+        long[] totals = written.Counts;
+        var perColumn = rules.Select((r, i) => (r.Column, Counts: new ColumnCleaningCounts(totals[i], written.Imputed[i], written.Clipped[i])))
             .ToDictionary(p => p.Column, p => p.Counts, StringComparer.Ordinal);
-        var counts = new CleaningCounts(raggedDropped, written.Duplicates, missingLabel, trimmedCells, missingTokens,
-            coerced.Sum(), written.Imputed.Sum(), written.Clipped.Sum(), perColumn);
+        long missingLabel = totals[Classifier.MissingLabelCounter(n)];
+        var counts = new CleaningCounts(raggedDropped, written.Duplicates, missingLabel, trimmedCells, totals[Classifier.MissingTokenCounter(n)],
+            totals.Take(n).Sum(), written.Imputed.Sum(), written.Clipped.Sum(), perColumn);
         IReadOnlyList<IngestProblem> problems = written.RowsOut == 0
             ? [new IngestProblem("no-rows-left", $"No row survived cleaning ({rowsIn:N0} in: {written.Duplicates:N0} duplicates, {missingLabel:N0} without a label, {raggedDropped:N0} ragged).", [])]
             : [];
@@ -116,90 +82,282 @@ public sealed class DatasetCleaner
     }
 
     /// <summary>
-    /// The writer stage, batch by batch in row order: drops exact duplicates (by a hash of the normalized values),
-    /// imputes missing values, clips numeric outliers, profiles every output cell and writes the row.
+    /// Everything about a row that does not depend on the rows before it, for a range of a batch's rows: classifies the
+    /// cells for their columns' kinds, marks rows without a label, keys the others for duplicate detection (a hash of the
+    /// normalized values, with a marker after each that also tells missing from empty text), imputes, clips, and formats
+    /// the output row. Either thread may run it; what depends on order (duplicates, profile, counts of what was written)
+    /// is left to the <see cref="WriterStage"/>.
     /// </summary>
-    private sealed class WriterStage(IReadOnlyList<CleaningRule> rules, long expectedRows)
+    private sealed class Classifier
     {
-        public ColumnStats[] Stats { get; } = rules.Select((r, i) => new ColumnStats(r.Column, seed: 31 + i)).ToArray();
+        [ThreadStatic]
+        private static char[]? t_rowKey;
 
-        public long[] Imputed { get; } = new long[rules.Count];
+        [ThreadStatic]
+        private static CsvRowWriter? t_row;
 
-        public long[] Clipped { get; } = new long[rules.Count];
+        private readonly CleaningRule[] _rules;
+        private readonly CellOp[] _fillOps;
+        private readonly double[] _fillNumbers;
 
-        public long RowsOut { get; private set; }
-
-        public long Duplicates { get; private set; }
-
-        private readonly RowHashSet _seen = new(expectedRows);
-        private char[] _rowKey = new char[1024];
-
-        /// <summary>Drops the batch's duplicate rows and writes the others, profiled, in order.</summary>
-        public void Write(CellBatch batch, SepWriter writer)
+        public Classifier(IReadOnlyList<CleaningRule> rules)
         {
-            int n = rules.Count;
-            for (int first = 0; first < batch.Cells; first += n)
+            _rules = [.. rules];
+            _fillOps = new CellOp[_rules.Length];
+            _fillNumbers = new double[_rules.Length];
+            for (int i = 0; i < _rules.Length; i++)
             {
-                // The duplicate key: normalized values with a marker after each that also tells missing from empty text.
-                int keyLength = 0;
-                for (int i = 0; i < n; i++)
+                if (_rules[i].ImputeValue is { } fill)
                 {
-                    ReadOnlySpan<char> value = batch.Value(first + i);
-                    if (keyLength + value.Length + 1 > _rowKey.Length)
-                    {
-                        Array.Resize(ref _rowKey, Math.Max(_rowKey.Length * 2, keyLength + value.Length + 1));
-                    }
-
-                    value.CopyTo(_rowKey.AsSpan(keyLength));
-                    keyLength += value.Length;
-                    _rowKey[keyLength++] = batch.Ops[first + i] == CellOp.Missing ? '\u001F' : '\u001E';
+                    _fillOps[i] = ProfileOp(fill, out _fillNumbers[i]);
                 }
-
-                if (!_seen.Add(XxHash3.HashToUInt64(MemoryMarshal.AsBytes(_rowKey.AsSpan(0, keyLength)))))
-                {
-                    Duplicates++;
-                    continue;
-                }
-
-                using SepWriter.Row outRow = writer.NewRow();
-                for (int i = 0; i < n; i++)
-                {
-                    outRow[i].Set(Profile(i, batch, first + i));
-                }
-
-                RowsOut++;
             }
         }
 
-        /// <summary>Imputes or clips one cell as its rule says, adds it to the output profile, and returns its output text.</summary>
-        private ReadOnlySpan<char> Profile(int column, CellBatch batch, int cell)
+        /// <summary>Per batch: invalid values coerced to missing for each column, then missing tokens, then rows without a label.</summary>
+        public static int Counters(int columns) => columns + 2;
+
+        public static int MissingTokenCounter(int columns) => columns;
+
+        public static int MissingLabelCounter(int columns) => columns + 1;
+
+        public void Classify(CellBatch batch, int fromRow, int toRow)
         {
-            CleaningRule rule = rules[column];
-            ReadOnlySpan<char> value = batch.Value(cell);
+            int n = _rules.Length;
+            char[] key = t_rowKey ??= new char[1024];
+            CsvRowWriter output = t_row ??= new CsvRowWriter();
+            int chunk = fromRow / CellBatch.ChunkRows;
+            byte[] rendered = batch.Rendered[chunk] ??= new byte[16_384];
+            int renderedLength = 0;
+            long missingTokens = 0, missingLabel = 0;
+            for (int row = fromRow, first = fromRow * n; row < toRow; row++, first += n)
+            {
+                bool labelMissing = false;
+                for (int i = 0; i < n; i++)
+                {
+                    int cell = first + i;
+                    CellOutcome outcome = Normalize(_rules[i].Kind, batch.Raw(cell), out batch.Canonical[cell], out batch.Numbers[cell]);
+                    bool missing = outcome != CellOutcome.Present;
+                    batch.Ops[cell] = missing ? CellOp.Missing : _rules[i].Kind == ColumnKind.Numeric ? CellOp.Numeric : CellOp.Text;
+                    if (outcome == CellOutcome.MissingToken)
+                    {
+                        missingTokens++;
+                    }
+                    else if (outcome == CellOutcome.Invalid)
+                    {
+                        // Rare: both threads may be classifying rows of this batch.
+                        Interlocked.Increment(ref batch.Counts[i]);
+                    }
+
+                    labelMissing |= missing && _rules[i].IsLabel;
+                }
+
+                if (labelMissing)
+                {
+                    batch.Dropped[row] = true;
+                    batch.RenderedEnds[row] = renderedLength;
+                    missingLabel++;
+                    continue;
+                }
+
+                batch.Keys[row] = Key(batch, first, ref key);
+                for (int i = 0; i < n; i++)
+                {
+                    Clean(batch, first + i, i);
+                    output.Cell(batch.Value(first + i));
+                }
+
+                output.EndRow(ref rendered, ref renderedLength);
+                batch.RenderedEnds[row] = renderedLength;
+            }
+
+            batch.Rendered[chunk] = rendered;
+            Interlocked.Add(ref batch.Counts[MissingTokenCounter(n)], missingTokens);
+            Interlocked.Add(ref batch.Counts[MissingLabelCounter(n)], missingLabel);
+        }
+
+        private ulong Key(CellBatch batch, int first, ref char[] key)
+        {
+            int keyLength = 0;
+            for (int i = 0; i < _rules.Length; i++)
+            {
+                bool missing = batch.Ops[first + i] == CellOp.Missing;
+                ReadOnlySpan<char> value = missing ? [] : batch.Value(first + i);
+                if (keyLength + value.Length + 1 > key.Length)
+                {
+                    Array.Resize(ref key, Math.Max(key.Length * 2, keyLength + value.Length + 1));
+                    t_rowKey = key;
+                }
+
+                value.CopyTo(key.AsSpan(keyLength));
+                keyLength += value.Length;
+                key[keyLength++] = missing ? '\u001F' : '\u001E';
+            }
+
+            return XxHash3.HashToUInt64(MemoryMarshal.AsBytes(key.AsSpan(0, keyLength)));
+        }
+
+        /// <summary>
+        /// Imputes or clips one classified cell as its rule says and leaves what the output profile adds: its op (with
+        /// <see cref="CellOp.Imputed"/> or <see cref="CellOp.Clipped"/>), its number, its output text.
+        /// </summary>
+        private void Clean(CellBatch batch, int cell, int column)
+        {
+            CleaningRule rule = _rules[column];
             switch (batch.Ops[cell])
             {
                 case CellOp.Missing when rule.ImputeValue is { } fill:
-                    Imputed[column]++;
-                    Stats[column].Add(fill);
-                    return fill;
+                    batch.Canonical[cell] = fill;
+                    batch.Numbers[cell] = _fillNumbers[column];
+                    batch.Ops[cell] = _fillOps[column] | CellOp.Imputed;
+                    break;
                 case CellOp.Missing:
-                    Stats[column].AddMissing();
-                    return ReadOnlySpan<char>.Empty;
+                    batch.Canonical[cell] = string.Empty;
+                    break;
                 case CellOp.Numeric:
                     double number = batch.Numbers[cell];
                     if (number < rule.LowerFence || number > rule.UpperFence)
                     {
                         number = Math.Clamp(number, rule.LowerFence!.Value, rule.UpperFence!.Value);
-                        value = CellValues.FormatNumber(number);
-                        Clipped[column]++;
+                        batch.Numbers[cell] = number;
+                        batch.Canonical[cell] = CellValues.FormatNumber(number);
+                        batch.Ops[cell] = CellOp.Numeric | CellOp.Clipped;
                     }
 
-                    Stats[column].AddNumeric(number, value);
-                    return value;
+                    break;
                 default:
-                    Stats[column].Add(value);
-                    return value;
+                    batch.Ops[cell] = ProfileOp(batch.Value(cell), out batch.Numbers[cell]);
+                    break;
             }
+        }
+
+        /// <summary>How the output profile counts a value (as <see cref="ColumnStats.Add"/> would): missing, a number, or other text.</summary>
+        private static CellOp ProfileOp(ReadOnlySpan<char> value, out double number)
+        {
+            number = 0;
+            return CellValues.IsMissing(value) ? CellOp.Missing : CellValues.TryParseNumber(value, out number) ? CellOp.Numeric : CellOp.Text;
+        }
+    }
+
+    /// <summary>
+    /// The writer stage, batch by batch in row order: drops exact duplicates (by their keys), profiles every output
+    /// cell, counts what was imputed and clipped, and writes the rows the classifier formatted.
+    /// </summary>
+    private sealed class WriterStage
+    {
+        private readonly IReadOnlyList<CleaningRule> _rules;
+        private readonly Stream _output;
+        private readonly RowHashSet _seen;
+        private readonly byte[] _buffer = new byte[1 << 20];
+        private int _buffered;
+
+        public WriterStage(IReadOnlyList<CleaningRule> rules, long expectedRows, Stream output)
+        {
+            (_rules, _output, _seen) = (rules, output, new RowHashSet(expectedRows));
+            Stats = rules.Select((r, i) => new ColumnStats(r.Column, seed: 31 + i)).ToArray();
+            (Imputed, Clipped, Counts) = (new long[rules.Count], new long[rules.Count], new long[Classifier.Counters(rules.Count)]);
+            Put(CsvRowWriter.Format(rules.Select(r => r.Column)));
+        }
+
+        public ColumnStats[] Stats { get; }
+
+        public long[] Imputed { get; }
+
+        public long[] Clipped { get; }
+
+        /// <summary>The classifier's counters, summed over every batch.</summary>
+        public long[] Counts { get; }
+
+        public long RowsOut { get; private set; }
+
+        public long Duplicates { get; private set; }
+
+        /// <summary>Drops the batch's duplicate rows and writes the others, profiled, in order.</summary>
+        public void Write(CellBatch batch)
+        {
+            int n = _rules.Count;
+            for (int c = 0; c < Counts.Length; c++)
+            {
+                Counts[c] += batch.Counts[c];
+            }
+
+            for (int row = 0; row < batch.Rows; row++)
+            {
+                _seen.Prefetch(batch.Keys[row]);
+            }
+
+            for (int row = 0, first = 0; row < batch.Rows; row++, first += n)
+            {
+                if (batch.Dropped[row])
+                {
+                    continue;
+                }
+
+                if (!_seen.Add(batch.Keys[row]))
+                {
+                    Duplicates++;
+                    continue;
+                }
+
+                for (int i = 0; i < n; i++)
+                {
+                    Profile(batch, first + i, i);
+                }
+
+                int start = row % CellBatch.ChunkRows == 0 ? 0 : batch.RenderedEnds[row - 1];
+                Put(batch.Rendered[row / CellBatch.ChunkRows].AsSpan(start, batch.RenderedEnds[row] - start));
+                RowsOut++;
+            }
+        }
+
+        public void Flush()
+        {
+            _output.Write(_buffer, 0, _buffered);
+            _buffered = 0;
+            _output.Flush();
+        }
+
+        private void Profile(CellBatch batch, int cell, int column)
+        {
+            CellOp op = batch.Ops[cell];
+            if ((op & CellOp.Imputed) != 0)
+            {
+                Imputed[column]++;
+            }
+            else if ((op & CellOp.Clipped) != 0)
+            {
+                Clipped[column]++;
+            }
+
+            switch (op & (CellOp.Numeric | CellOp.Text))
+            {
+                case CellOp.Numeric:
+                    Stats[column].AddNumeric(batch.Numbers[cell], batch.Value(cell));
+                    break;
+                case CellOp.Text:
+                    Stats[column].AddOther(batch.Value(cell));
+                    break;
+                default:
+                    Stats[column].AddMissing();
+                    break;
+            }
+        }
+
+        private void Put(ReadOnlySpan<byte> bytes)
+        {
+            if (_buffered + bytes.Length > _buffer.Length)
+            {
+                _output.Write(_buffer, 0, _buffered);
+                _buffered = 0;
+                if (bytes.Length > _buffer.Length)
+                {
+                    _output.Write(bytes);
+                    return;
+                }
+            }
+
+            bytes.CopyTo(_buffer.AsSpan(_buffered));
+            _buffered += bytes.Length;
         }
     }
 

@@ -94,33 +94,74 @@ public sealed class SourceAnalyzer(IngestionOptions options)
         long rows = 0, ragged = 0;
         List<string> raggedExamples = [], formulaExamples = [];
         long formulaCells = 0;
-        foreach (SepReader.Row row in reader)
+
+        // In row order, on the pipeline's consuming thread: what the statistics, the formula count and the examples see
+        // is the same as one thread would see.
+        void Profile(CellBatch batch)
         {
-            rows++;
-            if (row.ColCount != names.Length)
+            for (int row = 0, cell = 0; row < batch.Rows; row++)
             {
-                ragged++;
-                if (raggedExamples.Count < MaxExamples)
+                for (int i = 0; i < names.Length; i++, cell++)
                 {
-                    raggedExamples.Add($"line {row.LineNumberFrom}: {row.ColCount} fields, expected {names.Length}");
-                }
-
-                continue;
-            }
-
-            for (int i = 0; i < names.Length; i++)
-            {
-                ReadOnlySpan<char> cell = row[i].Span.Trim();
-                if (!cell.IsEmpty && cell[0] is '=' or '@' or '+' or '-' or '\t' or '\r' && CellValues.IsFormulaInjection(cell))
-                {
-                    formulaCells++;
-                    if (formulaExamples.Count < MaxExamples)
+                    CellOp op = batch.Ops[cell];
+                    if ((op & CellOp.Formula) != 0)
                     {
-                        formulaExamples.Add($"line {row.LineNumberFrom}, column '{names[i]}': {Shorten(cell)}");
+                        formulaCells++;
+                        if (formulaExamples.Count < MaxExamples)
+                        {
+                            formulaExamples.Add($"line {batch.Lines[row]}, column '{names[i]}': {Shorten(batch.Raw(cell))}");
+                        }
+                    }
+
+                    switch (op & ~CellOp.Formula)
+                    {
+                        case CellOp.Numeric:
+                            stats[i].AddNumeric(batch.Numbers[cell], batch.Raw(cell));
+                            break;
+                        case CellOp.Missing:
+                            stats[i].AddMissing();
+                            break;
+                        default:
+                            stats[i].AddOther(batch.Raw(cell));
+                            break;
                     }
                 }
+            }
+        }
 
-                stats[i].Add(cell);
+        using (var pipeline = new CellPipeline(names.Length, counters: 0, Classify, Profile))
+        {
+            try
+            {
+                foreach (SepReader.Row row in reader)
+                {
+                    rows++;
+                    if (row.ColCount != names.Length)
+                    {
+                        ragged++;
+                        if (raggedExamples.Count < MaxExamples)
+                        {
+                            raggedExamples.Add($"line {row.LineNumberFrom}: {row.ColCount} fields, expected {names.Length}");
+                        }
+
+                        continue;
+                    }
+
+                    CellBatch batch = pipeline.Current;
+                    for (int i = 0; i < names.Length; i++)
+                    {
+                        batch.Add(row[i].Span.Trim());
+                    }
+
+                    pipeline.EndRow(row.LineNumberFrom);
+                }
+
+                pipeline.Complete();
+            }
+            catch (Exception readFailure)
+            {
+                pipeline.Abandon(readFailure);
+                throw;
             }
         }
 
@@ -204,6 +245,27 @@ public sealed class SourceAnalyzer(IngestionOptions options)
             default:
                 // Free text and timestamps have no honest stand-in value: missing stays missing.
                 return new CleaningRule(name, kind, false, null, null, null);
+        }
+    }
+
+    /// <summary>
+    /// What each cell is: a number (parsed), missing or other text, and whether a spreadsheet would run it. A number is
+    /// never a formula, so a negative number is parsed once.
+    /// </summary>
+    private static void Classify(CellBatch batch, int fromRow, int toRow)
+    {
+        for (int cell = fromRow * batch.Columns; cell < toRow * batch.Columns; cell++)
+        {
+            ReadOnlySpan<char> value = batch.Raw(cell);
+            if (CellValues.TryParseNumber(value, out double number))
+            {
+                batch.Ops[cell] = CellOp.Numeric;
+                batch.Numbers[cell] = number;
+                continue;
+            }
+
+            CellOp op = CellValues.IsMissing(value) ? CellOp.Missing : CellOp.Text;
+            batch.Ops[cell] = CellValues.IsFormulaInjection(value) ? op | CellOp.Formula : op;
         }
     }
 

@@ -18,7 +18,23 @@ public class CellValuesTests
     [InlineData("0")]
     [InlineData("nana")]
     [InlineData("none of these")]
+    [InlineData("-12.5")]
+    [InlineData("-1")]
+    [InlineData("---")]
+    [InlineData("?!")]
+    [InlineData("#n/a/b")]
     public void IsMissing_Value_ReturnsFalse(string cell) => Assert.False(CellValues.IsMissing(cell));
+
+    [Fact]
+    public void IsMissing_EveryListedTokenInAnyCase_ReturnsTrue()
+    {
+        // The check settles most cells by their first characters; every token the rules list must still be recognized.
+        Assert.All(CellValues.MissingTokens, token =>
+        {
+            Assert.True(CellValues.IsMissing(token), token);
+            Assert.True(CellValues.IsMissing(token.ToUpperInvariant()), token);
+        });
+    }
 
     [Theory]
     [InlineData("=SUM(A1:A2)")]
