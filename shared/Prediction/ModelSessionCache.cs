@@ -34,24 +34,46 @@ public sealed class PredictionOptions
 /// <summary>
 /// One ONNX Runtime session per model version, loaded once even under concurrent first requests, shared by all requests
 /// (sessions are thread-safe), evicted least-recently-used beyond a count. Evicted sessions are disposed only after the
-/// request timeout, so a request still scoring on one is never cut off.
+/// request timeout, so a request still scoring on one is never cut off. A request for a loaded session allocates nothing
+/// and takes no lock: it gets the cached task and stamps the entry's last use.
 /// </summary>
 public sealed class ModelSessionCache(IModelArtifacts artifacts, IOptions<PredictionOptions> options) : IDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<OnnxScorer>>> _sessions = new();
-    private readonly LinkedList<string> _recency = new();
-    private readonly Lock _gate = new();
+    private readonly ConcurrentDictionary<SessionKey, Lazy<Task<OnnxScorer>>> _sessions = new();
+    private readonly ConcurrentDictionary<SessionKey, long> _lastUsed = new();
+    private readonly Lock _evicting = new();
+    private long _clock;
 
     /// <summary>How many times a model was loaded from storage (for tests and diagnostics).</summary>
     public int Loads => _loads;
 
     private int _loads;
 
-    public async Task<OnnxScorer> GetAsync(ModelVersion version, string tenant, CancellationToken ct)
+    public Task<OnnxScorer> GetAsync(ModelVersion version, string tenant, CancellationToken ct)
     {
-        string key = $"{tenant}/{version.Model}/{version.Version}/{version.OnnxSha256}";
-        Lazy<Task<OnnxScorer>> entry = _sessions.GetOrAdd(key, _ => new Lazy<Task<OnnxScorer>>(() => LoadAsync(version)));
-        Touch(key);
+        var key = new SessionKey(tenant, version.Model, version.Version, version.OnnxSha256);
+        if (!_sessions.TryGetValue(key, out Lazy<Task<OnnxScorer>>? entry))
+        {
+            entry = _sessions.GetOrAdd(key,
+                static (_, state) => new Lazy<Task<OnnxScorer>>(() => state.Cache.LoadAsync(state.Version)), (Cache: this, Version: version));
+            Touch(key);
+            // Counting takes every lock of the dictionary: only when an entry may have been added.
+            if (_sessions.Count > options.Value.MaxCachedSessions)
+            {
+                Evict();
+            }
+        }
+        else
+        {
+            Touch(key);
+        }
+
+        Task<OnnxScorer> loading = entry.Value;
+        return loading.IsCompletedSuccessfully ? loading : AwaitLoadAsync(key, entry, ct);
+    }
+
+    private async Task<OnnxScorer> AwaitLoadAsync(SessionKey key, Lazy<Task<OnnxScorer>> entry, CancellationToken ct)
+    {
         try
         {
             return await entry.Value.WaitAsync(ct);
@@ -83,17 +105,18 @@ public sealed class ModelSessionCache(IModelArtifacts artifacts, IOptions<Predic
         return new OnnxScorer(await artifacts.ReadOnnxAsync(version, CancellationToken.None));
     }
 
-    private void Touch(string key)
+    /// <summary>A logical clock: the order of uses is all eviction needs.</summary>
+    private void Touch(SessionKey key) => _lastUsed[key] = Interlocked.Increment(ref _clock);
+
+    private void Evict()
     {
         var evicted = new List<Lazy<Task<OnnxScorer>>>();
-        lock (_gate)
+        lock (_evicting)
         {
-            _recency.Remove(key);
-            _recency.AddFirst(key);
-            while (_recency.Count > options.Value.MaxCachedSessions)
+            while (_sessions.Count > options.Value.MaxCachedSessions)
             {
-                string oldest = _recency.Last!.Value;
-                _recency.RemoveLast();
+                SessionKey oldest = _sessions.Keys.MinBy(k => _lastUsed.GetValueOrDefault(k));
+                _lastUsed.TryRemove(oldest, out _);
                 if (_sessions.TryRemove(oldest, out Lazy<Task<OnnxScorer>>? gone))
                 {
                     evicted.Add(gone);
@@ -107,4 +130,7 @@ public sealed class ModelSessionCache(IModelArtifacts artifacts, IOptions<Predic
                 _ => { if (gone.IsValueCreated && gone.Value.IsCompletedSuccessfully) { gone.Value.Result.Dispose(); } }, TaskScheduler.Default);
         }
     }
+
+    /// <summary>A model version as loaded: the same version re-registered with other bytes is another session.</summary>
+    private readonly record struct SessionKey(string Tenant, string Model, int Version, string OnnxSha256);
 }

@@ -11,7 +11,10 @@ public static class RequestExtensions
     /// <summary>Largest JSON body an API call accepts; data goes through upload URLs, not the API.</summary>
     public const long MaxJsonBodyBytes = 1 << 20;
 
-    /// <summary>Reads a JSON document of at most <paramref name="maxBytes"/>; oversized is 413, malformed 400.</summary>
+    /// <summary>
+    /// Reads a JSON document of at most <paramref name="maxBytes"/>; oversized is 413, malformed 400. The document's
+    /// buffer is pooled (returned when it is disposed), so a request allocates no copy of its body.
+    /// </summary>
     public static async Task<JsonDocument> ReadJsonDocumentAsync(this HttpRequest request, long maxBytes, CancellationToken ct = default)
     {
         if (request.ContentLength > maxBytes)
@@ -19,26 +22,14 @@ public static class RequestExtensions
             throw LeptonException.TooLarge($"The body may have at most {maxBytes:N0} bytes.");
         }
 
-        using var buffer = new MemoryStream();
-        byte[] chunk = new byte[16384];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > maxBytes)
-            {
-                throw LeptonException.TooLarge($"The body may have at most {maxBytes:N0} bytes.");
-            }
-        }
-
-        if (buffer.Length == 0)
-        {
-            throw LeptonException.BadRequest("The request needs a JSON body.");
-        }
-
+        var body = new LimitedBody(request.Body, maxBytes);
         try
         {
-            return JsonDocument.Parse(buffer.ToArray());
+            return await JsonDocument.ParseAsync(body, default, ct);
+        }
+        catch (JsonException) when (body.BytesRead == 0)
+        {
+            throw LeptonException.BadRequest("The request needs a JSON body.");
         }
         catch (JsonException e)
         {
@@ -61,6 +52,53 @@ public static class RequestExtensions
         catch (JsonException e)
         {
             throw LeptonException.BadRequest($"The request body does not fit this request: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The request body as read: counts the bytes and stops with 413 past the limit, so a chunked body without a declared
+    /// length cannot exceed it either.
+    /// </summary>
+    private sealed class LimitedBody(Stream inner, long limit) : Stream
+    {
+        public long BytesRead { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => BytesRead;
+            set => throw new NotSupportedException();
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Counted(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Counted(int read)
+        {
+            BytesRead += read;
+            return BytesRead > limit ? throw LeptonException.TooLarge($"The body may have at most {limit:N0} bytes.") : read;
         }
     }
 }
