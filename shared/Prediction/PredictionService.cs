@@ -99,14 +99,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
             }
             else
             {
-                foreach (JsonProperty property in row.EnumerateObject())
-                {
-                    if (!known.Contains(property.Name))
-                    {
-                        errors.Add(new RowError(index, property.Name, "unknown column: the model does not take it"));
-                    }
-                }
-
+                int rowErrors = errors.Count, present = 0;
                 foreach (ModelInput input in inputs)
                 {
                     if (!row.TryGetProperty(input.Name, out JsonElement value))
@@ -114,6 +107,8 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
                         errors.Add(new RowError(index, input.Name, "missing"));
                         continue;
                     }
+
+                    present++;
 
                     string? problem = null;
                     switch (input.Type)
@@ -145,6 +140,22 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
                     {
                         errors.Add(new RowError(index, input.Name, problem));
                     }
+                }
+
+                if (row.GetPropertyCount() != present)
+                {
+                    // Some property is not an input (or one came twice): only then are the names read, as strings, and
+                    // the unknown ones reported ahead of the row's other problems.
+                    var unknown = new List<RowError>();
+                    foreach (JsonProperty property in row.EnumerateObject())
+                    {
+                        if (!known.Contains(property.Name))
+                        {
+                            unknown.Add(new RowError(index, property.Name, "unknown column: the model does not take it"));
+                        }
+                    }
+
+                    errors.InsertRange(rowErrors, unknown);
                 }
             }
 

@@ -79,6 +79,22 @@ public class PredictionValidationTests
         Assert.Contains(errors, x => x is { Row: 4 });
         Assert.DoesNotContain(errors, x => x.Row == 0);
     }
+
+    [Theory]
+    [InlineData("""[{"age": 41, "smoker": true, "region": "north", "height": 180}]""", new[] { "height" })]
+    [InlineData("""[{"age": "41", "smoker": true, "height": 180, "weight": 80}]""", new[] { "height", "weight", "age", "region" })]
+    public void Validate_UnknownColumns_ReportedAheadOfTheRowsOtherProblems(string rows, string[] fields)
+    {
+        // Arrange: rows whose properties are not all inputs (the one case where their names are read)
+
+        // Act
+        var e = Assert.Throws<LeptonException>(() => PredictionService.Validate(Rows(rows), Inputs));
+
+        // Assert: every problem, the unknown columns first, then the inputs in the model's order
+        var errors = Assert.IsAssignableFrom<IEnumerable<RowError>>(e.Extensions["errors"]).ToList();
+        Assert.Equal(fields, errors.Select(x => x.Field));
+        Assert.StartsWith($"{fields.Length} problem(s) in the rows; the first: row 0, '{fields[0]}'", e.Message);
+    }
 }
 
 public sealed class ModelSessionCacheTests : IDisposable
