@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
+using nietras.SeparatedValues;
 
 namespace Lepton.Ingestion;
 
@@ -94,6 +95,11 @@ internal sealed class CellBatch
     /// <summary>How many row ranges of the batch either thread has claimed for classifying, and finished (see <see cref="CellPipeline"/>).</summary>
     internal int ChunksClaimed, ChunksDone;
 
+    /// <summary>1 while the reading thread may still touch a batch it handed over: the batch is not recycled before.</summary>
+    internal int HeldByReader;
+
+    internal int Chunks => (Rows + ChunkRows - 1) / ChunkRows;
+
     internal ExceptionDispatchInfo? Failure;
 
     /// <summary>The cell's text as the file had it, trimmed.</summary>
@@ -106,14 +112,21 @@ internal sealed class CellBatch
     /// <summary>The cell's text as normalized (or cleaned): its <see cref="Canonical"/> text where it has one, its own otherwise.</summary>
     public ReadOnlySpan<char> Value(int cell) => Canonical[cell] is { } canonical ? canonical : Raw(cell);
 
+    /// <summary>One row's output bytes, from its range's <see cref="Rendered"/> buffer.</summary>
+    public ReadOnlySpan<byte> RenderedRow(int row)
+    {
+        int start = row % ChunkRows == 0 ? 0 : RenderedEnds[row - 1];
+        return Rendered[row / ChunkRows].AsSpan(start, RenderedEnds[row] - start);
+    }
+
     /// <summary>The reading stage's step: one trimmed cell of the current row.</summary>
     public void Add(ReadOnlySpan<char> value)
     {
         if (_length + value.Length > Text.Length)
         {
-            char[] grown = new char[Math.Max(Text.Length * 2, _length + value.Length)];
-            Text.AsSpan(0, _length).CopyTo(grown);
-            Text = grown;
+            char[] text = Text;
+            Array.Resize(ref text, Math.Max(text.Length * 2, _length + value.Length));
+            Text = text;
         }
 
         value.CopyTo(Text.AsSpan(_length));
@@ -148,14 +161,12 @@ internal sealed class CellBatch
 /// flight, so memory stays bounded. Whichever stage fails first is the error reported, and the other stops:
 /// <code>
 /// using var pipeline = new CellPipeline(columns, counters, classify, consume);
-/// try { ...pipeline.Current.Add(cell) for each cell of a row, pipeline.EndRow(line) after it...; pipeline.Complete(); }
-/// catch (Exception e) { pipeline.Abandon(e); throw; }
+/// pipeline.Run(() => { foreach (row in reader) { ...pipeline.AddRow(row)... } });
 /// </code>
 /// </summary>
 internal sealed class CellPipeline : IDisposable
 {
     private const int BatchesInFlight = 6;
-    private const int ChunkRows = CellBatch.ChunkRows;
     private readonly int _columns, _counters;
     private readonly Action<CellBatch, int, int> _classify;
     private readonly CancellationTokenSource _stop = new();
@@ -174,6 +185,43 @@ internal sealed class CellPipeline : IDisposable
     /// <summary>The batch the reading stage fills.</summary>
     public CellBatch Current { get; private set; }
 
+    /// <summary>
+    /// Runs the reading stage on this thread (<paramref name="read"/> adds the rows), then waits until the consuming
+    /// stage has taken every batch. The first failure of either stage is thrown, and the other stage stops.
+    /// </summary>
+    public void Run(Action read)
+    {
+        try
+        {
+            read();
+            _full.Add(Current, _stop.Token);
+            _full.CompleteAdding();
+            _consuming.GetAwaiter().GetResult();
+        }
+        catch (Exception readFailure)
+        {
+            Abandon(readFailure);
+            throw;
+        }
+    }
+
+    /// <summary>Adds a row's cells, trimmed, and hands the batch over when it is full; returns how many cells had spaces trimmed.</summary>
+    public int AddRow(SepReader.Row row)
+    {
+        int trimmed = 0;
+        CellBatch batch = Current;
+        for (int i = 0; i < row.ColCount; i++)
+        {
+            ReadOnlySpan<char> raw = row[i].Span;
+            ReadOnlySpan<char> cell = raw.Trim();
+            trimmed += cell.Length != raw.Length ? 1 : 0;
+            batch.Add(cell);
+        }
+
+        EndRow(row.LineNumberFrom);
+        return trimmed;
+    }
+
     /// <summary>After a row's cells were added: hands the batch over when it is full.</summary>
     public void EndRow(int line)
     {
@@ -183,28 +231,30 @@ internal sealed class CellPipeline : IDisposable
         }
 
         CellBatch full = Current;
+        full.HeldByReader = 1;
         _full.Add(full, _stop.Token);
-        Current = _empty.TryDequeue(out CellBatch? reused) ? reused : new CellBatch(_columns, _counters);
-        if (_full.Count >= 2)
+        try
         {
-            // The consumer is behind: this thread classifies the newest batch, the one the consumer reaches last.
-            ClassifyShare(full);
+            Current = _empty.TryDequeue(out CellBatch? reused) ? reused : new CellBatch(_columns, _counters);
+            if (_full.Count >= 2)
+            {
+                // The consumer is behind: this thread classifies the newest batch, the one the consumer reaches last.
+                ClassifyShare(full);
+            }
         }
-    }
-
-    /// <summary>Hands over the last rows and waits until the consuming stage has taken every batch.</summary>
-    public void Complete()
-    {
-        _full.Add(Current, _stop.Token);
-        _full.CompleteAdding();
-        _consuming.GetAwaiter().GetResult();
+        finally
+        {
+            // Until here this thread may still claim (and find no) ranges of the batch: the consumer must not recycle it
+            // before, or a claim would land on the batch's next use.
+            Volatile.Write(ref full.HeldByReader, 0);
+        }
     }
 
     /// <summary>
     /// The reading stage failed: stops the consumer and waits for it. When the reader only saw the consumer stop (a
     /// cancellation), the consumer's own failure is thrown instead; otherwise the caller rethrows its own.
     /// </summary>
-    public void Abandon(Exception readFailure)
+    private void Abandon(Exception readFailure)
     {
         _stop.Cancel();
         _full.CompleteAdding();
@@ -227,17 +277,15 @@ internal sealed class CellPipeline : IDisposable
         _stop.Dispose();
     }
 
-    private static int Chunks(CellBatch batch) => (batch.Rows + ChunkRows - 1) / ChunkRows;
-
     /// <summary>Classifies ranges of the batch's rows that no thread has claimed yet; a failure is kept for the consumer to throw.</summary>
     private void ClassifyShare(CellBatch batch)
     {
-        int chunks = Chunks(batch);
+        int chunks = batch.Chunks;
         for (int chunk = Interlocked.Increment(ref batch.ChunksClaimed) - 1; chunk < chunks; chunk = Interlocked.Increment(ref batch.ChunksClaimed) - 1)
         {
             try
             {
-                _classify(batch, chunk * ChunkRows, Math.Min((chunk + 1) * ChunkRows, batch.Rows));
+                _classify(batch, chunk * CellBatch.ChunkRows, Math.Min((chunk + 1) * CellBatch.ChunkRows, batch.Rows));
             }
             catch (Exception e)
             {
@@ -248,6 +296,15 @@ internal sealed class CellPipeline : IDisposable
         }
     }
 
+    private static void SpinUntil(Func<bool> condition)
+    {
+        var wait = new SpinWait();
+        while (!condition())
+        {
+            wait.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
     private void Consume(Action<CellBatch> consume)
     {
         try
@@ -255,15 +312,11 @@ internal sealed class CellPipeline : IDisposable
             foreach (CellBatch batch in _full.GetConsumingEnumerable(_stop.Token))
             {
                 ClassifyShare(batch);
-                var wait = new SpinWait();
-                while (Volatile.Read(ref batch.ChunksDone) < Chunks(batch))
-                {
-                    // The reader is finishing a range of this batch: tens of microseconds, not worth a sleep.
-                    wait.SpinOnce(sleep1Threshold: -1);
-                }
-
+                // The reader may be finishing a range of this batch: tens of microseconds, not worth a sleep.
+                SpinUntil(() => Volatile.Read(ref batch.ChunksDone) >= batch.Chunks);
                 batch.Failure?.Throw();
                 consume(batch);
+                SpinUntil(() => Volatile.Read(ref batch.HeldByReader) == 0);
                 batch.Clear();
                 _empty.Enqueue(batch);
             }

@@ -47,6 +47,13 @@ public static class CellValues
         return false;
     }
 
+    /// <summary>What a trimmed cell is to a profile: missing, a number (with its value), or other text.</summary>
+    internal static CellOp Kind(ReadOnlySpan<char> trimmed, out double number)
+    {
+        number = 0;
+        return IsMissing(trimmed) ? CellOp.Missing : TryParseNumber(trimmed, out number) ? CellOp.Numeric : CellOp.Text;
+    }
+
     /// <summary>
     /// Invariant-culture decimal or exponent notation; infinities and NaN are not numbers here. fast_float (csFastFloat)
     /// parses several times faster than double.TryParse and rounds identically; the whole cell must be consumed.

@@ -52,19 +52,22 @@ public sealed class ColumnStats
     public int DistinctTracked => _distinct.Count;
 
     /// <summary>Adds one trimmed cell; missing tokens count as missing.</summary>
-    public void Add(ReadOnlySpan<char> trimmed)
+    public void Add(ReadOnlySpan<char> trimmed) => Add(CellValues.Kind(trimmed, out double number), number, trimmed);
+
+    /// <summary>Adds a cell already classified by <see cref="CellValues.Kind"/>.</summary>
+    internal void Add(CellOp kind, double number, ReadOnlySpan<char> trimmed)
     {
-        if (CellValues.IsMissing(trimmed))
+        switch (kind)
         {
-            AddMissing();
-        }
-        else if (CellValues.TryParseNumber(trimmed, out double number))
-        {
-            AddNumeric(number, trimmed);
-        }
-        else
-        {
-            AddOther(trimmed);
+            case CellOp.Missing:
+                AddMissing();
+                break;
+            case CellOp.Numeric:
+                AddNumeric(number, trimmed);
+                break;
+            default:
+                AddOther(trimmed);
+                break;
         }
     }
 

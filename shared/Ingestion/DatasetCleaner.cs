@@ -1,6 +1,5 @@
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
-using System.Text;
 using nietras.SeparatedValues;
 
 namespace Lepton.Ingestion;
@@ -28,7 +27,7 @@ public sealed class DatasetCleaner
         var written = new WriterStage(rules, analysis.DataRows, output);
         using (var pipeline = new CellPipeline(n, Classifier.Counters(n), classifier.Classify, written.Write))
         {
-            try
+            pipeline.Run(() =>
             {
                 using TextReader text = CsvFormat.OpenText(source);
                 using SepReader reader = CsvFormat.OpenReader(text, separator);
@@ -42,29 +41,9 @@ public sealed class DatasetCleaner
                         continue;
                     }
 
-                    CellBatch batch = pipeline.Current;
-                    for (int i = 0; i < n; i++)
-                    {
-                        ReadOnlySpan<char> raw = row[i].Span;
-                        ReadOnlySpan<char> cell = raw.Trim();
-                        if (cell.Length != raw.Length)
-                        {
-                            trimmedCells++;
-                        }
-
-                        batch.Add(cell);
-                    }
-
-                    pipeline.EndRow(row.LineNumberFrom);
+                    trimmedCells += pipeline.AddRow(row);
                 }
-
-                pipeline.Complete();
-            }
-            catch (Exception readFailure)
-            {
-                pipeline.Abandon(readFailure);
-                throw;
-            }
+            });
         }
 
         written.Flush();
@@ -109,7 +88,7 @@ public sealed class DatasetCleaner
             {
                 if (_rules[i].ImputeValue is { } fill)
                 {
-                    _fillOps[i] = ProfileOp(fill, out _fillNumbers[i]);
+                    _fillOps[i] = CellValues.Kind(fill, out _fillNumbers[i]);
                 }
             }
         }
@@ -226,16 +205,10 @@ public sealed class DatasetCleaner
 
                     break;
                 default:
-                    batch.Ops[cell] = ProfileOp(batch.Value(cell), out batch.Numbers[cell]);
+                    // The output profile counts a categorical value that reads as a number as a number, as it always has.
+                    batch.Ops[cell] = CellValues.Kind(batch.Value(cell), out batch.Numbers[cell]);
                     break;
             }
-        }
-
-        /// <summary>How the output profile counts a value (as <see cref="ColumnStats.Add"/> would): missing, a number, or other text.</summary>
-        private static CellOp ProfileOp(ReadOnlySpan<char> value, out double number)
-        {
-            number = 0;
-            return CellValues.IsMissing(value) ? CellOp.Missing : CellValues.TryParseNumber(value, out number) ? CellOp.Numeric : CellOp.Text;
         }
     }
 
@@ -304,8 +277,7 @@ public sealed class DatasetCleaner
                     Profile(batch, first + i, i);
                 }
 
-                int start = row % CellBatch.ChunkRows == 0 ? 0 : batch.RenderedEnds[row - 1];
-                Put(batch.Rendered[row / CellBatch.ChunkRows].AsSpan(start, batch.RenderedEnds[row] - start));
+                Put(batch.RenderedRow(row));
                 RowsOut++;
             }
         }
@@ -329,18 +301,7 @@ public sealed class DatasetCleaner
                 Clipped[column]++;
             }
 
-            switch (op & (CellOp.Numeric | CellOp.Text))
-            {
-                case CellOp.Numeric:
-                    Stats[column].AddNumeric(batch.Numbers[cell], batch.Value(cell));
-                    break;
-                case CellOp.Text:
-                    Stats[column].AddOther(batch.Value(cell));
-                    break;
-                default:
-                    Stats[column].AddMissing();
-                    break;
-            }
+            Stats[column].Add(op & (CellOp.Numeric | CellOp.Text), batch.Numbers[cell], batch.Value(cell));
         }
 
         private void Put(ReadOnlySpan<byte> bytes)

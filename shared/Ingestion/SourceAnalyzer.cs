@@ -113,56 +113,28 @@ public sealed class SourceAnalyzer(IngestionOptions options)
                         }
                     }
 
-                    switch (op & ~CellOp.Formula)
-                    {
-                        case CellOp.Numeric:
-                            stats[i].AddNumeric(batch.Numbers[cell], batch.Raw(cell));
-                            break;
-                        case CellOp.Missing:
-                            stats[i].AddMissing();
-                            break;
-                        default:
-                            stats[i].AddOther(batch.Raw(cell));
-                            break;
-                    }
+                    stats[i].Add(op & ~CellOp.Formula, batch.Numbers[cell], batch.Raw(cell));
                 }
             }
         }
 
         using (var pipeline = new CellPipeline(names.Length, counters: 0, Classify, Profile))
         {
-            try
+            pipeline.Run(() =>
             {
                 foreach (SepReader.Row row in reader)
                 {
                     rows++;
-                    if (row.ColCount != names.Length)
+                    if (row.ColCount == names.Length)
                     {
-                        ragged++;
-                        if (raggedExamples.Count < MaxExamples)
-                        {
-                            raggedExamples.Add($"line {row.LineNumberFrom}: {row.ColCount} fields, expected {names.Length}");
-                        }
-
-                        continue;
+                        pipeline.AddRow(row);
                     }
-
-                    CellBatch batch = pipeline.Current;
-                    for (int i = 0; i < names.Length; i++)
+                    else if (++ragged <= MaxExamples)
                     {
-                        batch.Add(row[i].Span.Trim());
+                        raggedExamples.Add($"line {row.LineNumberFrom}: {row.ColCount} fields, expected {names.Length}");
                     }
-
-                    pipeline.EndRow(row.LineNumberFrom);
                 }
-
-                pipeline.Complete();
-            }
-            catch (Exception readFailure)
-            {
-                pipeline.Abandon(readFailure);
-                throw;
-            }
+            });
         }
 
         hashed.DrainToEnd();
@@ -248,24 +220,14 @@ public sealed class SourceAnalyzer(IngestionOptions options)
         }
     }
 
-    /// <summary>
-    /// What each cell is: a number (parsed), missing or other text, and whether a spreadsheet would run it. A number is
-    /// never a formula, so a negative number is parsed once.
-    /// </summary>
+    /// <summary>What each cell is (<see cref="CellValues.Kind"/>), and whether a spreadsheet would run it; a number never would.</summary>
     private static void Classify(CellBatch batch, int fromRow, int toRow)
     {
         for (int cell = fromRow * batch.Columns; cell < toRow * batch.Columns; cell++)
         {
             ReadOnlySpan<char> value = batch.Raw(cell);
-            if (CellValues.TryParseNumber(value, out double number))
-            {
-                batch.Ops[cell] = CellOp.Numeric;
-                batch.Numbers[cell] = number;
-                continue;
-            }
-
-            CellOp op = CellValues.IsMissing(value) ? CellOp.Missing : CellOp.Text;
-            batch.Ops[cell] = CellValues.IsFormulaInjection(value) ? op | CellOp.Formula : op;
+            CellOp kind = CellValues.Kind(value, out batch.Numbers[cell]);
+            batch.Ops[cell] = kind != CellOp.Numeric && CellValues.IsFormulaInjection(value) ? kind | CellOp.Formula : kind;
         }
     }
 

@@ -19,7 +19,7 @@ public static class RequestExtensions
     {
         if (request.ContentLength > maxBytes)
         {
-            throw LeptonException.TooLarge($"The body may have at most {maxBytes:N0} bytes.");
+            throw BodyTooLarge(maxBytes);
         }
 
         var body = new LimitedBody(request.Body, maxBytes);
@@ -54,6 +54,8 @@ public static class RequestExtensions
             throw LeptonException.BadRequest($"The request body does not fit this request: {e.Message}");
         }
     }
+
+    private static LeptonException BodyTooLarge(long maxBytes) => LeptonException.TooLarge($"The body may have at most {maxBytes:N0} bytes.");
 
     /// <summary>
     /// The request body as read: counts the bytes and stops with 413 past the limit, so a chunked body without a declared
@@ -98,7 +100,7 @@ public static class RequestExtensions
         private int Counted(int read)
         {
             BytesRead += read;
-            return BytesRead > limit ? throw LeptonException.TooLarge($"The body may have at most {limit:N0} bytes.") : read;
+            return BytesRead > limit ? throw BodyTooLarge(limit) : read;
         }
     }
 }

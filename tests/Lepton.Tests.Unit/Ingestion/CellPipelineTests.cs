@@ -7,7 +7,7 @@ namespace Lepton.Tests.Unit.Ingestion;
 public class CellPipelineTests
 {
     [Fact]
-    public void Complete_SlowConsumer_EveryRowClassifiedOnceAndConsumedInOrderWithTheReaderHelping()
+    public void Run_SlowConsumer_EveryRowClassifiedOnceAndConsumedInOrderWithTheReaderHelping()
     {
         // Arrange: a consumer slower than the reader, so the reader classifies batches it has handed over
         const int rows = 20_000;
@@ -18,14 +18,15 @@ public class CellPipelineTests
         // Act
         using (var pipeline = new CellPipeline(columns: 2, counters: 1, Classify, Consume))
         {
-            for (int row = 0; row < rows; row++)
+            pipeline.Run(() =>
             {
-                pipeline.Current.Add(row.ToString(CultureInfo.InvariantCulture));
-                pipeline.Current.Add("x");
-                pipeline.EndRow(row + 2);
-            }
-
-            pipeline.Complete();
+                for (int row = 0; row < rows; row++)
+                {
+                    pipeline.Current.Add(row.ToString(CultureInfo.InvariantCulture));
+                    pipeline.Current.Add("x");
+                    pipeline.EndRow(row + 2);
+                }
+            });
         }
 
         // Assert: every row once, in the file's order, each row's classification counted once; both threads classified
@@ -59,30 +60,20 @@ public class CellPipelineTests
     }
 
     [Fact]
-    public void Complete_ClassifyingFails_ThrowsTheClassifiersErrorInsteadOfHanging()
+    public void Run_ClassifyingFails_ThrowsTheClassifiersErrorInsteadOfHanging()
     {
         // Arrange: classifying fails on one row, whichever thread classifies it
         using var pipeline = new CellPipeline(columns: 1, counters: 0, Classify, _ => Thread.Sleep(1));
 
         // Act
-        var error = Assert.Throws<FormatException>(() =>
+        var error = Assert.Throws<FormatException>(() => pipeline.Run(() =>
         {
-            try
+            for (int row = 0; row < 50_000; row++)
             {
-                for (int row = 0; row < 50_000; row++)
-                {
-                    pipeline.Current.Add(row == 30_000 ? "not a number" : "1");
-                    pipeline.EndRow(row + 2);
-                }
-
-                pipeline.Complete();
+                pipeline.Current.Add(row == 30_000 ? "not a number" : "1");
+                pipeline.EndRow(row + 2);
             }
-            catch (Exception e)
-            {
-                pipeline.Abandon(e);
-                throw;
-            }
-        });
+        }));
 
         // Assert
         Assert.Contains("not a number", error.Message);
