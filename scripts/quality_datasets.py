@@ -6,7 +6,8 @@ usage: quality_datasets.py OUT_DIR
 
 Then, per file: ./lepton bench quality FILE LABEL TASK --folds-out F, and scripts/sklearn_reference.py FILE LABEL TASK F.
 Labels and tasks: iris species multiclass, wine cultivar multiclass, synth3/synth5/synth8 label multiclass,
-skewbin label binary, mixed outcome binary, friedman/linreg target regression.
+skewbin label binary, mixed outcome binary, friedman/linreg target regression; hastie label binary,
+gquant/noisy4 label multiclass, mixed3 tier multiclass.
 """
 import os
 import sys
@@ -59,3 +60,28 @@ X, y = datasets.make_friedman1(n_samples=2000, noise=1.0, random_state=4)
 save("friedman", X, y, label="target")
 X, y = datasets.make_regression(n_samples=1500, n_features=20, n_informative=10, noise=20, random_state=9)
 save("linreg", X, y, label="target")
+
+# Four more, added after the twelve above were measured, as data the candidates had not been chosen on: Hastie's
+# 10-feature binary problem, three classes by distance from the centre, four noisy classes among 25 mostly irrelevant
+# features, and a three-level outcome from numbers (with gaps) and two categories.
+X, y = datasets.make_hastie_10_2(n_samples=2000, random_state=3)
+save("hastie", X, ["pos" if v > 0 else "neg" for v in y])
+X, y = datasets.make_gaussian_quantiles(n_samples=1200, n_features=6, n_classes=3, random_state=5)
+save("gquant", X, [f"q{t}" for t in y])
+X, y = datasets.make_classification(n_samples=2500, n_features=25, n_informative=5, n_redundant=2, n_classes=4, flip_y=0.1,
+                                    class_sep=1.0, random_state=21)
+save("noisy4", X, [f"c{t}" for t in y])
+rng = np.random.default_rng(9)
+n = 3000
+age = rng.integers(18, 90, n).astype(float)
+income = rng.lognormal(10, 0.6, n)
+region = rng.choice(["n", "s", "e", "w", "c"], n, p=[.3, .25, .2, .15, .1])
+plan = rng.choice(["basic", "plus", "pro"], n)
+visits = rng.poisson(3, n).astype(float)
+score = (0.03 * (age - 50) + 0.8 * np.log(income / 22000) + np.where(region == "s", 0.7, 0)
+         + np.where(plan == "pro", 1.0, np.where(plan == "plus", 0.4, 0)) + 0.25 * visits + rng.normal(0, 1, n))
+tier = np.where(score > 2.2, "high", np.where(score > 0.6, "mid", "low"))
+income[rng.random(n) < 0.08] = np.nan
+age[rng.random(n) < 0.05] = np.nan
+pd.DataFrame({"age": age, "income": income, "region": region, "plan": plan, "visits": visits, "tier": tier}).to_csv(
+    os.path.join(out, "mixed3.csv"), index=False)

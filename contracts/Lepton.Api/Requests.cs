@@ -30,7 +30,7 @@ public sealed record CollaborationChange(string? Name, string? Allocation, Colla
 public sealed record StartCollaborationTrainingBody(
     string? Name, IReadOnlyList<string>? Candidates, int? Folds, int? Rounds = null, int? LocalEpochs = null, string? Strategy = null, double? Mu = null,
     double? TrimFraction = null, IReadOnlyList<int>? Hidden = null, int? MinMembersPerRound = null, int? RoundTimeoutSeconds = null, int? Patience = null,
-    bool? SecureAggregation = null, double? ClipNorm = null, double? NoiseMultiplier = null, double? LearningRate = null)
+    bool? SecureAggregation = null, double? ClipNorm = null, double? NoiseMultiplier = null, double? LearningRate = null, string? ClassWeights = null)
 {
     public FederatedBody Federated => new(Name, Rounds, LocalEpochs, Strategy, Mu, TrimFraction, Hidden, MinMembersPerRound, RoundTimeoutSeconds,
         Patience, SecureAggregation, ClipNorm, NoiseMultiplier, LearningRate);
@@ -43,7 +43,8 @@ public sealed record FederatedBody(
 
 /// <summary>The body of POST /api/tenants/{t}/models (checked by TrainingRequestRules).</summary>
 public sealed record StartTrainingBody(
-    string? Name, IReadOnlyList<string>? Datasets, string? Label, string? Task, string? Metric, int? Folds, IReadOnlyList<string>? Candidates, bool? Heavy = null);
+    string? Name, IReadOnlyList<string>? Datasets, string? Label, string? Task, string? Metric, int? Folds, IReadOnlyList<string>? Candidates, bool? Heavy = null,
+    string? ClassWeights = null);
 
 /// <summary>The body of POST /api/tenants/{t}/models/{m}/update.</summary>
 public sealed record OnlineUpdateBody(string? Dataset, int? Epochs);

@@ -23,6 +23,11 @@ public sealed class CollaborationStarter(CollaborationData data, ContributionSer
 
         if (c.Mode == CollaborationModes.Federated)
         {
+            if (body.ClassWeights is not null)
+            {
+                throw LeptonException.BadRequest("'classWeights' applies to pooled training; a federated collaboration's members train unweighted.");
+            }
+
             Lepton.Federated.FederatedSettings settings = await federated.ValidateAsync(c, body.Federated, ct);
             string federatedRunId = $"federated-{c.Id}-{Guid.NewGuid():N}";
             var request = new Lepton.Federated.FederatedRequest(federatedRunId, tenant, c.Id, body.Name!, settings, actor);
@@ -33,8 +38,9 @@ public sealed class CollaborationStarter(CollaborationData data, ContributionSer
 
         DataReport report = await data.RequireReadyAsync(c, ct);
         CandidateCatalog.Plan(report.Task!, body.Candidates);
+        string? classWeights = ClassWeighting.Parse(body.ClassWeights, report.Task);
         string runId = $"train-{c.Id}-{Guid.NewGuid():N}";
-        var pooled = new TrainRequest(tenant, body.Name!, [], report.Label, report.Task, report.Metric, folds, body.Candidates, runId, c.Id);
+        var pooled = new TrainRequest(tenant, body.Name!, [], report.Label, report.Task, report.Metric, folds, body.Candidates, runId, c.Id) { ClassWeights = classWeights };
         await client.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator), pooled, new StartOrchestrationOptions(runId), ct);
         return runId;
     }

@@ -16,6 +16,7 @@ public sealed class TrainingStarter(DatasetCatalog catalog)
     public async Task<string> StartAsync(DurableTaskClient client, string tenant, StartTrainingBody body, CancellationToken ct = default)
     {
         int folds = TrainingRequestRules.Check(body.Name, body.Folds, body.Candidates, body.Datasets, datasetsRequired: true);
+        string? classWeights = ClassWeighting.Parse(body.ClassWeights, body.Task);
         foreach (string entry in body.Datasets!)
         {
             string[] parts = entry.Split('@');
@@ -28,7 +29,7 @@ public sealed class TrainingStarter(DatasetCatalog catalog)
         }
 
         string runId = $"train-{tenant}-{Guid.NewGuid():N}";
-        var request = new TrainRequest(tenant, body.Name!, body.Datasets!, body.Label, body.Task, body.Metric, folds, body.Candidates, runId) { Heavy = body.Heavy ?? false };
+        var request = new TrainRequest(tenant, body.Name!, body.Datasets!, body.Label, body.Task, body.Metric, folds, body.Candidates, runId) { Heavy = body.Heavy ?? false, ClassWeights = classWeights };
         await client.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator), request, new StartOrchestrationOptions(runId), ct);
         return runId;
     }

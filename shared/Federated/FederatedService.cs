@@ -277,9 +277,10 @@ public sealed class FederatedService(
         ParametricModel model = Model(plan, await ReadParametersAsync(request.FinalBlob, ct));
         byte[] onnx = NetworkOnnx.Export(model);
         double parity = Parity(model, onnx);
-        if (parity > ParametricEngine.ParityTolerance)
+        if (parity > ParametricEngine.ParityToleranceFor(model))
         {
-            throw new InvalidOperationException($"ONNX parity check failed: ONNX Runtime and the trainer differ by up to {parity:G3}.");
+            throw new InvalidOperationException(
+                $"ONNX parity check failed: ONNX Runtime and the trainer differ by up to {parity:G3} (tolerance {ParametricEngine.ParityToleranceFor(model):G3}).");
         }
 
         // The round history (who reported, with which attempt's updates) lets a contribution run rebuild every coalition's model.

@@ -25,8 +25,11 @@ public sealed record NetworkOptions(
     public const string Sgd = "sgd";
 }
 
-/// <summary>Rows of features (row-major, rows × width) and their targets: a value, 0/1, or a class index.</summary>
-public sealed record TrainingSet(float[] Features, float[] Targets, int Rows, int Width);
+/// <summary>
+/// Rows of features (row-major, rows × width) and their targets: a value, 0/1, or a class index; optionally a weight per
+/// row (class weights), which scales the row's gradient.
+/// </summary>
+public sealed record TrainingSet(float[] Features, float[] Targets, int Rows, int Width, float[]? Weights = null);
 
 /// <summary>
 /// A trained parametric model: featurization, network shape and flat parameters, and what its outputs mean (classes,
@@ -72,6 +75,7 @@ public static class NetworkTrainer
             ? new SgdMomentum(shape.ParameterCount, options.LearningRate, options.Momentum, options.L2)
             : new AdamW(shape.ParameterCount, options.LearningRate, options.L2);
         float[] x = new float[batch * data.Width], y = new float[batch], gradient = new float[batch * shape.Outputs];
+        float[]? w = data.Weights is null ? null : new float[batch];
         float[] best = (float[])network.Parameters.Clone();
         double bestLoss = double.PositiveInfinity;
         int bestEpoch = 0, maxEpochs = epochs ?? options.MaxEpochs, epoch = 0;
@@ -85,9 +89,19 @@ public static class NetworkTrainer
             for (int from = 0; from < training.Length; from += batch)
             {
                 int rows = Math.Min(batch, training.Length - from);
-                Gather(data, training.AsSpan(from, rows), x, y);
+                Gather(data, training.AsSpan(from, rows), x, y, w);
                 ReadOnlySpan<float> logits = network.Forward(x, rows, options.Dropout > 0 ? dropoutRandom : null);
                 trainingLoss += Loss(shape, logits, y, rows, gradient) * rows;
+                if (w is not null)
+                {
+                    // The weighted loss's gradient: each row's share scaled by its weight. The stopping rule keeps
+                    // watching the unweighted loss, which weights averaging 1 leave on the same scale.
+                    for (int i = 0; i < rows * shape.Outputs; i++)
+                    {
+                        gradient[i] *= w[i / shape.Outputs];
+                    }
+                }
+
                 network.Backward(gradient, rows, options.Dropout > 0);
                 if (anchor is not null)
                 {
@@ -189,12 +203,16 @@ public static class NetworkTrainer
         return total / rows.Length;
     }
 
-    private static void Gather(TrainingSet data, ReadOnlySpan<int> rows, float[] x, float[] y)
+    private static void Gather(TrainingSet data, ReadOnlySpan<int> rows, float[] x, float[] y, float[]? weights = null)
     {
         for (int i = 0; i < rows.Length; i++)
         {
             data.Features.AsSpan(rows[i] * data.Width, data.Width).CopyTo(x.AsSpan(i * data.Width, data.Width));
             y[i] = data.Targets[rows[i]];
+            if (weights is not null)
+            {
+                weights[i] = data.Weights![rows[i]];
+            }
         }
     }
 }

@@ -23,6 +23,18 @@ public sealed class ModelFactory(DatasetSchema schema, string label, string task
 
     public MLContext Context => _ml;
 
+    /// <summary>
+    /// Each class's weight by its label text (<see cref="ClassWeighting"/>), or null: every row counts once. With weights, the
+    /// loaded rows carry their label's text too, label preparation maps it to a weight column, and every trainer reads it.
+    /// </summary>
+    public IReadOnlyDictionary<string, float>? ClassWeights { get; init; }
+
+    private const string WeightColumn = "__weight";
+    private const string LabelTextColumn = "__label_text";
+
+    /// <summary>The trainers' example-weight column: set only when the rows are weighted.</summary>
+    private string? Weight => ClassWeights is null ? null : WeightColumn;
+
     public IReadOnlyList<ColumnSchema> Features { get; } = schema.Columns
         .Where(c => c.Name != label && c.Kind is ColumnKind.Numeric or ColumnKind.Boolean or ColumnKind.Categorical)
         .ToList();
@@ -44,6 +56,10 @@ public sealed class ModelFactory(DatasetSchema schema, string label, string task
             else if (column.Name == label && !featuresOnly)
             {
                 columns.Add(new TextLoader.Column(column.Name, LabelKind(), i));
+                if (ClassWeights is not null)
+                {
+                    columns.Add(new TextLoader.Column(LabelTextColumn, DataKind.String, i));
+                }
             }
         }
 
@@ -70,7 +86,7 @@ public sealed class ModelFactory(DatasetSchema schema, string label, string task
     public IEstimator<ITransformer> LabelPreparation(IReadOnlyList<string> classes, bool keysFromClasses = false)
     {
         ColumnSchema labelColumn = LabelSchema;
-        return task switch
+        IEstimator<ITransformer> labels = task switch
         {
             MlTasks.Multiclass when keysFromClasses => _ml.Transforms.Conversion.MapValueToKey(LabelColumn, label,
                 keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue,
@@ -83,6 +99,7 @@ public sealed class ModelFactory(DatasetSchema schema, string label, string task
                 new[] { new KeyValuePair<string, bool>(classes[0], false), new KeyValuePair<string, bool>(classes[1], true) }, label),
             _ => _ml.Transforms.CopyColumns(LabelColumn, label),
         };
+        return ClassWeights is null ? labels : labels.Append(_ml.Transforms.Conversion.MapValue(WeightColumn, ClassWeights, LabelTextColumn));
     }
 
     /// <summary>Hyper-parameter that makes a candidate scale its features to zero mean and unit variance instead of to [0, 1].</summary>
@@ -146,31 +163,33 @@ public sealed class ModelFactory(DatasetSchema schema, string label, string task
         return (task, c.Trainer) switch
         {
             (MlTasks.Binary, "LbfgsLogisticRegression") => _ml.BinaryClassification.Trainers.LbfgsLogisticRegression(
-                new LbfgsLogisticRegressionBinaryTrainer.Options { L2Regularization = (float)H("l2", 1) }),
+                new LbfgsLogisticRegressionBinaryTrainer.Options { L2Regularization = (float)H("l2", 1), ExampleWeightColumnName = Weight }),
             (MlTasks.Binary, "SdcaLogisticRegression") => _ml.BinaryClassification.Trainers.SdcaLogisticRegression(
-                new SdcaLogisticRegressionBinaryTrainer.Options { L2Regularization = (float)H("l2", 0.001), NumberOfThreads = 1 }),
+                new SdcaLogisticRegressionBinaryTrainer.Options { L2Regularization = (float)H("l2", 0.001), NumberOfThreads = 1, ExampleWeightColumnName = Weight }),
             (MlTasks.Binary, "FastTree") => _ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
             {
                 NumberOfLeaves = (int)H("leaves", 20), NumberOfTrees = (int)H("trees", 100), LearningRate = H("learningRate", 0.2), NumberOfThreads = 1,
+                ExampleWeightColumnName = Weight,
             }),
             (MlTasks.Binary, "LightGbm") => _ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
             {
                 NumberOfLeaves = (int)H("leaves", 31), NumberOfIterations = (int)H("iterations", 100), LearningRate = H("learningRate", 0.1),
-                Seed = seed, NumberOfThreads = 1, MinimumExampleCountPerLeaf = 5,
+                Seed = seed, NumberOfThreads = 1, MinimumExampleCountPerLeaf = 5, ExampleWeightColumnName = Weight,
             }),
             (MlTasks.Multiclass, "LbfgsMaximumEntropy") => _ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(
-                new LbfgsMaximumEntropyMulticlassTrainer.Options { L2Regularization = (float)H("l2", 1) }),
+                new LbfgsMaximumEntropyMulticlassTrainer.Options { L2Regularization = (float)H("l2", 1), ExampleWeightColumnName = Weight }),
             (MlTasks.Multiclass, "SdcaMaximumEntropy") => _ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(
-                new SdcaMaximumEntropyMulticlassTrainer.Options { L2Regularization = (float)H("l2", 0.001), NumberOfThreads = 1 }),
+                new SdcaMaximumEntropyMulticlassTrainer.Options { L2Regularization = (float)H("l2", 0.001), NumberOfThreads = 1, ExampleWeightColumnName = Weight }),
             (MlTasks.Multiclass, "FastTreeOva") => _ml.MulticlassClassification.Trainers.OneVersusAll(_ml.BinaryClassification.Trainers.FastTree(
                 new FastTreeBinaryTrainer.Options
                 {
                     NumberOfLeaves = (int)H("leaves", 20), NumberOfTrees = (int)H("trees", 100), LearningRate = H("learningRate", 0.2), NumberOfThreads = 1,
+                    ExampleWeightColumnName = Weight,
                 })),
             (MlTasks.Multiclass, "LightGbm") => _ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
             {
                 NumberOfLeaves = (int)H("leaves", 31), NumberOfIterations = (int)H("iterations", 100), LearningRate = H("learningRate", 0.1),
-                Seed = seed, NumberOfThreads = 1, MinimumExampleCountPerLeaf = 5,
+                Seed = seed, NumberOfThreads = 1, MinimumExampleCountPerLeaf = 5, ExampleWeightColumnName = Weight,
             }),
             (MlTasks.Regression, "Sdca") => _ml.Regression.Trainers.Sdca(
                 new SdcaRegressionTrainer.Options { L2Regularization = (float)H("l2", 0.01), NumberOfThreads = 1, MaximumNumberOfIterations = 2000, ConvergenceTolerance = 1e-5f }),

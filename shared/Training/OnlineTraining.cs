@@ -52,7 +52,7 @@ public sealed class OnlineTraining(TrainingService training, ModelRegistry regis
                 _ => Ingestion.ColumnKind.Numeric,
             }, false)).Append(new Ingestion.ColumnSchema(production.Label, Ingestion.ColumnKind.Categorical, true)).ToList(), production.Label, production.Task);
         var trainRequest = new TrainRequest(request.TenantId, request.Model, [$"{next.Dataset}@{next.Version}"], production.Label, production.Task, production.Metric,
-            5, [production.Configuration.Id], request.RunId);
+            5, [production.Configuration.Id], request.RunId) { ClassWeights = production.ClassWeights };
         var plan = new TrainingPlan(trainRequest, [next], schema, production.Label, production.Task, production.Metric, 5, TrainingService.Seed, 0,
             [production.Configuration]);
 

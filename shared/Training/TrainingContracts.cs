@@ -24,6 +24,12 @@ public sealed record TrainRequest(
 {
     /// <summary>Send the run's network candidates to the GPU trainer whatever their size (`heavy: true` in the request).</summary>
     public bool Heavy { get; init; }
+
+    /// <summary>
+    /// <see cref="ClassWeighting.Balanced"/> to weigh each class's training rows by n / (classes × rows of the class), so
+    /// a rare class counts as much as a common one (`classWeights: "balanced"`); null: every row counts once.
+    /// </summary>
+    public string? ClassWeights { get; init; }
 }
 
 /// <summary>One curated dataset version the run trains on (a reference, never the rows).</summary>
@@ -136,7 +142,8 @@ public sealed record ModelVersion(
     string? EvaluationSetSha256 = null,
     ModelRevocation? Revocation = null,
     int? WarmStartedFrom = null,
-    Federated.FederatedSummary? Federated = null)
+    Federated.FederatedSummary? Federated = null,
+    string? ClassWeights = null)
 {
     /// <summary>The grants this version's training data came under: revoking one marks the version.</summary>
     public IReadOnlyList<string> GrantIds => Members?.Select(m => m.GrantId).Distinct().ToList() ?? [];

@@ -26,7 +26,7 @@ public static class TrainingEngine
         }
 
         var watch = Stopwatch.StartNew();
-        var factory = new ModelFactory(plan.Schema, plan.Label, plan.Task, plan.Seed);
+        ModelFactory factory = Factory(plan, trainPath);
         IReadOnlyList<string> classes = Classes(plan, trainPath);
         IDataView train = factory.Load(trainPath), test = factory.Load(testPath);
         ITransformer labels = factory.LabelPreparation(classes).Fit(train);
@@ -48,7 +48,7 @@ public static class TrainingEngine
             return ParametricEngine.TrainAndEvaluate(plan, candidate, Classes(plan, trainPath), trainPath, evaluationPath);
         }
 
-        var factory = new ModelFactory(plan.Schema, plan.Label, plan.Task, plan.Seed);
+        ModelFactory factory = Factory(plan, trainPath);
         IReadOnlyList<string> classes = Classes(plan, trainPath);
         try
         {
@@ -71,7 +71,7 @@ public static class TrainingEngine
             return ParametricEngine.TrainFinal(plan, winner, Classes(plan, dataPath), dataPath, evaluationFiles);
         }
 
-        var factory = new ModelFactory(plan.Schema, plan.Label, plan.Task, plan.Seed);
+        ModelFactory factory = Factory(plan, dataPath);
         IReadOnlyList<string> classes = Classes(plan, dataPath);
         IDataView data = factory.Load(dataPath);
         ITransformer labels = factory.LabelPreparation(classes, keysFromClasses: plan.Collaboration is not null).Fit(data);
@@ -119,6 +119,15 @@ public static class TrainingEngine
     }
 
     public static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
+
+    /// <summary>The run's model factory for the rows in <paramref name="trainPath"/>, weighted by class when the request asks.</summary>
+    private static ModelFactory Factory(TrainingPlan plan, string trainPath) => new(plan.Schema, plan.Label, plan.Task, plan.Seed)
+    {
+        ClassWeights = Weighted(plan) ? ClassWeighting.Weights(FoldSplitter.ReadColumn(trainPath, plan.Label)) : null,
+    };
+
+    /// <summary>Whether the plan's models weigh their training rows by class.</summary>
+    public static bool Weighted(TrainingPlan plan) => plan.Request.ClassWeights is not null && plan.Task != MlTasks.Regression;
 
     /// <summary>
     /// Distinct label values in ordinal order: the classes of a classification task (binary: negative, positive). A

@@ -71,6 +71,11 @@ public sealed class TrainingService(
             throw LeptonException.BadRequest($"'metric' for {task} must be one of {string.Join(", ", TaskMetrics.Allowed(task))}.");
         }
 
+        if (request.ClassWeights is not null && task == MlTasks.Regression)
+        {
+            throw ClassWeighting.NotForRegression();
+        }
+
         FoldSplitter.Validate(labels, request.Folds, task, label);
         var plan = new TrainingPlan(request, refs, schema with { Label = label, Task = task }, label, task, metric, request.Folds, Seed, labels.Count,
             CandidateCatalog.Plan(task, request.Candidates));
@@ -180,7 +185,8 @@ public sealed class TrainingService(
             new MemberLineage(m.Member, d.Dataset, d.Version, d.SourceSha256, d.GrantId, m.TrainRows, m.EvaluationRows))).ToList();
         var proposed = new ModelVersion(plan.Request.Model, 0, "", plan.Task, plan.Metric, winner.Metrics[plan.Metric].Mean, plan.Label, request.Winner,
             request.Leaderboard, plan.Data, request.Artifact.OnnxBlob, request.Artifact.OnnxSha256, request.Artifact.Inputs, meaning,
-            request.Artifact.ClassLabels, default, plan.Request.RunId, "", lineage, request.Artifact.Evaluation, plan.Collaboration?.EvaluationSetSha256);
+            request.Artifact.ClassLabels, default, plan.Request.RunId, "", lineage, request.Artifact.Evaluation, plan.Collaboration?.EvaluationSetSha256,
+            ClassWeights: TrainingEngine.Weighted(plan) ? plan.Request.ClassWeights : null);
         IReadOnlyList<string>? members = plan.Collaboration?.Members.Select(m => m.Member).ToList();
         return registry.RegisterAsync(OwnerOf(plan), proposed, ct, auditTenants: members);
     }

@@ -68,12 +68,13 @@ if (args is ["quality", string file, string label, ..])
 {
     string? foldsOut = args.SkipWhile(a => a != "--folds-out").Skip(1).FirstOrDefault();
     string? task = args.Length > 3 && !args[3].StartsWith("--", StringComparison.Ordinal) ? args[3] : null;
-    return Lepton.Benchmarks.Quality.Run(file, label, task, foldsOut);
+    string[]? only = args.SkipWhile(a => a != "--candidates").Skip(1).FirstOrDefault()?.Split(',');
+    return Lepton.Benchmarks.Quality.Run(file, label, task, foldsOut, only);
 }
 
 if (args.Length == 0 || args[0] != "ingest")
 {
-    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] | training [--rows N] | heavy [--rows N] | serving [--seconds N] | scoring | batch [--rows N] | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu] | gpu [--rows N] [--epochs N] [--cpu-accelerator] | federated [--rounds N] | fanout [--activities N] [--repeats N]");
+    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] [--candidates ID,ID] | training [--rows N] | heavy [--rows N] | serving [--seconds N] | scoring | batch [--rows N] | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu] | gpu [--rows N] [--epochs N] [--cpu-accelerator] | federated [--rounds N] | fanout [--activities N] [--repeats N]");
     return 2;
 }
 

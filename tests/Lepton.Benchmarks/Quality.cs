@@ -5,11 +5,11 @@ namespace Lepton.Benchmarks;
 
 /// <summary>
 /// Cross-validated quality of every candidate on a CSV, through the same preprocessing and training code the activities run
-/// (5 folds, seed 42). Usage: quality FILE LABEL [TASK] [--folds-out FILE].
+/// (5 folds, seed 42). Usage: quality FILE LABEL [TASK] [--folds-out FILE] [--candidates ID,ID] (default: all of the task's).
 /// </summary>
 public static class Quality
 {
-    public static int Run(string source, string label, string? task, string? foldsOut)
+    public static int Run(string source, string label, string? task, string? foldsOut, IReadOnlyList<string>? candidates = null)
     {
         string work = Directory.CreateTempSubdirectory("lepton-quality").FullName;
         try
@@ -19,7 +19,7 @@ public static class Quality
 
             string resolvedTask = analysis.Schema!.Task!;
             var plan = new TrainingPlan(new TrainRequest("bench", "m", ["d"], label, resolvedTask, null, 5, null, "bench"), [], analysis.Schema, label, resolvedTask,
-                TaskMetrics.DefaultMetric(resolvedTask), 5, TrainingService.Seed, analysis.DataRows, CandidateCatalog.For(resolvedTask));
+                TaskMetrics.DefaultMetric(resolvedTask), 5, TrainingService.Seed, analysis.DataRows, CandidateCatalog.Plan(resolvedTask, candidates));
             int[] folds = FoldSplitter.Assign(FoldSplitter.ReadColumn(curated, label), 5, plan.Seed, resolvedTask != MlTasks.Regression);
             if (foldsOut is not null)
             {

@@ -124,7 +124,7 @@ public class FederatedFlowTests(DevHostFixture fixture)
     }
 
     [Fact]
-    public async Task Federated_PrivacyBudgetExceeded_RefusedBeforeItStarts()
+    public async Task Federated_PrivacyBudgetExceededOrClassWeights_RefusedBeforeItStarts()
     {
         string[] members = ["fp-a", "fp-b"];
         Dictionary<string, string> keys = await CollaborationAsync("fp", members, Hospitals[..2], "malignant", "binary",
@@ -132,14 +132,18 @@ public class FederatedFlowTests(DevHostFixture fixture)
 
         using HttpResponseMessage refused = await _client.SendAsync(HttpMethod.Post, "/api/collaborations/fp/models", keys["fp-a"],
             new { name = "onco", rounds = 50, clipNorm = 1.0, noiseMultiplier = 1.0 });
+        using HttpResponseMessage weighted = await _client.SendAsync(HttpMethod.Post, "/api/collaborations/fp/models", keys["fp-a"],
+            new { name = "onco", rounds = 5, classWeights = "balanced" });
         JsonNode withinBudget = await _client.JsonAsync(HttpMethod.Post, "/api/collaborations/fp/models", keys["fp-a"],
             new { name = "onco", rounds = 5, clipNorm = 1.0, noiseMultiplier = 20.0 }, HttpStatusCode.Accepted);
         JsonNode run = await _client.WaitForRunAsync(keys["fp-b"], withinBudget["runId"]!.GetValue<string>(), TimeSpan.FromMinutes(3));
+        Assert.True(run["status"]!.GetValue<string>() == "Completed", run.ToJsonString());
         JsonNode version = (await _client.JsonAsync(HttpMethod.Get, "/api/collaborations/fp/models/onco", keys["fp-b"]))["versions"]![0]!;
 
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         Assert.Contains("over the agreed budget", await refused.Content.ReadAsStringAsync());
-        Assert.True(run["status"]!.GetValue<string>() == "Completed", run.ToJsonString());
+        Assert.Equal(HttpStatusCode.BadRequest, weighted.StatusCode);
+        Assert.Contains("'classWeights' applies to pooled training", await weighted.Content.ReadAsStringAsync());
         Assert.InRange(version["federated"]!["epsilon"]!.GetValue<double>(), 0.01, 2.0);
     }
 

@@ -90,6 +90,7 @@ public class TrainingFlowTests(DevHostFixture fixture)
     [Theory]
     [InlineData("{\"name\": \"m\", \"datasets\": [\"cancer-bad\"], \"label\": \"no_such_column\"}", "is not in the dataset")]
     [InlineData("{\"name\": \"m\", \"datasets\": [\"cancer-bad\"], \"label\": \"malignant\", \"task\": \"regression\", \"metric\": \"auc\"}", "'metric' for regression")]
+    [InlineData("{\"name\": \"m\", \"datasets\": [\"cancer-bad\"], \"label\": \"mean_area\", \"classWeights\": \"balanced\"}", "'classWeights' applies to classification")]
     public async Task StartTraining_DataCannotServe_RunFailsWithReadableReason(string body, string reason)
     {
         string key = await TenantWithDataAsync("train-bad", "cancer-bad");
@@ -108,6 +109,8 @@ public class TrainingFlowTests(DevHostFixture fixture)
     [InlineData("{\"datasets\": [\"x\"]}")]
     [InlineData("{\"name\": \"m\", \"datasets\": []}")]
     [InlineData("{\"name\": \"m\", \"datasets\": [\"x\"], \"folds\": 1}")]
+    [InlineData("{\"name\": \"m\", \"datasets\": [\"cancer-bad\"], \"classWeights\": \"inverse\"}")]
+    [InlineData("{\"name\": \"m\", \"datasets\": [\"cancer-bad\"], \"label\": \"mean_area\", \"task\": \"regression\", \"classWeights\": \"balanced\"}")]
     public async Task StartTraining_InvalidRequest_Answers400(string body)
     {
         string key = await TenantWithDataAsync("train-bad", "cancer-bad");
@@ -115,6 +118,33 @@ public class TrainingFlowTests(DevHostFixture fixture)
         using HttpResponseMessage response = await _client.SendAsync(HttpMethod.Post, "/api/tenants/train-bad/models", key, rawBody: body);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task StartTraining_BalancedClassWeights_VersionSaysSoAndServes()
+    {
+        // Arrange
+        string key = await TenantWithDataAsync("train-bad", "cancer-bad");
+        const string body = """{"name": "weighted", "datasets": ["cancer-bad"], "label": "malignant", "folds": 3, "candidates": ["lbfgs-lr-l2-1", "mlp-64"], "classWeights": "balanced"}""";
+
+        // Act
+        using HttpResponseMessage response = await _client.SendAsync(HttpMethod.Post, "/api/tenants/train-bad/models", key, rawBody: body);
+        JsonNode run = await _client.WaitForRunAsync(key, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["runId"]!.GetValue<string>());
+
+        // Assert: the version records the weighting, is cross-validated as usual and predicts from the features alone
+        Assert.True(run["status"]!.GetValue<string>() == "Completed", run.ToJsonString());
+        JsonNode version = (await _client.JsonAsync(HttpMethod.Get, "/api/tenants/train-bad/models/weighted", key))["versions"]![0]!;
+        Assert.Equal("balanced", version["classWeights"]!.GetValue<string>());
+        Assert.Equal(2, version["leaderboard"]!.AsArray().Count);
+        Assert.InRange(version["metricValue"]!.GetValue<double>(), 0.9, 1.0);
+        string[] lines = TestData.Lines(TestData.Sample("breast_cancer_hospital_b.csv"));
+        string[] names = lines[0].Split(','), values = lines[1].Split(',');
+        var row = names.Zip(values).Where(p => p.First != "malignant")
+            .ToDictionary(p => p.First, p => (object)double.Parse(p.Second, System.Globalization.CultureInfo.InvariantCulture));
+        JsonNode prediction = await _client.JsonAsync(HttpMethod.Post, "/api/tenants/train-bad/models/weighted/predict", key, new { rows = new[] { row } });
+        JsonNode predicted = prediction["predictions"]![0]!;
+        Assert.InRange(predicted["probabilities"]!["true"]!.GetValue<double>(), 0, 1);
+        Assert.Contains(predicted["label"]!.GetValue<string>(), new[] { "true", "false" });
     }
 
     private static readonly SemaphoreSlim Setup = new(1, 1);

@@ -124,12 +124,14 @@ public sealed class LeptonCli(IAnsiConsole console)
         var folds = new Option<int?>("--folds") { Description = "cross-validation folds (default 5)" };
         var candidates = new Option<string[]?>("--candidate") { Description = "candidate ids (default: all for the task)", AllowMultipleArgumentsPerToken = true };
         var heavy = new Option<bool>("--heavy") { Description = "train network candidates on the GPU trainer" };
+        var classWeights = new Option<string?>("--class-weights") { Description = "\"balanced\": rare classes count as much as common ones (classification)" };
         var wait = new Option<bool>("--wait") { Description = "watch the run until it ends" };
-        var command = new Command("train", "start a cross-validated training run") { Options = { name, datasets, label, folds, candidates, heavy, wait } };
+        var command = new Command("train", "start a cross-validated training run") { Options = { name, datasets, label, folds, candidates, heavy, classWeights, wait } };
         command.SetAction((parse, ct) => WithClientAsync(parse, async (client, tenant) =>
         {
             RunStarted started = await client.StartTrainingAsync(tenant, new StartTrainingBody(parse.GetValue(name), parse.GetValue(datasets), parse.GetValue(label),
-                null, null, parse.GetValue(folds), parse.GetValue(candidates), parse.GetValue(heavy) ? true : null), ct);
+                null, null, parse.GetValue(folds), parse.GetValue(candidates), parse.GetValue(heavy) ? true : null,
+                parse.GetValue(classWeights)), ct);
             if (!parse.GetValue(wait))
             {
                 return Print(parse, JsonSerializer.SerializeToElement(started, LeptonClientJson), () =>

@@ -134,6 +134,44 @@ public class NetworkTests
         Assert.InRange(theta[0], 0.1f, 1.99f);
     }
 
+    [Theory]
+    [InlineData(0.3f, 1e-4)]
+    [InlineData(1f, 1e-4)]
+    [InlineData(23f, 23e-4)]
+    public void ParityToleranceFor_ParameterScale_GrowsOnlyAboveOrderOne(float magnitude, double expected)
+    {
+        // Arrange: parameters of ± magnitude, so their root mean square is the magnitude
+        var shape = new NetworkShape(3, [4], 1, NetworkHead.Binary);
+        float[] parameters = Enumerable.Range(0, shape.ParameterCount).Select(i => i % 2 == 0 ? magnitude : -magnitude).ToArray();
+        var model = new ParametricModel(shape, new Featurization([], []), parameters, ["a", "b"], 0, 1, 0, null);
+
+        // Act + Assert
+        Assert.Equal(expected, ParametricEngine.ParityToleranceFor(model), 9);
+    }
+
+    [Fact]
+    public void Initialize_Seed_DrawsEveryWeightAndBiasFromItsLayersGlorotRange()
+    {
+        // Arrange: layers of very different widths, so a per-layer bound other than √(6 / (in + out)) would show.
+        var shape = new NetworkShape(40, [128, 16], 5, NetworkHead.Multiclass);
+        using var backend = new CpuBackend(1);
+        var network = new Network(shape, backend, 1);
+
+        // Act
+        network.Initialize(9);
+
+        // Assert: within the bound, spread across it (not a narrower one), biases drawn too (scikit-learn's MLP init)
+        foreach (DenseLayout layer in shape.Layout)
+        {
+            double bound = Math.Sqrt(6.0 / (layer.In + layer.Out));
+            float[] weights = network.Parameters.AsSpan(layer.WeightOffset, layer.In * layer.Out).ToArray();
+            float[] biases = network.Parameters.AsSpan(layer.BiasOffset, layer.Out).ToArray();
+            Assert.All(weights.Concat(biases), p => Assert.InRange(Math.Abs(p), 0, bound));
+            Assert.True(weights.Max(Math.Abs) > 0.9 * bound, $"largest weight {weights.Max(Math.Abs)} of bound {bound}");
+            Assert.Contains(biases, b => Math.Abs(b) > 0.1 * bound);
+        }
+    }
+
     [Fact]
     public void Train_SameSeed_GivesTheSameParameters()
     {
