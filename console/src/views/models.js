@@ -50,7 +50,8 @@ function versionSections(base, v, tenant) {
   const best = v.configuration?.id;
   return [
     section(`Leaderboard of v${v.version}`,
-      h('p', { id: 'best-candidate' }, 'Chosen: ', h('strong', {}, best ?? '–'), ` (cross-validated ${v.metric} ${number(v.metricValue)})`),
+      h('p', { id: 'best-candidate' }, 'Chosen: ', h('strong', {}, best ?? '–'), ` (cross-validated ${v.metric} ${number(v.metricValue)})`,
+        v.classWeights ? `; trained with ${v.classWeights} class weights (metrics unweighted)` : ''),
       leaderboard(v.metric, candidates, best),
       table(`Candidates as ranked by ${v.metric} (mean ± standard deviation over the folds; candidates within one standard error of the best are tied, and the more accurate ranks first)`, [
         { title: 'Candidate', cell: c => c.candidateId === best ? h('strong', {}, `${c.candidateId} ★`) : c.candidateId },
