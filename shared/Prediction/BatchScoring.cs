@@ -296,7 +296,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         ScoringBatch batch = scorer.NewBatch(rows);
         using SepReader reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).FromText(staged);
         string[] header = reader.Header.ColNames.ToArray();
-        (int Column, CellTarget Target)[] inputs = scorer.Inputs.Select(i => (Array.IndexOf(header, i.Name), batch.Target(i))).ToArray();
+        (int Column, CellTarget Target)[] inputs = scorer.Inputs.Select((input, i) => (Array.IndexOf(header, input.Name), batch.Target(i))).ToArray();
         int r = 0;
         foreach (SepReader.Row row in reader)
         {

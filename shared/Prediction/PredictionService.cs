@@ -100,8 +100,9 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
             else
             {
                 int rowErrors = errors.Count, present = 0;
-                foreach (ModelInput input in inputs)
+                for (int i = 0; i < inputs.Count; i++)
                 {
+                    ModelInput input = inputs[i];
                     if (!row.TryGetProperty(input.Name, out JsonElement value))
                     {
                         errors.Add(new RowError(index, input.Name, "missing"));
@@ -114,19 +115,19 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
                     switch (input.Type)
                     {
                         case "float" when value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double d) && double.IsFinite(d):
-                            batch.Floats[input.Name][index] = (float)d;
+                            batch.Floats(i)[index] = (float)d;
                             break;
                         case "float":
                             problem = $"must be a finite number, not {Describe(value)}";
                             break;
                         case "bool" when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
-                            batch.Bools[input.Name][index] = value.GetBoolean();
+                            batch.Bools(i)[index] = value.GetBoolean();
                             break;
                         case "bool":
                             problem = $"must be true or false, not {Describe(value)}";
                             break;
                         case "string" when value.ValueKind == JsonValueKind.String:
-                            batch.Strings[input.Name][index] = value.GetString()!;
+                            batch.Strings(i)[index] = value.GetString()!;
                             break;
                         case "string":
                             problem = $"must be a string, not {Describe(value)}";

@@ -31,9 +31,9 @@ public class ScoringBenchmarks
         _one = rows.Take(1).ToList();
         _thousand = Enumerable.Range(0, 1000).Select(i => rows[i % rows.Count]).ToList();
         _oneBatch = _scorer.NewBatch(1);
-        foreach ((string name, float[] column) in _oneBatch.Floats)
+        for (int i = 0; i < _oneBatch.Inputs.Count; i++)
         {
-            column[0] = float.Parse(rows[0][name]!, System.Globalization.CultureInfo.InvariantCulture);
+            _oneBatch.Floats(i)[0] = float.Parse(rows[0][_oneBatch.Inputs[i].Name]!, System.Globalization.CultureInfo.InvariantCulture);
         }
         Directory.Delete(work, recursive: true);
     }

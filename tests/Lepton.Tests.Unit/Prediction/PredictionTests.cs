@@ -29,7 +29,7 @@ public class PredictionValidationTests
     public void SetCell_TextCells_FollowTheOneInputRule()
     {
         // Arrange
-        var batch = new ScoringBatch(3, new() { ["age"] = new float[3] }, new() { ["smoker"] = new bool[3] }, new() { ["region"] = new string[3] });
+        ScoringBatch batch = ScoringBatch.For(Inputs, 3);
         string[][] cells = [["41.5", "yes", "north"], ["", "no", " south "], ["n/a", "maybe", ""]];
 
         // Act
@@ -37,14 +37,14 @@ public class PredictionValidationTests
         {
             for (int i = 0; i < Inputs.Length; i++)
             {
-                batch.SetCell(Inputs[i], r, cells[r][i]);
+                batch.SetCell(i, r, cells[r][i]);
             }
         }
 
         // Assert: numbers parse (blank or unparsable: NaN), booleans are true only when said so, text stays as it came
-        Assert.Equal([41.5f, float.NaN, float.NaN], batch.Floats["age"]);
-        Assert.Equal([true, false, false], batch.Bools["smoker"]);
-        Assert.Equal(["north", " south ", ""], batch.Strings["region"]);
+        Assert.Equal([41.5f, float.NaN, float.NaN], batch.Column<float>("age"));
+        Assert.Equal([true, false, false], batch.Column<bool>("smoker"));
+        Assert.Equal(["north", " south ", ""], batch.Column<string>("region"));
     }
 
     [Fact]
@@ -52,7 +52,7 @@ public class PredictionValidationTests
     {
         ScoringBatch batch = PredictionService.Validate(Rows("""[{"age": 41.5, "smoker": true, "region": "north"}]"""), Inputs);
 
-        Assert.Equal((41.5f, true, "north"), (batch.Floats["age"][0], batch.Bools["smoker"][0], batch.Strings["region"][0]));
+        Assert.Equal((41.5f, true, "north"), (batch.Column<float>("age")[0], batch.Column<bool>("smoker")[0], batch.Column<string>("region")[0]));
     }
 
     [Fact]
