@@ -108,7 +108,11 @@ public sealed class OnnxScorer : IDisposable
     private static readonly string[] OutputNames = [Prediction.OnnxOutputs.PredictedLabel, Prediction.OnnxOutputs.Score, Prediction.OnnxOutputs.Probability];
     private readonly InferenceSession _session;
     private readonly string[] _outputs;
-    private readonly string[] _inputNames;
+    // What the session is fed: the numeric columns packed into one [n, k] tensor when the graph allows it (_packed, the
+    // input index of each of its k columns), then every other input as its own [n, 1] tensor (_separate).
+    private readonly string[] _feedNames;
+    private readonly int[] _packed;
+    private readonly int[] _separate;
     // A queue, not a ConcurrentBag: a request's continuation rarely runs on the thread that returned the tensors, and
     // the bag then steals under a lock (4 % of the predict route's CPU, spinning, in a profile under load).
     private readonly ConcurrentQueue<RowInputs> _rowInputs = new();
@@ -119,7 +123,11 @@ public sealed class OnnxScorer : IDisposable
         {
             // One thread per run: requests already run in parallel, and per-request thread pools only contend on small batches.
             using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
-            _session = new InferenceSession(WithOnlyOutputsRead(model), options);
+            (byte[] served, PackedColumns? packed) = WithNumericInputsPacked(WithOnlyOutputsRead(model));
+            _session = new InferenceSession(served, options);
+            _packedName = packed?.Name;
+            _packedColumns = packed?.Columns ?? [];
+            _originalOrder = packed?.OriginalInputs;
         }
         catch (Exception e) when (e is OnnxRuntimeException or InvalidProtocolBufferException)
         {
@@ -133,11 +141,23 @@ public sealed class OnnxScorer : IDisposable
             _scoreAlias = _session.OutputMetadata.Single(o => o.Value.IsTensor && o.Value.ElementType == typeof(float)).Key;
             _outputs = [_scoreAlias];
         }
-        Inputs = _session.InputMetadata.Select(i => new ModelInput(i.Key, TypeName(i.Value.ElementType))).ToList();
-        _inputNames = Inputs.Select(i => i.Name).ToArray();
+        // The inputs callers fill are the model's own, in its order, whether or not the session takes some of them packed.
+        Inputs = _originalOrder is null
+            ? _session.InputMetadata.Select(i => new ModelInput(i.Key, TypeName(i.Value.ElementType))).ToList()
+            : _originalOrder.Select(name => new ModelInput(name, _packedColumns.Contains(name) ? "float" : TypeName(_session.InputMetadata[name].ElementType))).ToList();
+        List<string> names = Inputs.Select(i => i.Name).ToList();
+        _packed = _packedColumns.Select(c => names.IndexOf(c)).ToArray();
+        _separate = Enumerable.Range(0, Inputs.Count).Where(i => !_packedColumns.Contains(Inputs[i].Name)).ToArray();
+        _feedNames = (_packedName is null ? [] : new[] { _packedName }).Concat(_separate.Select(i => Inputs[i].Name)).ToArray();
     }
 
     private readonly string? _scoreAlias;
+    private readonly string? _packedName;
+    private readonly string[] _packedColumns = [];
+    private readonly IReadOnlyList<string>? _originalOrder;
+
+    /// <summary>How many numeric inputs the session takes in one packed tensor (0: each input is fed on its own).</summary>
+    public int PackedInputs => _packed.Length;
 
     public IReadOnlyList<ModelInput> Inputs { get; }
 
@@ -171,10 +191,27 @@ public sealed class OnnxScorer : IDisposable
 
         int n = batch.Rows;
         long[] shape = [n, 1];
-        var values = new List<OrtValue>(Inputs.Count);
+        var values = new List<OrtValue>(_feedNames.Length);
         try
         {
-            for (int i = 0; i < Inputs.Count; i++)
+            if (_packed.Length > 0)
+            {
+                // Row-major [n, k] from the batch's columns.
+                int k = _packed.Length;
+                float[] packed = new float[n * k];
+                for (int j = 0; j < k; j++)
+                {
+                    float[] column = batch.Floats(_packed[j]);
+                    for (int r = 0; r < n; r++)
+                    {
+                        packed[r * k + j] = column[r];
+                    }
+                }
+
+                values.Add(OrtValue.CreateTensorValueFromMemory(packed, [n, k]));
+            }
+
+            foreach (int i in _separate)
             {
                 values.Add(Inputs[i].Type switch
                 {
@@ -202,24 +239,36 @@ public sealed class OnnxScorer : IDisposable
     /// </summary>
     private Dictionary<string, float[][]> ScoreOneRow(ScoringBatch batch)
     {
-        RowInputs row = _rowInputs.TryDequeue(out RowInputs? kept) ? kept : new RowInputs(Inputs);
-        var values = new OrtValue[Inputs.Count];
+        RowInputs row = _rowInputs.TryDequeue(out RowInputs? kept) ? kept : new RowInputs(Inputs, _packed.Length, _separate);
+        var values = new OrtValue[_feedNames.Length];
+        int v = 0;
         try
         {
-            for (int i = 0; i < Inputs.Count; i++)
+            if (row.Packed is { } packed)
             {
+                for (int j = 0; j < packed.Length; j++)
+                {
+                    packed[j] = batch.Floats(_packed[j])[0];
+                }
+
+                values[v++] = row.PackedValue!;
+            }
+
+            for (int f = 0; f < _separate.Length; f++, v++)
+            {
+                int i = _separate[f];
                 switch (Inputs[i].Type)
                 {
                     case "float":
-                        row.Floats[i]![0] = batch.Floats(i)[0];
-                        values[i] = row.Values[i]!;
+                        row.Floats[f]![0] = batch.Floats(i)[0];
+                        values[v] = row.Values[f]!;
                         break;
                     case "bool":
-                        row.Bools[i]![0] = batch.Bools(i)[0];
-                        values[i] = row.Values[i]!;
+                        row.Bools[f]![0] = batch.Bools(i)[0];
+                        values[v] = row.Values[f]!;
                         break;
                     default:
-                        values[i] = StringTensor(batch.Strings(i));
+                        values[v] = StringTensor(batch.Strings(i));
                         break;
                 }
             }
@@ -228,11 +277,13 @@ public sealed class OnnxScorer : IDisposable
         }
         finally
         {
-            for (int i = 0; i < Inputs.Count; i++)
+            // Text tensors are made per call; the kept ones go back with the row.
+            int first = row.Packed is null ? 0 : 1;
+            for (int f = 0; f < _separate.Length; f++)
             {
-                if (row.Values[i] is null)
+                if (row.Values[f] is null)
                 {
-                    values[i]?.Dispose();
+                    values[first + f]?.Dispose();
                 }
             }
 
@@ -244,7 +295,7 @@ public sealed class OnnxScorer : IDisposable
 
     private Dictionary<string, float[][]> Run(RunOptions runOptions, IReadOnlyCollection<OrtValue> values, int n)
     {
-        using IDisposableReadOnlyCollection<OrtValue> results = _session.Run(runOptions, _inputNames, values, _outputs);
+        using IDisposableReadOnlyCollection<OrtValue> results = _session.Run(runOptions, _feedNames, values, _outputs);
         var outputs = new Dictionary<string, float[][]>();
         int k = 0;
         foreach (OrtValue result in results)
@@ -281,42 +332,56 @@ public sealed class OnnxScorer : IDisposable
         _session.Dispose();
     }
 
-    /// <summary>One row's numeric and boolean input tensors over arrays of one element, refilled for each call.</summary>
+    /// <summary>
+    /// One row's input tensors over arrays refilled for each call: the packed numeric columns (1 × k), if any, and each
+    /// other numeric or boolean input (1 × 1), in the order of the scorer's separate feeds.
+    /// </summary>
     private sealed class RowInputs : IDisposable
     {
-        public RowInputs(IReadOnlyList<ModelInput> inputs)
+        public RowInputs(IReadOnlyList<ModelInput> inputs, int packed, int[] separate)
         {
-            Floats = new float[]?[inputs.Count];
-            Bools = new bool[]?[inputs.Count];
-            Values = new OrtValue?[inputs.Count];
-            long[] shape = [1, 1];
-            for (int i = 0; i < inputs.Count; i++)
+            if (packed > 0)
             {
-                switch (inputs[i].Type)
+                Packed = new float[packed];
+                PackedValue = OrtValue.CreateTensorValueFromMemory(Packed, [1, packed]);
+            }
+
+            Floats = new float[]?[separate.Length];
+            Bools = new bool[]?[separate.Length];
+            Values = new OrtValue?[separate.Length];
+            long[] shape = [1, 1];
+            for (int f = 0; f < separate.Length; f++)
+            {
+                switch (inputs[separate[f]].Type)
                 {
                     case "float":
-                        Floats[i] = new float[1];
-                        Values[i] = OrtValue.CreateTensorValueFromMemory(Floats[i]!, shape);
+                        Floats[f] = new float[1];
+                        Values[f] = OrtValue.CreateTensorValueFromMemory(Floats[f]!, shape);
                         break;
                     case "bool":
-                        Bools[i] = new bool[1];
-                        Values[i] = OrtValue.CreateTensorValueFromMemory(Bools[i]!, shape);
+                        Bools[f] = new bool[1];
+                        Values[f] = OrtValue.CreateTensorValueFromMemory(Bools[f]!, shape);
                         break;
                 }
             }
         }
 
+        public float[]? Packed { get; }
+
+        public OrtValue? PackedValue { get; }
+
         public float[]?[] Floats { get; }
 
         public bool[]?[] Bools { get; }
 
-        /// <summary>The kept tensors, one per numeric or boolean input (null for text inputs, made per call).</summary>
+        /// <summary>The kept tensors of the separate feeds (null for text inputs, made per call).</summary>
         public OrtValue?[] Values { get; }
 
         public RunOptions Options { get; } = new();
 
         public void Dispose()
         {
+            PackedValue?.Dispose();
             foreach (OrtValue? value in Values)
             {
                 value?.Dispose();
@@ -351,6 +416,116 @@ public sealed class OnnxScorer : IDisposable
         proto.Graph.Output.AddRange(read);
         return proto.ToByteArray();
     }
+
+    /// <summary>The numeric columns a session takes in one tensor: its name, and the columns in their packed order.</summary>
+    internal sealed record PackedColumns(string Name, string[] Columns, IReadOnlyList<string> OriginalInputs);
+
+    /// <summary>
+    /// The model with its numeric columns fed as one [n, k] tensor, when its first step is to put them side by side:
+    /// a <c>FeatureVectorizer</c> or <c>Concat</c> whose inputs are all float [n, 1] graph inputs that nothing else reads
+    /// (ML.NET's exports start so). That node is removed and its output becomes the graph input. ONNX Runtime checks,
+    /// binds and copies each input of a call; for a one-row call of a 30-feature model that was most of its time. The
+    /// stored artifact is unchanged: this happens when a session is loaded, and the parity check at training scores
+    /// through it. Any other graph is left as it is.
+    /// </summary>
+    internal static (byte[] Model, PackedColumns? Packed) WithNumericInputsPacked(byte[] model)
+    {
+        ModelProto proto = ModelProto.Parser.ParseFrom(model);
+        GraphProto? graph = proto.Graph;
+        if (graph is null)
+        {
+            return (model, null);
+        }
+
+        // Only the nodes some declared output needs (graphs are stored in topological order): the Identity nodes ML.NET
+        // adds per input feed nothing once the outputs are trimmed, but still read the inputs.
+        var needed = graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var live = new List<NodeProto>();
+        foreach (NodeProto node in graph.Node.Reverse())
+        {
+            if (node.Output.Any(needed.Contains))
+            {
+                live.Add(node);
+                needed.UnionWith(node.Input);
+            }
+        }
+
+        live.Reverse();
+        HashSet<string> columns = graph.Input.Where(IsFloatColumn).Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (NodeProto node in live)
+        {
+            if (!PutsColumnsSideBySide(node) || node.Input.Count < 2 || node.Output.Count != 1
+                || !node.Input.All(columns.Contains) || node.Input.Distinct().Count() != node.Input.Count)
+            {
+                continue;
+            }
+
+            var readElsewhere = live.Where(n => n != node).SelectMany(n => n.Input).Concat(graph.Output.Select(o => o.Name)).ToHashSet(StringComparer.Ordinal);
+            if (node.Input.Any(readElsewhere.Contains))
+            {
+                continue;
+            }
+
+            string[] packed = [.. node.Input];
+            // The inputs a caller feeds, as ONNX Runtime lists them (constants that older models list as inputs are not).
+            var constants = graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+            string[] original = [.. graph.Input.Select(i => i.Name).Where(n => !constants.Contains(n))];
+            string name = node.Output[0];
+            live.Remove(node);
+            graph.Node.Clear();
+            graph.Node.AddRange(live);
+            // Constants only the dropped nodes read would otherwise draw a warning from ONNX Runtime at every load.
+            var read = live.SelectMany(n => n.Input).ToHashSet(StringComparer.Ordinal);
+            foreach (TensorProto unused in graph.Initializer.Where(t => !read.Contains(t.Name)).ToList())
+            {
+                graph.Initializer.Remove(unused);
+                // Older models also list their constants as graph inputs; one left without its value would become required.
+                if (graph.Input.FirstOrDefault(i => i.Name == unused.Name) is { } listed)
+                {
+                    graph.Input.Remove(listed);
+                }
+            }
+
+            foreach (ValueInfoProto input in graph.Input.Where(i => packed.Contains(i.Name)).ToList())
+            {
+                graph.Input.Remove(input);
+            }
+
+            foreach (ValueInfoProto info in graph.ValueInfo.Where(v => v.Name == name).ToList())
+            {
+                graph.ValueInfo.Remove(info);
+            }
+
+            graph.Input.Add(new ValueInfoProto
+            {
+                Name = name,
+                Type = new TypeProto
+                {
+                    TensorType = new TypeProto.Types.Tensor
+                    {
+                        ElemType = (int)TensorProto.Types.DataType.Float,
+                        Shape = new TensorShapeProto
+                        {
+                            Dim = { new TensorShapeProto.Types.Dimension { DimParam = "N" }, new TensorShapeProto.Types.Dimension { DimValue = packed.Length } },
+                        },
+                    },
+                },
+            });
+            return (proto.ToByteArray(), new PackedColumns(name, packed, original));
+        }
+
+        return (model, null);
+    }
+
+    private static bool IsFloatColumn(ValueInfoProto input) =>
+        input.Type?.TensorType is { ElemType: (int)TensorProto.Types.DataType.Float, Shape.Dim: { Count: 2 } dims } && dims[1].DimValue == 1;
+
+    private static bool PutsColumnsSideBySide(NodeProto node) => node.OpType switch
+    {
+        "FeatureVectorizer" => node.Domain == "ai.onnx.ml" && node.Attribute.Where(a => a.Name == "inputdimensions").SelectMany(a => a.Ints).All(d => d == 1),
+        "Concat" => node.Domain is "" or "ai.onnx" && node.Attribute.FirstOrDefault(a => a.Name == "axis") is { I: 1 or -1 },
+        _ => false,
+    };
 
     private static string TypeName(Type type) =>
         type == typeof(float) ? "float" : type == typeof(bool) ? "bool" : type == typeof(string) ? "string" : type.Name.ToLowerInvariant();

@@ -40,6 +40,55 @@ public sealed class TrainingEngineTests : IDisposable
         Assert.Equal(["PredictedLabel.output", "Score.output", "Probability.output"], GraphOutputs(model));
     }
 
+    [Fact]
+    public void Score_MlNetExportWithNumericInputsPacked_OneRowMatchesTheBatchAndInputsKeepTheirOrder()
+    {
+        // Arrange: an exported logistic regression and 40 of its rows
+        (string data, DatasetSchema schema) = Curate(RepoFile("samples", "breast_cancer_hospital_a.csv"), "malignant", _work);
+        TrainingPlan plan = Plan(schema, "malignant", MlTasks.Binary);
+        FinalModel model = TrainingEngine.TrainFinal(plan, plan.Candidates.Single(c => c.Id == "lbfgs-lr-l2-1"), data, _work);
+        List<IReadOnlyDictionary<string, string?>> rows = TrainingEngine.ReadRows(data, 40);
+
+        // Act: the session takes the 30 numeric columns as one tensor; score them together and one at a time
+        using var scorer = new OnnxScorer(model.Onnx);
+        float[][] together = scorer.Score(rows)["Probability.output"];
+        float[][] alone = rows.Select(r => scorer.Score([r])["Probability.output"][0]).ToArray();
+
+        // Assert: callers still fill the model's own columns, in the file's order, and both paths agree (the training
+        // run's parity check already compared the batch path with ML.NET)
+        Assert.Equal(30, scorer.PackedInputs);
+        Assert.Equal(schema.Columns.Select(c => c.Name).Where(n => n != "malignant"), scorer.Inputs.Select(i => i.Name));
+        // (a batch's matrix product may sum in another order than one row's)
+        Assert.All(Enumerable.Range(0, rows.Count), r => Assert.True(Math.Abs(together[r][0] - alone[r][0]) <= 1e-5, $"row {r}: {together[r][0]} vs {alone[r][0]}"));
+    }
+
+    [Fact]
+    public void WithNumericInputsPacked_GraphThatDoesNotPutColumnsSideBySide_LeftAsItIs()
+    {
+        // Arrange: two float columns that a node adds rather than puts side by side
+        static Onnx.ValueInfoProto Column(string name) => new()
+        {
+            Name = name,
+            Type = new Onnx.TypeProto { TensorType = new Onnx.TypeProto.Types.Tensor { ElemType = 1, Shape = new Onnx.TensorShapeProto
+            {
+                Dim = { new Onnx.TensorShapeProto.Types.Dimension { DimParam = "N" }, new Onnx.TensorShapeProto.Types.Dimension { DimValue = 1 } },
+            } } },
+        };
+        var graph = new Onnx.GraphProto { Name = "sum", Input = { Column("a"), Column("b") }, Output = { Column("Score.output") } };
+        graph.Node.Add(new Onnx.NodeProto { OpType = "Add", Input = { "a", "b" }, Output = { "Score.output" } });
+        byte[] model = Google.Protobuf.MessageExtensions.ToByteArray(new Onnx.ModelProto { IrVersion = 8, Graph = graph, OpsetImport = { new Onnx.OperatorSetIdProto { Version = 13 } } });
+
+        // Act
+        (byte[] served, OnnxScorer.PackedColumns? packed) = OnnxScorer.WithNumericInputsPacked(model);
+
+        // Assert: nothing packed, and the model scores as it is
+        Assert.Null(packed);
+        Assert.Same(model, served);
+        using var scorer = new OnnxScorer(model);
+        Assert.Equal(0, scorer.PackedInputs);
+        Assert.Equal(5f, scorer.Score([new Dictionary<string, string?> { ["a"] = "2", ["b"] = "3" }])["Score.output"][0][0]);
+    }
+
     /// <summary>The outputs the exported graph declares (ONNX Runtime computes every declared output on each call).</summary>
     private static IEnumerable<string> GraphOutputs(FinalModel model) => Onnx.ModelProto.Parser.ParseFrom(model.Onnx).Graph.Output.Select(o => o.Name);
 
