@@ -243,13 +243,14 @@ public sealed class TrainingEngineTests : IDisposable
     [Fact]
     public void EvaluateFold_BalancedClassWeightsMulticlass_RaiseTheRareClassesRecall()
     {
-        // Arrange: three classes at about 80/15/5 %, split by one noisy number
+        // Arrange: three classes at about 80/15/5 %, split by one noisy number; the rarest is named top, "c"
         var random = new Random(5);
         var csv = new System.Text.StringBuilder("x,noise,grade\n");
         for (int i = 0; i < 1500; i++)
         {
             double x = Normal(random), score = x + 0.7 * Normal(random);
-            csv.Append(FormattableString.Invariant($"{x:F4},{Normal(random):F4},{(score > 2.0 ? "c" : score > 1.1 ? "b" : "a")}\n"));
+            // The rarest class's name needs quoting, so its weight is found by the label as the loader unescapes it.
+            csv.Append(FormattableString.Invariant($"{x:F4},{Normal(random):F4},{(score > 2.0 ? "\"top, \"\"c\"\"\"" : score > 1.1 ? "b" : "a")}\n"));
         }
 
         string source = Path.Combine(_work, "grades.csv");
