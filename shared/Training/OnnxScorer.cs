@@ -123,8 +123,18 @@ public sealed class OnnxScorer : IDisposable
         {
             // One thread per run: requests already run in parallel, and per-request thread pools only contend on small batches.
             using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
-            (byte[] served, PackedColumns? packed) = WithNumericInputsPacked(WithOnlyOutputsRead(model));
-            _session = new InferenceSession(served, options);
+            byte[] declared = WithOnlyOutputsRead(model);
+            (byte[] served, PackedColumns? packed) = WithNumericInputsPacked(declared);
+            try
+            {
+                _session = new InferenceSession(served, options);
+            }
+            catch (OnnxRuntimeException) when (packed is not null)
+            {
+                // The rewrite is an optimization: a graph it does not suit is served as it came.
+                (_session, packed) = (new InferenceSession(declared, options), null);
+            }
+
             _packedName = packed?.Name;
             _packedColumns = packed?.Columns ?? [];
             _originalOrder = packed?.OriginalInputs;
@@ -432,8 +442,10 @@ public sealed class OnnxScorer : IDisposable
     {
         ModelProto proto = ModelProto.Parser.ParseFrom(model);
         GraphProto? graph = proto.Graph;
-        if (graph is null)
+        if (graph is null || graph.Node.Any(n => n.Attribute.Any(a => a.G is not null || a.Graphs.Count > 0)))
         {
+            // Subgraphs (If, Loop, Scan) read outer values without naming them as inputs: what they need is not
+            // visible here, so such a graph is served as it is.
             return (model, null);
         }
 

@@ -89,6 +89,35 @@ public sealed class TrainingEngineTests : IDisposable
         Assert.Equal(5f, scorer.Score([new Dictionary<string, string?> { ["a"] = "2", ["b"] = "3" }])["Score.output"][0][0]);
     }
 
+    [Fact]
+    public void WithNumericInputsPacked_GraphWithASubgraph_LeftAsItIs()
+    {
+        // Arrange: columns put side by side, and an If node whose branches could read any outer value unnamed
+        static Onnx.ValueInfoProto Column(string name) => new()
+        {
+            Name = name,
+            Type = new Onnx.TypeProto { TensorType = new Onnx.TypeProto.Types.Tensor { ElemType = 1, Shape = new Onnx.TensorShapeProto
+            {
+                Dim = { new Onnx.TensorShapeProto.Types.Dimension { DimParam = "N" }, new Onnx.TensorShapeProto.Types.Dimension { DimValue = 1 } },
+            } } },
+        };
+        var graph = new Onnx.GraphProto { Name = "branching", Input = { Column("a"), Column("b") }, Output = { Column("Score.output") } };
+        graph.Node.Add(new Onnx.NodeProto { OpType = "Concat", Input = { "a", "b" }, Output = { "ab" }, Attribute = { new Onnx.AttributeProto { Name = "axis", I = 1 } } });
+        graph.Node.Add(new Onnx.NodeProto
+        {
+            OpType = "If", Input = { "ab" }, Output = { "Score.output" },
+            Attribute = { new Onnx.AttributeProto { Name = "then_branch", G = new Onnx.GraphProto { Name = "then" } } },
+        });
+        byte[] model = Google.Protobuf.MessageExtensions.ToByteArray(new Onnx.ModelProto { IrVersion = 8, Graph = graph });
+
+        // Act
+        (byte[] served, OnnxScorer.PackedColumns? packed) = OnnxScorer.WithNumericInputsPacked(model);
+
+        // Assert
+        Assert.Null(packed);
+        Assert.Same(model, served);
+    }
+
     /// <summary>The outputs the exported graph declares (ONNX Runtime computes every declared output on each call).</summary>
     private static IEnumerable<string> GraphOutputs(FinalModel model) => Onnx.ModelProto.Parser.ParseFrom(model.Onnx).Graph.Output.Select(o => o.Name);
 
