@@ -56,12 +56,14 @@ public class CandidateCatalogTests
     [InlineData(MlTasks.Binary)]
     [InlineData(MlTasks.Multiclass)]
     [InlineData(MlTasks.Regression)]
-    public void For_Task_OffersTwoPerceptronsAndALinearNetwork(string task)
+    public void For_Task_OffersThreePerceptronsAndALinearNetwork(string task)
     {
         IReadOnlyList<CandidateSpec> networks = CandidateCatalog.For(task).Where(ParametricEngine.Handles).ToList();
 
-        Assert.Equal(["mlp-64", "mlp-128x64", "sgd-linear"], networks.Select(c => c.Id));
-        Assert.Equal(2, networks[1].HyperParameters.Count(h => h.Key.StartsWith("hidden", StringComparison.Ordinal)));
+        // mlp-100 is scikit-learn's default MLP, the architecture its "best default" often is
+        Assert.Equal(["mlp-64", "mlp-100", "mlp-128x64", "sgd-linear"], networks.Select(c => c.Id));
+        Assert.Equal(100, networks[1].HyperParameters["hidden1"]);
+        Assert.Equal(2, networks[2].HyperParameters.Count(h => h.Key.StartsWith("hidden", StringComparison.Ordinal)));
     }
 
     [Fact]
