@@ -7,7 +7,7 @@ usage: quality_datasets.py OUT_DIR
 Then, per file: ./lepton bench quality FILE LABEL TASK --folds-out F, and scripts/sklearn_reference.py FILE LABEL TASK F.
 Labels and tasks: iris species multiclass, wine cultivar multiclass, synth3/synth5/synth8 label multiclass,
 skewbin label binary, mixed outcome binary, friedman/linreg target regression; hastie label binary,
-gquant/noisy4 label multiclass, mixed3 tier multiclass.
+gquant/noisy4 label multiclass, mixed3 tier multiclass; letters letter multiclass, census income binary.
 """
 import os
 import sys
@@ -85,3 +85,23 @@ income[rng.random(n) < 0.08] = np.nan
 age[rng.random(n) < 0.05] = np.nan
 pd.DataFrame({"age": age, "income": income, "region": region, "plan": plan, "visits": visits, "tier": tier}).to_csv(
     os.path.join(out, "mixed3.csv"), index=False)
+
+# Two more, added with the mlp-100 candidate: 26 classes (like letter recognition) and a census-like income label.
+X, y = datasets.make_classification(n_samples=5200, n_features=16, n_informative=12, n_redundant=2, n_classes=26,
+                                    n_clusters_per_class=1, class_sep=1.5, random_state=31)
+save("letters", X, [chr(65 + t) for t in y], label="letter")
+rng = np.random.default_rng(77)
+n = 4000
+education = rng.choice(["hs", "college", "bachelor", "master", "phd"], n, p=[.35, .25, .25, .1, .05])
+job = rng.choice([f"j{i}" for i in range(12)], n)
+married = rng.choice(["yes", "no"], n)
+hours = rng.normal(40, 10, n).clip(5, 90)
+age = rng.integers(18, 75, n).astype(float)
+level = {"hs": -1, "college": -.4, "bachelor": .3, "master": .8, "phd": 1.2}
+z = (np.array([level[e] for e in education]) + np.array([(int(j[1:]) % 4 - 1.5) * 0.5 for j in job])
+     + np.where(married == "yes", .7, 0) + 0.04 * (hours - 40) + 0.03 * (age - 45) - 0.2 * ((age - 45) / 15) ** 2
+     + rng.normal(0, 1, n))
+income = np.where(z > 0.6, "high", "low")
+hours[rng.random(n) < 0.05] = np.nan
+pd.DataFrame({"age": age, "education": education, "job": job, "married": married, "hours": hours, "income": income}).to_csv(
+    os.path.join(out, "census.csv"), index=False)
