@@ -25,7 +25,7 @@ public static class ClassWeighting
 
         if (!value.Equals(Balanced, StringComparison.OrdinalIgnoreCase))
         {
-            throw LeptonException.BadRequest($"'classWeights' is \"balanced\" or \"none\", not '{Truncate(value)}'.");
+            throw LeptonException.BadRequest($"'classWeights' is \"balanced\" or \"none\", not '{TrainingRequestRules.Truncate(value)}'.");
         }
 
         return task == MlTasks.Regression ? throw NotForRegression() : Balanced;
@@ -41,6 +41,4 @@ public static class ClassWeighting
         Dictionary<string, int> counts = labels.CountBy(l => l, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal);
         return counts.ToDictionary(c => c.Key, c => (float)(labels.Count / ((double)counts.Count * c.Value)), StringComparer.Ordinal);
     }
-
-    private static string Truncate(string text) => text.Length <= 30 ? text : text[..30] + "…";
 }

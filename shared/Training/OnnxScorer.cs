@@ -119,12 +119,13 @@ public sealed class OnnxScorer : IDisposable
 
     public OnnxScorer(byte[] model)
     {
+        PackedColumns? packed;
         try
         {
             // One thread per run: requests already run in parallel, and per-request thread pools only contend on small batches.
             using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
             byte[] declared = WithOnlyOutputsRead(model);
-            (byte[] served, PackedColumns? packed) = WithNumericInputsPacked(declared);
+            (byte[] served, packed) = WithNumericInputsPacked(declared);
             try
             {
                 _session = new InferenceSession(served, options);
@@ -135,9 +136,6 @@ public sealed class OnnxScorer : IDisposable
                 (_session, packed) = (new InferenceSession(declared, options), null);
             }
 
-            _packedName = packed?.Name;
-            _packedColumns = packed?.Columns ?? [];
-            _originalOrder = packed?.OriginalInputs;
         }
         catch (Exception e) when (e is OnnxRuntimeException or InvalidProtocolBufferException)
         {
@@ -152,19 +150,17 @@ public sealed class OnnxScorer : IDisposable
             _outputs = [_scoreAlias];
         }
         // The inputs callers fill are the model's own, in its order, whether or not the session takes some of them packed.
-        Inputs = _originalOrder is null
+        string[] packedColumns = packed?.Columns ?? [];
+        Inputs = packed is null
             ? _session.InputMetadata.Select(i => new ModelInput(i.Key, TypeName(i.Value.ElementType))).ToList()
-            : _originalOrder.Select(name => new ModelInput(name, _packedColumns.Contains(name) ? "float" : TypeName(_session.InputMetadata[name].ElementType))).ToList();
+            : packed.OriginalInputs.Select(name => new ModelInput(name, packedColumns.Contains(name) ? "float" : TypeName(_session.InputMetadata[name].ElementType))).ToList();
         List<string> names = Inputs.Select(i => i.Name).ToList();
-        _packed = _packedColumns.Select(c => names.IndexOf(c)).ToArray();
-        _separate = Enumerable.Range(0, Inputs.Count).Where(i => !_packedColumns.Contains(Inputs[i].Name)).ToArray();
-        _feedNames = (_packedName is null ? [] : new[] { _packedName }).Concat(_separate.Select(i => Inputs[i].Name)).ToArray();
+        _packed = packedColumns.Select(c => names.IndexOf(c)).ToArray();
+        _separate = Enumerable.Range(0, Inputs.Count).Where(i => !packedColumns.Contains(Inputs[i].Name)).ToArray();
+        _feedNames = (packed is null ? [] : new[] { packed.Name }).Concat(_separate.Select(i => Inputs[i].Name)).ToArray();
     }
 
     private readonly string? _scoreAlias;
-    private readonly string? _packedName;
-    private readonly string[] _packedColumns = [];
-    private readonly IReadOnlyList<string>? _originalOrder;
 
     /// <summary>How many numeric inputs the session takes in one packed tensor (0: each input is fed on its own).</summary>
     public int PackedInputs => _packed.Length;

@@ -55,5 +55,5 @@ public static class TrainingRequestRules
             : chosen;
     }
 
-    private static string Truncate(string? text) => text is null ? "" : text.Length <= 30 ? text : text[..30] + "…";
+    internal static string Truncate(string? text) => text is null ? "" : text.Length <= 30 ? text : text[..30] + "…";
 }

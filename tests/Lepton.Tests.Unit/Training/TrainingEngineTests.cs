@@ -62,19 +62,21 @@ public sealed class TrainingEngineTests : IDisposable
         Assert.All(Enumerable.Range(0, rows.Count), r => Assert.True(Math.Abs(together[r][0] - alone[r][0]) <= 1e-5, $"row {r}: {together[r][0]} vs {alone[r][0]}"));
     }
 
+    /// <summary>A graph input or output as ML.NET declares a numeric column: float, [N, 1].</summary>
+    private static Onnx.ValueInfoProto FloatColumn(string name) => new()
+    {
+        Name = name,
+        Type = new Onnx.TypeProto { TensorType = new Onnx.TypeProto.Types.Tensor { ElemType = 1, Shape = new Onnx.TensorShapeProto
+        {
+            Dim = { new Onnx.TensorShapeProto.Types.Dimension { DimParam = "N" }, new Onnx.TensorShapeProto.Types.Dimension { DimValue = 1 } },
+        } } },
+    };
+
     [Fact]
     public void WithNumericInputsPacked_GraphThatDoesNotPutColumnsSideBySide_LeftAsItIs()
     {
         // Arrange: two float columns that a node adds rather than puts side by side
-        static Onnx.ValueInfoProto Column(string name) => new()
-        {
-            Name = name,
-            Type = new Onnx.TypeProto { TensorType = new Onnx.TypeProto.Types.Tensor { ElemType = 1, Shape = new Onnx.TensorShapeProto
-            {
-                Dim = { new Onnx.TensorShapeProto.Types.Dimension { DimParam = "N" }, new Onnx.TensorShapeProto.Types.Dimension { DimValue = 1 } },
-            } } },
-        };
-        var graph = new Onnx.GraphProto { Name = "sum", Input = { Column("a"), Column("b") }, Output = { Column("Score.output") } };
+        var graph = new Onnx.GraphProto { Name = "sum", Input = { FloatColumn("a"), FloatColumn("b") }, Output = { FloatColumn("Score.output") } };
         graph.Node.Add(new Onnx.NodeProto { OpType = "Add", Input = { "a", "b" }, Output = { "Score.output" } });
         byte[] model = Google.Protobuf.MessageExtensions.ToByteArray(new Onnx.ModelProto { IrVersion = 8, Graph = graph, OpsetImport = { new Onnx.OperatorSetIdProto { Version = 13 } } });
 
@@ -93,15 +95,7 @@ public sealed class TrainingEngineTests : IDisposable
     public void WithNumericInputsPacked_GraphWithASubgraph_LeftAsItIs()
     {
         // Arrange: columns put side by side, and an If node whose branches could read any outer value unnamed
-        static Onnx.ValueInfoProto Column(string name) => new()
-        {
-            Name = name,
-            Type = new Onnx.TypeProto { TensorType = new Onnx.TypeProto.Types.Tensor { ElemType = 1, Shape = new Onnx.TensorShapeProto
-            {
-                Dim = { new Onnx.TensorShapeProto.Types.Dimension { DimParam = "N" }, new Onnx.TensorShapeProto.Types.Dimension { DimValue = 1 } },
-            } } },
-        };
-        var graph = new Onnx.GraphProto { Name = "branching", Input = { Column("a"), Column("b") }, Output = { Column("Score.output") } };
+        var graph = new Onnx.GraphProto { Name = "branching", Input = { FloatColumn("a"), FloatColumn("b") }, Output = { FloatColumn("Score.output") } };
         graph.Node.Add(new Onnx.NodeProto { OpType = "Concat", Input = { "a", "b" }, Output = { "ab" }, Attribute = { new Onnx.AttributeProto { Name = "axis", I = 1 } } });
         graph.Node.Add(new Onnx.NodeProto
         {
