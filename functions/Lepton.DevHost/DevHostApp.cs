@@ -75,13 +75,7 @@ public static class DevHostApp
 
             WebApplicationBuilder builder = CreateBuilder(options, repoRoot, platformConnection, accounts, ports);
             HostJson hostJson = HostJson.Load(repoRoot);
-            var durableOptions = new DurableEngineOptions
-            {
-                HubName = hostJson.HubName,
-                MaxConcurrentActivities = hostJson.MaxConcurrentActivities,
-                MaxConcurrentOrchestrations = hostJson.MaxConcurrentOrchestrations,
-                ExtendedSessions = hostJson.ExtendedSessions,
-            };
+            DurableEngineOptions durableOptions = DurableEngineOptions.FromHostJson(hostJson);
             builder.Configuration.GetSection("Lepton:DevHost:Durable").Bind(durableOptions);
             engine = await DurableEngine.StartAsync(platformConnection, durableOptions, free[3], bootLogs, stopping.Token);
 

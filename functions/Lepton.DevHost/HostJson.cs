@@ -4,11 +4,14 @@ namespace Lepton.DevHost;
 
 /// <summary>
 /// What the Functions host takes from host.json and the dev host must take from the same file rather than keep copies
-/// of: the HTTP route prefix, the durable task hub's name, its concurrency and extended sessions. Missing values get the
-/// Functions host's own defaults.
+/// of: the HTTP route prefix, the durable task hub's name, its concurrency, extended sessions and the storage provider's
+/// control-queue buffer. Missing values get the Functions host's own defaults.
 /// </summary>
-public sealed record HostJson(string RoutePrefix, string HubName, int MaxConcurrentActivities, int MaxConcurrentOrchestrations, bool ExtendedSessions = false)
+public sealed record HostJson(string RoutePrefix, string HubName, int MaxConcurrentActivities, int MaxConcurrentOrchestrations, bool ExtendedSessions = false,
+    int ControlQueueBufferThreshold = HostJson.DefaultControlQueueBufferThreshold)
 {
+    public const int DefaultControlQueueBufferThreshold = 256;
+
     public static HostJson Load(string repoRoot) => Parse(File.ReadAllText(Path.Combine(repoRoot, "host.json")));
 
     public static HostJson Parse(string json)
@@ -23,7 +26,8 @@ public sealed record HostJson(string RoutePrefix, string HubName, int MaxConcurr
             String(durable, "hubName") ?? "TestHubName",
             Int(durable, "maxConcurrentActivityFunctions") ?? 10 * processors,
             Int(durable, "maxConcurrentOrchestratorFunctions") ?? 10 * processors,
-            Child(durable, "extendedSessionsEnabled").ValueKind == JsonValueKind.True);
+            Child(durable, "extendedSessionsEnabled").ValueKind == JsonValueKind.True,
+            Int(Child(durable, "storageProvider"), "controlQueueBufferThreshold") ?? DefaultControlQueueBufferThreshold);
     }
 
     private static JsonElement Child(JsonElement parent, string name) =>

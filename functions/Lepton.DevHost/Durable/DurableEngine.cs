@@ -9,6 +9,16 @@ namespace Lepton.DevHost.Durable;
 /// <summary>Settings of the local durable engine, from "Lepton:DevHost:Durable".</summary>
 public sealed class DurableEngineOptions
 {
+    /// <summary>The settings the Functions host takes from host.json, so the dev host runs with the same.</summary>
+    public static DurableEngineOptions FromHostJson(HostJson hostJson) => new()
+    {
+        HubName = hostJson.HubName,
+        MaxConcurrentActivities = hostJson.MaxConcurrentActivities,
+        MaxConcurrentOrchestrations = hostJson.MaxConcurrentOrchestrations,
+        ExtendedSessions = hostJson.ExtendedSessions,
+        ControlQueueBufferThreshold = hostJson.ControlQueueBufferThreshold,
+    };
+
     public string HubName { get; set; } = "LeptonHub";
 
     public int PartitionCount { get; set; } = 2;
@@ -28,8 +38,18 @@ public sealed class DurableEngineOptions
     /// <summary>Keeps a busy orchestration's history in memory between episodes instead of reloading it (host.json's extendedSessionsEnabled).</summary>
     public bool ExtendedSessions { get; set; }
 
+    /// <summary>Activity messages fetched at once ahead of the dispatcher, within the activity limit (see <see cref="RenewingOrchestrationService"/>).</summary>
+    public int ActivityFetchesInFlight { get; set; } = 4;
+
     /// <summary>Messages taken from a control queue at a time (the provider's default is 32).</summary>
     public int ControlQueueBatchSize { get; set; } = 32;
+
+    /// <summary>
+    /// Control-queue messages held in memory before the provider stops reading for a second (host.json's
+    /// controlQueueBufferThreshold; the Functions host's default is 256). The provider's own default, 64, paced a fan-out's
+    /// results at 64 a second.
+    /// </summary>
+    public int ControlQueueBufferThreshold { get; set; } = HostJson.DefaultControlQueueBufferThreshold;
 }
 
 /// <summary>
@@ -67,6 +87,7 @@ public sealed class DurableEngine : IAsyncDisposable
             ControlQueueVisibilityTimeout = options.VisibilityTimeout,
             ExtendedSessionsEnabled = options.ExtendedSessions,
             ControlQueueBatchSize = options.ControlQueueBatchSize,
+            ControlQueueBufferThreshold = options.ControlQueueBufferThreshold,
             WorkItemQueueVisibilityTimeout = options.VisibilityTimeout,
             LoggerFactory = loggerFactory,
             // One local host: the app lease only delays a restart.
@@ -91,7 +112,7 @@ public sealed class DurableEngine : IAsyncDisposable
                     services.AddGrpc();
                     // The dispatchers get the provider with activity lock renewal; the management API (queries, purge) the provider itself.
                     services.AddSingleton<IOrchestrationService>(new RenewingOrchestrationService(
-                        service, options.VisibilityTimeout, loggerFactory.CreateLogger<RenewingOrchestrationService>()));
+                        service, options.VisibilityTimeout, options.ActivityFetchesInFlight, loggerFactory.CreateLogger<RenewingOrchestrationService>()));
                     services.AddSingleton<IOrchestrationServiceClient>(service);
                     services.AddSingleton<TaskHubGrpcServer>();
                 });
