@@ -84,6 +84,54 @@ public static class FoldSplitter
     public static (string Train, string Test) FoldFiles(string directory, int fold) =>
         (Path.Combine(directory, $"fold{fold}.train.csv"), Path.Combine(directory, $"fold{fold}.test.csv"));
 
+    /// <summary>
+    /// Writes every fold's two files in one pass over the data, each through a temporary file (a reader never sees a
+    /// partial file; where another process wrote the same fold, the complete files are the same).
+    /// </summary>
+    public static void WriteFolds(string csvPath, int[] assignment, int folds, string directory)
+    {
+        string header = File.ReadLines(csvPath).First();
+        var writers = new List<(StreamWriter Train, StreamWriter Test)>(folds);
+        var moves = new List<(string Temp, string Final)>(2 * folds);
+        try
+        {
+            for (int fold = 0; fold < folds; fold++)
+            {
+                (string train, string test) = FoldFiles(directory, fold);
+                (string trainTemp, string testTemp) = (train + "." + Guid.NewGuid().ToString("N"), test + "." + Guid.NewGuid().ToString("N"));
+                moves.Add((trainTemp, train));
+                moves.Add((testTemp, test));
+                writers.Add((new StreamWriter(trainTemp, false, new UTF8Encoding(false)), new StreamWriter(testTemp, false, new UTF8Encoding(false))));
+                writers[fold].Train.WriteLine(header);
+                writers[fold].Test.WriteLine(header);
+            }
+
+            using SepReader reader = Sep.Reader().FromFile(csvPath);
+            int row = 0;
+            foreach (SepReader.Row r in reader)
+            {
+                int testFold = assignment[row++];
+                for (int fold = 0; fold < folds; fold++)
+                {
+                    (fold == testFold ? writers[fold].Test : writers[fold].Train).WriteLine(r.Span);
+                }
+            }
+        }
+        finally
+        {
+            foreach ((StreamWriter train, StreamWriter test) in writers)
+            {
+                train.Dispose();
+                test.Dispose();
+            }
+        }
+
+        foreach ((string temp, string final) in moves)
+        {
+            File.Move(temp, final, overwrite: true);
+        }
+    }
+
     public static (string Train, string Test) WriteFold(string csvPath, int[] assignment, int fold, string directory)
     {
         (string train, string test) = FoldFiles(directory, fold);

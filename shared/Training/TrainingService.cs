@@ -98,16 +98,47 @@ public sealed class TrainingService(
     {
         TrainingPlan plan = request.Plan;
         string data = await DataFileAsync(plan, ct);
-        string directory = Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(data)!, $"folds-{plan.Folds}-{plan.Seed}-{plan.Label}")).FullName;
-        (string train, string test) = FoldSplitter.FoldFiles(directory, request.Fold);
-        if (!File.Exists(train) || !File.Exists(test))
-        {
-            int[] assignment = FoldSplitter.Assign(FoldSplitter.ReadColumn(data, plan.Label), plan.Folds, plan.Seed, stratify: plan.Task != MlTasks.Regression);
-            (train, test) = FoldSplitter.WriteFold(data, assignment, request.Fold, directory);
-        }
-
+        (string train, string test) = await FoldFilesAsync(plan, data, request.Fold, ct);
         LeptonTelemetry.FoldsTrained.Add(1, new KeyValuePair<string, object?>(LeptonTelemetry.TenantTag, plan.Request.TenantId));
         return await Task.Run(() => TrainingEngine.EvaluateFold(plan, request.Candidate, train, test, request.Fold), ct);
+    }
+
+    // Fold files being cut in this process, by folds directory.
+    private static readonly ConcurrentDictionary<string, Lazy<Task>> FoldCuts = new();
+
+    /// <summary>
+    /// A fold's files next to the run's data file. A run's candidates start together and all want fold 0 first: the first
+    /// to find it missing cuts every fold in one pass while the others wait for it, instead of each cutting the same
+    /// folds at once (which made a candidate's first fold take several times its others on two cores).
+    /// </summary>
+    private static async Task<(string Train, string Test)> FoldFilesAsync(TrainingPlan plan, string data, int fold, CancellationToken ct)
+    {
+        string directory = Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(data)!, $"folds-{plan.Folds}-{plan.Seed}-{plan.Label}")).FullName;
+        (string train, string test) = FoldSplitter.FoldFiles(directory, fold);
+        if (!File.Exists(train) || !File.Exists(test))
+        {
+            Lazy<Task> once = FoldCuts.GetOrAdd(directory, _ => new Lazy<Task>(() => Task.Run(() =>
+            {
+                if (Enumerable.Range(0, plan.Folds).Select(f => FoldSplitter.FoldFiles(directory, f)).All(f => File.Exists(f.Train) && File.Exists(f.Test)))
+                {
+                    return; // cut by a caller that finished between our look and this one
+                }
+
+                int[] assignment = FoldSplitter.Assign(FoldSplitter.ReadColumn(data, plan.Label), plan.Folds, plan.Seed, stratify: plan.Task != MlTasks.Regression);
+                FoldSplitter.WriteFolds(data, assignment, plan.Folds, directory);
+            })));
+            try
+            {
+                await once.Value.WaitAsync(ct);
+            }
+            finally
+            {
+                // Gone once done: if the files are evicted later, the next run cuts them again.
+                FoldCuts.TryRemove(new KeyValuePair<string, Lazy<Task>>(directory, once));
+            }
+        }
+
+        return (train, test);
     }
 
     /// <summary>

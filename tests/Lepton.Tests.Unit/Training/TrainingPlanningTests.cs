@@ -41,6 +41,43 @@ public class FoldSplitterTests
         Assert.Equal(ErrorKind.BadRequest, e.Kind);
         Assert.Contains(expected, e.Message);
     }
+
+    [Fact]
+    public void WriteFolds_AllInOnePass_SameFilesAsOneFoldAtATime()
+    {
+        // Arrange: a quoted cell too, which both must copy as it is
+        string work = Directory.CreateTempSubdirectory("lepton-folds").FullName;
+        try
+        {
+            string data = Path.Combine(work, "data.csv");
+            File.WriteAllLines(data, ["x,label", .. Labels.Select((l, i) => i == 7 ? $"\"7,5\",{l}" : $"{i},{l}")]);
+            int[] assignment = FoldSplitter.Assign(Labels, 5, 42, stratify: true);
+            string oneByOne = Directory.CreateDirectory(Path.Combine(work, "one")).FullName, together = Directory.CreateDirectory(Path.Combine(work, "all")).FullName;
+
+            // Act
+            for (int f = 0; f < 5; f++)
+            {
+                FoldSplitter.WriteFold(data, assignment, f, oneByOne);
+            }
+
+            FoldSplitter.WriteFolds(data, assignment, 5, together);
+
+            // Assert: byte for byte the same ten files, and no temporary file left behind
+            for (int f = 0; f < 5; f++)
+            {
+                ((string train, string test), (string train2, string test2)) = (FoldSplitter.FoldFiles(oneByOne, f), FoldSplitter.FoldFiles(together, f));
+                Assert.Equal(File.ReadAllBytes(train), File.ReadAllBytes(train2));
+                Assert.Equal(File.ReadAllBytes(test), File.ReadAllBytes(test2));
+            }
+
+            Assert.Equal(10, Directory.GetFiles(together).Length);
+            Assert.Equal(Labels.Length + 5, Enumerable.Range(0, 5).Sum(f => File.ReadAllLines(FoldSplitter.FoldFiles(together, f).Test).Length));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
 }
 
 public class CandidateCatalogTests
