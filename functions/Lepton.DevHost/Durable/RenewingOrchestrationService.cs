@@ -158,13 +158,11 @@ public sealed partial class RenewingOrchestrationService : IOrchestrationService
     {
         Channel<TaskActivityWorkItem>? fetched;
         Task[] loops;
+        CancellationTokenSource? stop;
         lock (_fetchingGate)
         {
-            fetched = _fetched;
-            loops = _fetchLoops;
-            _stopFetching?.Cancel();
-            _fetched = null;
-            _fetchLoops = [];
+            (fetched, loops, stop) = (_fetched, _fetchLoops, _stopFetching);
+            (_fetched, _fetchLoops, _stopFetching) = (null, [], null);
         }
 
         if (fetched is null)
@@ -172,9 +170,9 @@ public sealed partial class RenewingOrchestrationService : IOrchestrationService
             return;
         }
 
+        await stop!.CancelAsync();
         await Task.WhenAll(loops);
-        _stopFetching?.Dispose();
-        _stopFetching = null;
+        stop.Dispose();
         fetched.Writer.TryComplete();
         while (fetched.Reader.TryRead(out TaskActivityWorkItem? unclaimed))
         {
