@@ -80,30 +80,46 @@ public static class FoldSplitter
         return values;
     }
 
-    /// <summary>Writes fold f's training rows (every other fold) and test rows to two files.</summary>
+    /// <summary>The two files of fold f: its training rows (every other fold) and its test rows.</summary>
     public static (string Train, string Test) FoldFiles(string directory, int fold) =>
         (Path.Combine(directory, $"fold{fold}.train.csv"), Path.Combine(directory, $"fold{fold}.test.csv"));
 
+    /// <summary>Writes every fold's two files in one pass over the data.</summary>
+    public static void WriteFolds(string csvPath, int[] assignment, int folds, string directory) =>
+        Write(csvPath, assignment, Enumerable.Range(0, folds).ToArray(), directory);
+
+    /// <summary>Writes fold f's two files, unless they are there already.</summary>
+    public static (string Train, string Test) WriteFold(string csvPath, int[] assignment, int fold, string directory)
+    {
+        (string train, string test) = FoldFiles(directory, fold);
+        if (!File.Exists(train) || !File.Exists(test))
+        {
+            Write(csvPath, assignment, [fold], directory);
+        }
+
+        return (train, test);
+    }
+
     /// <summary>
-    /// Writes every fold's two files in one pass over the data, each through a temporary file (a reader never sees a
-    /// partial file; where another process wrote the same fold, the complete files are the same).
+    /// The listed folds' files in one pass over the data, each through a temporary file: a reader never sees a partial
+    /// file, and where several writers prepare the same fold at once, the first complete file wins (they are the same).
     /// </summary>
-    public static void WriteFolds(string csvPath, int[] assignment, int folds, string directory)
+    private static void Write(string csvPath, int[] assignment, int[] folds, string directory)
     {
         string header = File.ReadLines(csvPath).First();
-        var writers = new List<(StreamWriter Train, StreamWriter Test)>(folds);
-        var moves = new List<(string Temp, string Final)>(2 * folds);
+        var writers = new List<(StreamWriter Train, StreamWriter Test)>(folds.Length);
+        var moves = new List<(string Temp, string Final)>(2 * folds.Length);
         try
         {
-            for (int fold = 0; fold < folds; fold++)
+            foreach (int fold in folds)
             {
                 (string train, string test) = FoldFiles(directory, fold);
                 (string trainTemp, string testTemp) = (train + "." + Guid.NewGuid().ToString("N"), test + "." + Guid.NewGuid().ToString("N"));
                 moves.Add((trainTemp, train));
                 moves.Add((testTemp, test));
                 writers.Add((new StreamWriter(trainTemp, false, new UTF8Encoding(false)), new StreamWriter(testTemp, false, new UTF8Encoding(false))));
-                writers[fold].Train.WriteLine(header);
-                writers[fold].Test.WriteLine(header);
+                writers[^1].Train.WriteLine(header);
+                writers[^1].Test.WriteLine(header);
             }
 
             using SepReader reader = Sep.Reader().FromFile(csvPath);
@@ -111,9 +127,9 @@ public static class FoldSplitter
             foreach (SepReader.Row r in reader)
             {
                 int testFold = assignment[row++];
-                for (int fold = 0; fold < folds; fold++)
+                for (int w = 0; w < folds.Length; w++)
                 {
-                    (fold == testFold ? writers[fold].Test : writers[fold].Train).WriteLine(r.Span);
+                    (folds[w] == testFold ? writers[w].Test : writers[w].Train).WriteLine(r.Span);
                 }
             }
         }
@@ -130,34 +146,5 @@ public static class FoldSplitter
         {
             File.Move(temp, final, overwrite: true);
         }
-    }
-
-    public static (string Train, string Test) WriteFold(string csvPath, int[] assignment, int fold, string directory)
-    {
-        (string train, string test) = FoldFiles(directory, fold);
-        if (File.Exists(train) && File.Exists(test))
-        {
-            return (train, test);
-        }
-
-        string header = File.ReadLines(csvPath).First();
-        string trainTemp = train + "." + Guid.NewGuid().ToString("N"), testTemp = test + "." + Guid.NewGuid().ToString("N");
-        using (var trainWriter = new StreamWriter(trainTemp, false, new UTF8Encoding(false)))
-        using (var testWriter = new StreamWriter(testTemp, false, new UTF8Encoding(false)))
-        {
-            trainWriter.WriteLine(header);
-            testWriter.WriteLine(header);
-            using SepReader reader = Sep.Reader().FromFile(csvPath);
-            int row = 0;
-            foreach (SepReader.Row r in reader)
-            {
-                (assignment[row++] == fold ? testWriter : trainWriter).WriteLine(r.Span);
-            }
-        }
-
-        // Several activities may prepare the same fold at once: the first complete file wins.
-        File.Move(trainTemp, train, overwrite: true);
-        File.Move(testTemp, test, overwrite: true);
-        return (train, test);
     }
 }

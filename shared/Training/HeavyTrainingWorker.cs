@@ -26,10 +26,11 @@ public sealed partial class HeavyTrainingWorker(HttpClient http, ILogger<HeavyTr
             TrainingPlan plan = job.Plan;
             LogTraining(job.JobId, job.Candidate.Id, plan.Folds, device);
             int[] assignment = FoldSplitter.Assign(FoldSplitter.ReadColumn(data, plan.Label), plan.Folds, plan.Seed, stratify: plan.Task != MlTasks.Regression);
+            FoldSplitter.WriteFolds(data, assignment, plan.Folds, directory);
             var folds = new List<FoldResult>();
             for (int fold = 0; fold < plan.Folds; fold++)
             {
-                (string train, string test) = FoldSplitter.WriteFold(data, assignment, fold, directory);
+                (string train, string test) = FoldSplitter.FoldFiles(directory, fold);
                 folds.Add(await Task.Run(() => TrainingEngine.EvaluateFold(plan, job.Candidate, train, test, fold), ct));
             }
 
