@@ -26,6 +26,13 @@ public sealed class TrainerOptions
     /// <summary>How long a message stays hidden; renewed while its job runs, so a dead worker's job comes back within this time.</summary>
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// An empty queue is asked again after half a second, then after twice as long each time, up to this; a job resets it.
+    /// Jobs are minutes of training, so a second or two before one starts costs little, while polling an idle queue twice a
+    /// second kept a few percent of a core busy in the worker and the emulator for nothing.
+    /// </summary>
+    public TimeSpan MaxIdlePollingInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Stop when the queue is empty (a Container Apps job execution) instead of waiting for more (the dev host's worker).</summary>
     public bool ExitWhenIdle { get; set; }
 

@@ -32,6 +32,7 @@ public sealed partial class TrainerService(
         (QueueClient queue, QueueClient poison) = Queues(settings);
         await queue.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
         await poison.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
+        TimeSpan idle = FirstIdleInterval;
         while (!stoppingToken.IsCancellationRequested)
         {
             if (settings.ParentProcessId is { } parent && !IsAlive(parent))
@@ -61,10 +62,12 @@ public sealed partial class TrainerService(
                     return;
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(500), stoppingToken);
+                await Task.Delay(idle, stoppingToken);
+                idle = NextIdleInterval(idle, settings.MaxIdlePollingInterval);
                 continue;
             }
 
+            idle = FirstIdleInterval;
             await HandleAsync(queue, poison, message, device, settings, stoppingToken);
         }
     }
@@ -173,6 +176,12 @@ public sealed partial class TrainerService(
 
         return $"cpu ({Environment.ProcessorCount} cores)";
     }
+
+    internal static readonly TimeSpan FirstIdleInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The wait after another empty poll: doubled, at most <paramref name="ceiling"/> (and never below the first).</summary>
+    internal static TimeSpan NextIdleInterval(TimeSpan current, TimeSpan ceiling) =>
+        TimeSpan.FromTicks(Math.Max(FirstIdleInterval.Ticks, Math.Min(current.Ticks * 2, ceiling.Ticks)));
 
     private static bool IsAlive(int pid)
     {

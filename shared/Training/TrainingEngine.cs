@@ -120,11 +120,21 @@ public static class TrainingEngine
 
     public static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
 
+    /// <summary>
+    /// Up to this many cells (rows × columns of the run's data) trainers read their featurized rows from memory: about
+    /// 40 MB of floats per training at the bound, a few hundred MB with a run's folds training at once. Larger data is
+    /// streamed from the file on every pass, as before.
+    /// </summary>
+    public const long CacheFeaturesUpToCells = 10_000_000;
+
     /// <summary>The run's model factory for the rows in <paramref name="trainPath"/>, weighted by class when the request asks.</summary>
     private static ModelFactory Factory(TrainingPlan plan, string trainPath) => new(plan.Schema, plan.Label, plan.Task, plan.Seed)
     {
         ClassWeights = Weighted(plan) ? ClassWeighting.Weights(FoldSplitter.ReadColumn(trainPath, plan.Label)) : null,
+        CacheFeatures = CachesFeatures(plan),
     };
+
+    internal static bool CachesFeatures(TrainingPlan plan) => plan.Rows * Math.Max(1, plan.Schema.Columns.Count) <= CacheFeaturesUpToCells;
 
     /// <summary>Whether the plan's models weigh their training rows by class.</summary>
     public static bool Weighted(TrainingPlan plan) => plan.Request.ClassWeights is not null && plan.Task != MlTasks.Regression;

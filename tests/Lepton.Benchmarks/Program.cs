@@ -49,7 +49,9 @@ if (args is ["contributions", ..])
 if (args is ["training", ..])
 {
     int rows = args.SkipWhile(a => a != "--rows").Skip(1).Select(int.Parse).FirstOrDefault(100_000);
-    return await Lepton.Benchmarks.TrainingOverhead.RunAsync(rows);
+    int runs = args.SkipWhile(a => a != "--runs").Skip(1).Select(int.Parse).FirstOrDefault(4);
+    string[]? candidates = args.SkipWhile(a => a != "--candidates").Skip(1).Select(c => c.Split(',')).FirstOrDefault();
+    return await Lepton.Benchmarks.TrainingOverhead.RunAsync(rows, runs, candidates);
 }
 
 if (args is ["heavy", ..])
@@ -74,7 +76,7 @@ if (args is ["quality", string file, string label, ..])
 
 if (args.Length == 0 || args[0] != "ingest")
 {
-    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] [--candidates ID,ID] | training [--rows N] | heavy [--rows N] | serving [--seconds N] | scoring | batch [--rows N] | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu] | gpu [--rows N] [--epochs N] [--cpu-accelerator] | federated [--rounds N] | fanout [--activities N] [--repeats N]");
+    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] [--candidates ID,ID] | training [--rows N] [--runs N] [--candidates ID,ID] | heavy [--rows N] | serving [--seconds N] | scoring | batch [--rows N] | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu] | gpu [--rows N] [--epochs N] [--cpu-accelerator] | federated [--rounds N] | fanout [--activities N] [--repeats N]");
     return 2;
 }
 

@@ -16,6 +16,12 @@ public static class Quality
         {
             string curated = Path.Combine(work, "data.csv");
             SourceAnalysis analysis = LocalCuration.Curate(source, curated, new DatasetSpec(Label: label, Task: task)).Analysis;
+            if (analysis.IsRejected)
+            {
+                // The same report an upload of this file would get, instead of a crash further on.
+                Console.Error.WriteLine($"{Path.GetFileName(source)} is rejected: {string.Join("; ", analysis.Problems.Select(p => p.Message))}");
+                return 1;
+            }
 
             string resolvedTask = analysis.Schema!.Task!;
             var plan = new TrainingPlan(new TrainRequest("bench", "m", ["d"], label, resolvedTask, null, 5, null, "bench"), [], analysis.Schema, label, resolvedTask,
