@@ -22,13 +22,13 @@ public sealed partial class TrainingOrchestrator : TaskOrchestrator<TrainRequest
         LogPlanned(context.CreateReplaySafeLogger<TrainingOrchestrator>(), request.RunId, plan.Candidates.Count, plan.Folds, plan.Rows, plan.HeavyCandidates.Count);
 
         // Network candidates the plan marked heavy go to the GPU trainer (all folds and the final model in one job); the rest
-        // fan out here, one activity per fold, or per candidate when the data is small. Both proceed at once.
+        // fan out here, one activity per fold, or per batch of a candidate's folds when the data is small. Both proceed at once.
         List<CandidateSpec> heavy = plan.Candidates.Where(c => plan.HeavyCandidates.Contains(c.Id)).ToList();
         List<CandidateSpec> rest = plan.Candidates.Except(heavy).ToList();
         int total = plan.Candidates.Count * plan.Folds;
         context.SetCustomStatus(new TrainingProgress("evaluating", 0, total, null, null));
         Task<List<FoldResult>> light = IsSmall(plan)
-            ? FlattenAsync(BoundedFanOut.RunAsync(rest, MaxParallelFolds, c => EvaluateBatchAsync(context, new FoldBatchRequest(plan, c, Enumerable.Range(0, plan.Folds).ToList())),
+            ? FlattenAsync(BoundedFanOut.RunAsync(FoldBatches(plan, rest), MaxParallelFolds, batch => EvaluateBatchAsync(context, batch),
                 done => Report(context, plan, done.SelectMany(r => r).ToList(), total)))
             : BoundedFanOut.RunAsync(rest.SelectMany(c => Enumerable.Range(0, plan.Folds).Select(f => new FoldRequest(plan, c, f))).ToList(), MaxParallelFolds,
                 fold => EvaluateAsync(context, fold), done => Report(context, plan, done, total));
@@ -56,12 +56,30 @@ public sealed partial class TrainingOrchestrator : TaskOrchestrator<TrainRequest
     }
 
     /// <summary>
-    /// Up to this many cells (rows × columns) a candidate's folds run in one activity: a fold of small data trains in
-    /// milliseconds, and a durable round trip per fold (history write, queue hop, replay) would cost more than the work.
+    /// Up to this many cells (rows × columns) a candidate's folds run in batches (<see cref="FoldBatches"/>): a fold of small
+    /// data trains in milliseconds, and a durable round trip per fold (history write, queue hop, replay) would cost more than the work.
     /// </summary>
     public const long BatchFoldsUpToCells = 250_000;
 
     public static bool IsSmall(TrainingPlan plan) => plan.Rows * Math.Max(1, plan.Schema.Columns.Count) <= BatchFoldsUpToCells;
+
+    /// <summary>Small data keeps at least this many activities running when the candidates are fewer.</summary>
+    public const int MinBatchesInFlight = 4;
+
+    /// <summary>
+    /// A small run's activities: each candidate's folds in one batch, or, with fewer candidates than
+    /// <see cref="MinBatchesInFlight"/>, split into a few batches of neighbouring folds — one candidate's five folds in a single
+    /// activity trained one after another on one core while the others stood idle. A batch never mixes candidates, so a
+    /// fold that keeps failing (or kills the host) costs only its own candidate.
+    /// </summary>
+    public static List<FoldBatchRequest> FoldBatches(TrainingPlan plan, IReadOnlyList<CandidateSpec> candidates)
+    {
+        int perCandidate = candidates.Count == 0 ? 1 : Math.Clamp((MinBatchesInFlight + candidates.Count - 1) / candidates.Count, 1, plan.Folds);
+        return candidates.SelectMany(c => Enumerable.Range(0, plan.Folds)
+                .GroupBy(fold => fold * perCandidate / plan.Folds)
+                .Select(folds => new FoldBatchRequest(plan, c, folds.ToList())))
+            .ToList();
+    }
 
     private static async Task<List<FoldResult>> FlattenAsync(Task<List<IReadOnlyList<FoldResult>>> batches) => (await batches).SelectMany(b => b).ToList();
 

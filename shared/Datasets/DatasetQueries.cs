@@ -30,8 +30,10 @@ public sealed class DatasetQueries(DatasetCatalog catalog, TenantStorageFactory 
             throw LeptonException.NotFound($"Dataset '{dataset}' was not found.");
         }
 
-        IReadOnlyList<DatasetVersionRecord> versions = await catalog.ListVersionsAsync(tenant, dataset, ct);
+        // Runs first: a run and its version are committed in one transaction, so a run read as published has its version
+        // in the later read. Versions first let a commit fall between the reads — a published run whose version was missing.
         IReadOnlyList<IngestRunRecord> runs = await catalog.ListRunsAsync(tenant, dataset, ct);
+        IReadOnlyList<DatasetVersionRecord> versions = await catalog.ListVersionsAsync(tenant, dataset, ct);
         if (versions.Count == 0 && runs.Count == 0)
         {
             throw LeptonException.NotFound($"Dataset '{dataset}' was not found.");

@@ -147,7 +147,7 @@ public sealed class TrainingService(
     /// </summary>
     public Task<IReadOnlyList<FoldResult>> EvaluateFoldsAsync(FoldBatchRequest request, CancellationToken ct = default) =>
         // One start record for the whole batch, not one per fold: a fold that kills the host drops its candidate either way.
-        attempts.RunAsync(request.Plan.Request.RunId, $"folds-{request.Candidate.Id}", () => EvaluateFoldsOnceAsync(request, ct),
+        attempts.RunAsync(request.Plan.Request.RunId, $"folds-{request.Candidate.Id}-{string.Join('.', request.Folds)}", () => EvaluateFoldsOnceAsync(request, ct),
             starts => request.Folds.Select(fold => FoldResult.Failed(request.Candidate.Id, fold,
                 Runs.StepAttempts.GivenUpMessage($"The folds of {request.Candidate.Id}", starts))).ToList(), ct);
 

@@ -24,7 +24,7 @@ public static class TrainingOverhead
         {
             string source = Path.Combine(work, "generated.csv");
             Generate(source, rows);
-            Console.WriteLine($"Generated {rows:N0} rows ({new FileInfo(source).Length / 1e6:F1} MB); 5 candidates x 5 folds + final model, {Environment.ProcessorCount} cores");
+            Console.WriteLine($"Generated {rows:N0} rows ({new FileInfo(source).Length / 1e6:F1} MB); {chosen.Length} candidates x 5 folds + final model, {Environment.ProcessorCount} cores");
 
             // Each side runs several times in one process: a fresh process's first run also pays for compiling the code it
             // runs, and the dev host (engine, HTTP and storage code besides the trainers) keeps compiling for a few runs more.

@@ -65,7 +65,7 @@ public class TrainingOrchestratorTests
     {
         // Arrange
         var batches = new List<FoldBatchRequest>();
-        Mock<TaskOrchestrationContext> context = Context(SmallPlan("a", "b", "c"), _ => throw new InvalidOperationException("no per-fold activity expected"));
+        Mock<TaskOrchestrationContext> context = Context(SmallPlan("a", "b", "c", "d"), _ => throw new InvalidOperationException("no per-fold activity expected"));
         context.Setup(c => c.CallActivityAsync<IReadOnlyList<FoldResult>>(nameof(EvaluateCandidateFolds), It.IsAny<object?>(), It.IsAny<TaskOptions>()))
             .Returns<TaskName, object?, TaskOptions?>((_, input, _) =>
             {
@@ -77,11 +77,56 @@ public class TrainingOrchestratorTests
         // Act
         TrainingOutcome outcome = await new TrainingOrchestrator().RunAsync(context.Object, Request);
 
-        // Assert: three activities of three folds each, the best candidate registered
-        Assert.Equal(["a", "b", "c"], batches.Select(b => b.Candidate.Id).Order());
+        // Assert: four activities of three folds each, the best candidate registered
+        Assert.Equal(["a", "b", "c", "d"], batches.Select(b => b.Candidate.Id).Order());
         Assert.All(batches, b => Assert.Equal([0, 1, 2], b.Folds));
         context.Verify(c => c.CallActivityAsync<FoldResult>(nameof(EvaluateCandidateFold), It.IsAny<object?>(), It.IsAny<TaskOptions>()), Times.Never);
         Assert.Equal(0.9, outcome.MetricValue, 10);
+    }
+
+    [Theory]
+    [InlineData(1, 5, "0.1|2|3|4")]
+    [InlineData(2, 5, "0.1.2|3.4")]
+    [InlineData(3, 5, "0.1.2|3.4")]
+    [InlineData(1, 3, "0|1|2")]
+    [InlineData(4, 5, "0.1.2.3.4")]
+    [InlineData(9, 10, "0.1.2.3.4.5.6.7.8.9")]
+    public void FoldBatches_FewerCandidatesThanBatchesInFlight_SplitsEachCandidatesFoldsInOrder(int candidates, int folds, string expected)
+    {
+        // Arrange
+        string[] ids = Enumerable.Range(0, candidates).Select(i => $"c{i}").ToArray();
+        TrainingPlan plan = SmallPlan(ids) with { Folds = folds };
+
+        // Act
+        List<FoldBatchRequest> batches = TrainingOrchestrator.FoldBatches(plan, plan.Candidates);
+
+        // Assert: every candidate's folds exactly once, in batches of neighbouring folds that never mix candidates
+        Assert.All(ids, id => Assert.Equal(expected, string.Join('|', batches.Where(b => b.Candidate.Id == id).Select(b => string.Join('.', b.Folds)))));
+        Assert.Equal(ids.Length * expected.Split('|').Length, batches.Count);
+    }
+
+    [Fact]
+    public async Task RunAsync_SmallDataOneCandidate_SpreadsItsFoldsOverSeveralActivities()
+    {
+        // Arrange
+        var batches = new List<FoldBatchRequest>();
+        Mock<TaskOrchestrationContext> context = Context(SmallPlan("a"), _ => throw new InvalidOperationException("no per-fold activity expected"));
+        context.Setup(c => c.CallActivityAsync<IReadOnlyList<FoldResult>>(nameof(EvaluateCandidateFolds), It.IsAny<object?>(), It.IsAny<TaskOptions>()))
+            .Returns<TaskName, object?, TaskOptions?>((_, input, _) =>
+            {
+                var batch = (FoldBatchRequest)input!;
+                batches.Add(batch);
+                return Task.FromResult<IReadOnlyList<FoldResult>>(batch.Folds.Select(f => Ok(new FoldRequest(batch.Plan, batch.Candidate, f), 0.8)).ToList());
+            });
+
+        // Act
+        TrainingOutcome outcome = await new TrainingOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert: the plan's three folds in three activities, all of them on the leaderboard
+        Assert.Equal([[0], [1], [2]], batches.Select(b => b.Folds.ToArray()).OrderBy(f => f[0]));
+        context.Verify(c => c.CallActivityAsync<ModelVersion>(nameof(RegisterModelVersion),
+            It.Is<RegisterRequest>(r => r.Leaderboard.Single().FoldsSucceeded == 3), It.IsAny<TaskOptions>()), Times.Once);
+        Assert.Equal(0.8, outcome.MetricValue, 10);
     }
 
     [Fact]
