@@ -16,6 +16,13 @@ public static partial class Serving
 {
     public static async Task<int> RunAsync(int seconds)
     {
+        string[] missing = new[] { "wrk", "hey" }.Where(tool => !OnPath(tool)).ToArray();
+        if (missing.Length > 0)
+        {
+            Console.Error.WriteLine($"serving drives the load with wrk and hey; not found: {string.Join(", ", missing)} (Debian: apt-get install wrk hey)");
+            return 2;
+        }
+
         string work = Directory.CreateTempSubdirectory("lepton-bench-serving").FullName;
         try
         {
@@ -108,6 +115,9 @@ public static partial class Serving
         double rps = double.Parse(RequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
         return (name, rps, Percentile(output, "50"), Percentile(output, "99"));
     }
+
+    private static bool OnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(dir => File.Exists(Path.Combine(dir, tool)));
 
     /// <summary>
     /// p50/p99 at a fixed rate with hey (Debian's <c>hey</c>): 64 workers, each sending at most rate/64 requests a second
