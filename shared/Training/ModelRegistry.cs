@@ -35,6 +35,11 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
     // after HeadCacheLifetime.
     private const string Cards = "model-card", Heads = "model-head", Revocations = "model-revocation";
 
+    // Under load every request in flight found an expired pointer at the same moment and read the same row: once a second
+    // a burst of identical table reads that the requests then queued behind. One read per key at a time; the rest wait for it.
+    private readonly SingleFlight<string, (DateTimeOffset ReadAt, int Production, bool Exists)> _headReads = new();
+    private readonly SingleFlight<string, ModelRevocation?> _revocationReads = new();
+
     private TableClient Table => storage.PlatformTable(TableName);
 
     /// <summary>Which model versions were trained under which grant: partition = grant id.</summary>
@@ -93,12 +98,15 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
             return cached.Value;
         }
 
-        NullableResponse<TableEntity> row = await Table.GetEntityIfExistsAsync<TableEntity>(owner, RevocationKey(model, version), cancellationToken: ct);
-        ModelRevocation? value = row.HasValue
-            ? new ModelRevocation(row.Value!.GetString("Reason") ?? "", row.Value.GetBoolean("Stops") ?? false, row.Value.GetDateTimeOffset("At") ?? now)
-            : null;
-        cache.Put((Revocations, key), (now, value), HeadCacheLifetime);
-        return value;
+        return await _revocationReads.RunAsync(key, async () =>
+        {
+            NullableResponse<TableEntity> row = await Table.GetEntityIfExistsAsync<TableEntity>(owner, RevocationKey(model, version), cancellationToken: CancellationToken.None);
+            ModelRevocation? value = row.HasValue
+                ? new ModelRevocation(row.Value!.GetString("Reason") ?? "", row.Value.GetBoolean("Stops") ?? false, row.Value.GetDateTimeOffset("At") ?? now)
+                : null;
+            cache.Put((Revocations, key), (now, value), HeadCacheLifetime);
+            return value;
+        }, ct);
     }
 
     public static string ArtifactPrefix(string tenant, string model, string runId) => $"{tenant}/{model}/runs/{runId}/";
@@ -262,8 +270,11 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
         DateTimeOffset now = time.GetUtcNow();
         if (!cache.TryGetValue((Heads, key), out (DateTimeOffset ReadAt, int Production, bool Exists) head) || now - head.ReadAt > HeadCacheLifetime)
         {
-            NullableResponse<TableEntity> row = await Table.GetEntityIfExistsAsync<TableEntity>(tenant, HeadKey(model), cancellationToken: ct);
-            head = cache.Put((Heads, key), (now, row.HasValue ? row.Value!.GetInt32("Production") ?? 0 : 0, row.HasValue), HeadCacheLifetime);
+            head = await _headReads.RunAsync(key, async () =>
+            {
+                NullableResponse<TableEntity> row = await Table.GetEntityIfExistsAsync<TableEntity>(tenant, HeadKey(model), cancellationToken: CancellationToken.None);
+                return cache.Put((Heads, key), (now, row.HasValue ? row.Value!.GetInt32("Production") ?? 0 : 0, row.HasValue), HeadCacheLifetime);
+            }, ct);
         }
 
         if (!head.Exists)
