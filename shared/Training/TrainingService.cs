@@ -1,6 +1,5 @@
 using Lepton.Telemetry;
 using Lepton.Audit;
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Lepton.Datasets;
@@ -104,7 +103,7 @@ public sealed class TrainingService(
     }
 
     // Fold files being cut in this process, by folds directory.
-    private static readonly ConcurrentDictionary<string, Lazy<Task>> FoldCuts = new();
+    private static readonly SingleFlight<string, bool> FoldCuts = new();
 
     /// <summary>
     /// A fold's files next to the run's data file. A run's candidates start together and all want fold 0 first: the first
@@ -117,25 +116,17 @@ public sealed class TrainingService(
         (string train, string test) = FoldSplitter.FoldFiles(directory, fold);
         if (!File.Exists(train) || !File.Exists(test))
         {
-            Lazy<Task> once = FoldCuts.GetOrAdd(directory, _ => new Lazy<Task>(() => Task.Run(() =>
+            await FoldCuts.RunAsync(directory, () => Task.Run(() =>
             {
                 if (Enumerable.Range(0, plan.Folds).Select(f => FoldSplitter.FoldFiles(directory, f)).All(f => File.Exists(f.Train) && File.Exists(f.Test)))
                 {
-                    return; // cut by a caller that finished between our look and this one
+                    return true; // cut by a caller that finished between our look and this one
                 }
 
                 int[] assignment = FoldSplitter.Assign(FoldSplitter.ReadColumn(data, plan.Label), plan.Folds, plan.Seed, stratify: plan.Task != MlTasks.Regression);
                 FoldSplitter.WriteFolds(data, assignment, plan.Folds, directory);
-            })));
-            try
-            {
-                await once.Value.WaitAsync(ct);
-            }
-            finally
-            {
-                // Gone once done: if the files are evicted later, the next run cuts them again.
-                FoldCuts.TryRemove(new KeyValuePair<string, Lazy<Task>>(directory, once));
-            }
+                return true;
+            }), ct);
         }
 
         return (train, test);
