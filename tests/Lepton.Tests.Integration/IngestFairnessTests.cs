@@ -13,7 +13,7 @@ public sealed class IngestFairnessTests() : OwnDevHost(new Dictionary<string, st
     public async Task Ingest_OneTenantUploadsABurst_AnotherTenantsFileIsNotQueuedBehindIt()
     {
         // Arrange: a burst of files from one tenant, all uploaded before the other tenant's single file
-        const int burst = 24;
+        const int burst = 12;
         using var client = new LeptonClient(Host.BaseUrl);
         (string busyKey, _) = await client.CreateTenantAsync("busy");
         (string calmKey, _) = await client.CreateTenantAsync("calm");

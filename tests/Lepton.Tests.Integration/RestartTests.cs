@@ -250,16 +250,18 @@ public class RestartTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Terminate_CleanShutdown_StopsAzurite()
+    public async Task Terminate_CleanShutdown_StopsAzuriteAndTheTrainer()
     {
         var host = new DevHostProcess(_state, persist: false);
         await host.StartAsync();
         int azurite = host.AzuritePid!.Value;
+        int trainer = await host.WaitForTrainerPidAsync();
 
         int exitCode = await host.TerminateAsync();
 
         Assert.Equal(0, exitCode);
         Assert.Throws<ArgumentException>(() => Process.GetProcessById(azurite));
+        Assert.Throws<ArgumentException>(() => Process.GetProcessById(trainer));
         Assert.Contains("Lepton dev host stopped", host.Output);
     }
 
@@ -274,7 +276,7 @@ public class RestartTests : IAsyncLifetime
         JsonNode issued = await client.JsonAsync(HttpMethod.Post, "/api/tenants/kept/keys", admin, new { roles = new[] { "consumer" } }, System.Net.HttpStatusCode.Created);
         string lastKey = issued["apiKey"]!.GetValue<string>();
 
-        // Act: a clean stop (Azurite gets SIGTERM and a last write interval), then a new host on the same folder
+        // Act: a clean stop (Azurite gets SIGTERM and saves before it is stopped), then a new host on the same folder
         int exitCode = await first.TerminateAsync();
         await using var second = new DevHostProcess(_state, persist: true);
         await second.StartAsync();

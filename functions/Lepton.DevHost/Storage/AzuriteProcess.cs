@@ -11,11 +11,13 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly string _pidFile;
+    private readonly string _logFile;
 
-    private AzuriteProcess(Process process, string pidFile, AzuritePorts ports)
+    private AzuriteProcess(Process process, string pidFile, string logFile, AzuritePorts ports)
     {
         _process = process;
         _pidFile = pidFile;
+        _logFile = logFile;
         Ports = ports;
     }
 
@@ -30,11 +32,11 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         }
 
         string pidFile = Path.Combine(stateDirectory, "azurite.pid");
-        await StopLeftoverAsync(pidFile, logger);
         // Azurite writes its output to a file, not to pipes of this process: after a kill -9 of the dev host those pipes are
         // broken, and Azurite's shutdown message then fails with EPIPE and ends the process before it writes its in-memory
         // state to disk — a restarted host found queues from seconds earlier than the tables (a run stuck for good).
         string logFile = Path.Combine(stateDirectory, "azurite.log");
+        await StopLeftoverAsync(pidFile, logFile, logger);
         var start = OperatingSystem.IsWindows()
             ? new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true }
             : new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", "exec node \"$@\" >>\"$AZURITE_LOG\" 2>&1", "azurite" } };
@@ -74,7 +76,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         }
 
         await File.WriteAllTextAsync(pidFile, process.Id.ToString(), ct);
-        var azurite = new AzuriteProcess(process, pidFile, ports);
+        var azurite = new AzuriteProcess(process, pidFile, logFile, ports);
         try
         {
             await WaitForPortsAsync(process, ports, ct);
@@ -96,19 +98,19 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await StopGracefullyAsync(_process);
+        await StopGracefullyAsync(_process, _logFile);
         File.Delete(_pidFile);
         _process.Dispose();
     }
 
     /// <summary>
-    /// SIGTERM first, then SIGKILL after <see cref="SaveGrace"/>. Azurite keeps its metadata in memory and writes it to
-    /// disk every 5 s (to a temporary file renamed over the old one, so a kill never leaves a torn file); after SIGTERM
-    /// it accepts no more requests, so one more write interval has everything on disk. Its own shutdown takes about a
-    /// minute (timers it waits for), which a user pressing Ctrl-C should not.
+    /// SIGTERM, then SIGKILL once Azurite has saved. On SIGTERM each of its three services stops taking requests, closes
+    /// its metadata store — which writes the in-memory state to disk — and then prints "... service successfully closed";
+    /// the process itself lingers for about a minute on timers, which a user pressing Ctrl-C should not wait for. So the
+    /// three messages in its log end the wait; without them (no log file, an older Azurite) <see cref="SaveGrace"/> does.
     /// </summary>
-    /// <returns>False when it had to be killed.</returns>
-    private static async Task<bool> StopGracefullyAsync(Process process)
+    /// <returns>False when it had to be killed before it said it had saved.</returns>
+    private static async Task<bool> StopGracefullyAsync(Process process, string logFile)
     {
         try
         {
@@ -117,18 +119,23 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
                 return true;
             }
 
+            long logged = File.Exists(logFile) ? new FileInfo(logFile).Length : 0;
             _ = kill(process.Id, SigTerm);
-            try
+            var waited = Stopwatch.StartNew();
+            bool saved = false;
+            while (!process.HasExited && !(saved = ClosedServices(logFile, logged) == ServiceCount) && waited.Elapsed < SaveGrace)
             {
-                await process.WaitForExitAsync().WaitAsync(SaveGrace);
+                await Task.Delay(ClosePollInterval);
+            }
+
+            if (process.HasExited)
+            {
                 return true;
             }
-            catch (TimeoutException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-                return false;
-            }
+
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            return saved;
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException)
         {
@@ -137,10 +144,30 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>How many of Azurite's services said "successfully closed" in its log after <paramref name="offset"/>.</summary>
+    private static int ClosedServices(string logFile, long offset)
+    {
+        try
+        {
+            using var stream = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            stream.Seek(Math.Min(offset, stream.Length), SeekOrigin.Begin);
+            string written = new StreamReader(stream).ReadToEnd();
+            return new[] { "Blob", "Queue", "Table" }.Count(service => written.Contains($"Azurite {service} service successfully closed", StringComparison.Ordinal));
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
     private const int SigTerm = 15;
 
-    /// <summary>Azurite's autosave interval (5 s) and a margin.</summary>
+    /// <summary>Azurite's autosave interval (5 s) and a margin: by then its state is on disk even if its log said nothing.</summary>
     private static readonly TimeSpan SaveGrace = TimeSpan.FromSeconds(7);
+
+    private static readonly TimeSpan ClosePollInterval = TimeSpan.FromMilliseconds(25);
+
+    private const int ServiceCount = 3;
 
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int signal);
@@ -171,7 +198,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         }
     }
 
-    private static async Task StopLeftoverAsync(string pidFile, ILogger logger)
+    private static async Task StopLeftoverAsync(string pidFile, string logFile, ILogger logger)
     {
         if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile), out int pid))
         {
@@ -186,8 +213,8 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
             {
                 LogLeftover(logger, pid);
                 var clock = System.Diagnostics.Stopwatch.StartNew();
-                bool graceful = await StopGracefullyAsync(old);
-                LogLeftoverStopped(logger, pid, graceful ? "exited" : "was killed", clock.Elapsed.TotalSeconds);
+                bool graceful = await StopGracefullyAsync(old, logFile);
+                LogLeftoverStopped(logger, pid, graceful ? "saved and stopped" : "was killed before it said it had saved", clock.Elapsed.TotalSeconds);
             }
         }
         catch (ArgumentException)

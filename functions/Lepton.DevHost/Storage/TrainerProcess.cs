@@ -14,7 +14,6 @@ public sealed partial class TrainerProcess : IAsyncDisposable
     private readonly string _queueConnection;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private Process? _process;
     private Task? _supervisor;
 
     private TrainerProcess(string dll, string pidFile, string queueConnection, ILogger logger) =>
@@ -46,7 +45,6 @@ public sealed partial class TrainerProcess : IAsyncDisposable
             start.Environment["Lepton__Trainer__QueueConnection"] = _queueConnection;
             start.Environment["Lepton__Trainer__ParentProcessId"] = Environment.ProcessId.ToString();
             using Process process = Process.Start(start)!;
-            _process = process;
             await File.WriteAllTextAsync(_pidFile, process.Id.ToString());
             process.OutputDataReceived += (_, e) => Forward(e.Data);
             process.ErrorDataReceived += (_, e) => Forward(e.Data);
@@ -60,8 +58,27 @@ public sealed partial class TrainerProcess : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
+                // The supervisor owns the process object: it kills the worker before its using block disposes it (a
+                // kill from elsewhere raced that disposal — the worker was left running, or the wait for it never ended).
+                await KillAsync(process);
                 return;
             }
+        }
+    }
+
+    private static async Task KillAsync(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
+        {
+            // Already gone.
         }
     }
 
@@ -76,19 +93,6 @@ public sealed partial class TrainerProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
-        try
-        {
-            if (_process is { HasExited: false } process)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            }
-        }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
-        {
-            // Already gone.
-        }
-
         if (_supervisor is not null)
         {
             await _supervisor;

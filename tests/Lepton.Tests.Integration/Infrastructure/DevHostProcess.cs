@@ -174,6 +174,21 @@ public sealed class DevHostProcess : IAsyncDisposable
         ? int.Parse(File.ReadAllText(Path.Combine(StateDirectory, "azurite.pid")))
         : null;
 
+    /// <summary>The trainer worker's pid, once the host has started it (shortly after it is ready).</summary>
+    public async Task<int> WaitForTrainerPidAsync()
+    {
+        string pidFile = Path.Combine(StateDirectory, "trainer.pid");
+        for (DateTime deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(50))
+        {
+            if (File.Exists(pidFile) && int.TryParse(await File.ReadAllTextAsync(pidFile), out int pid))
+            {
+                return pid;
+            }
+        }
+
+        throw new TimeoutException($"The dev host started no trainer worker ({pidFile}).");
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
