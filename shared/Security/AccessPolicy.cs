@@ -122,6 +122,7 @@ public sealed class AccessPolicy : IDisposable
     private readonly CollaborationStore _collaborations;
     private readonly TimeProvider _time;
     private readonly SingleFlight<string, Caller> _validations = new();
+    private byte[]? _adminKeyDigest;
 
     public AccessPolicy(
         ApiKeyStore keys, TenantRegistry tenants, GrantStore grants, CollaborationStore collaborations, AuditLog audit, CallerCache callers,
@@ -262,13 +263,15 @@ public sealed class AccessPolicy : IDisposable
             throw LeptonException.Unauthorized($"Send an API key in the '{ApiKeyHeader}' header.");
         }
 
-        if (IsAdminKey(apiKey))
+        // One digest per request serves both the admin-key comparison and the key lookup.
+        byte[] digest = ApiKeyStore.Digest(apiKey);
+        if (IsAdminKey(digest))
         {
             Throttle("platform-admin");
             return Caller.PlatformAdmin;
         }
 
-        string keyHash = ApiKeyStore.Hash(apiKey);
+        string keyHash = ApiKeyStore.HashOf(digest);
         if (_callers.TryGet(keyHash, out Caller cached))
         {
             Throttle(cached.KeyId!);
@@ -372,11 +375,11 @@ public sealed class AccessPolicy : IDisposable
         }
     }
 
-    private bool IsAdminKey(string presented)
+    private bool IsAdminKey(byte[] presentedDigest)
     {
-        string configured = _options.Value.AdminKey;
-        // Comparing hashes keeps the comparison constant-time whatever the lengths.
-        return CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(configured)));
+        // Comparing digests keeps the comparison constant-time whatever the lengths. The configured key's digest is
+        // computed once (options do not change after start).
+        _adminKeyDigest ??= ApiKeyStore.Digest(_options.Value.AdminKey);
+        return CryptographicOperations.FixedTimeEquals(presentedDigest, _adminKeyDigest);
     }
 }

@@ -131,7 +131,12 @@ public sealed class ApiKeyStore(StorageClients storage, AuditOutbox outbox, Secu
         return ToRecord(e);
     }
 
-    public static string Hash(string plain) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(plain)));
+    public static string Hash(string plain) => HashOf(Digest(plain));
+
+    /// <summary>The SHA-256 of a presented key; <see cref="HashOf"/> turns it into the stored form.</summary>
+    public static byte[] Digest(string plain) => SHA256.HashData(Encoding.UTF8.GetBytes(plain));
+
+    public static string HashOf(byte[] digest) => Convert.ToHexStringLower(digest);
 
     private static ApiKeyRecord ToRecord(TableEntity e) => new(
         e.PartitionKey,

@@ -7,6 +7,7 @@ namespace Lepton.DevHost.Functions;
 public static class FunctionInvoker
 {
     private static readonly ConcurrentDictionary<Type, ObjectFactory> Factories = new();
+    private static readonly ConcurrentDictionary<Type, Func<Task, object?>> ResultReaders = new();
 
     public static async Task<object?> InvokeAsync(FunctionDescriptor function, IServiceProvider services, object?[] arguments)
     {
@@ -42,10 +43,19 @@ public static class FunctionInvoker
     private static async Task<object?> AwaitTask(Task task)
     {
         await task;
-        Type type = task.GetType();
-        return type.IsGenericType && type.GetGenericArguments()[0].Name != "VoidTaskResult"
-            ? type.GetProperty(nameof(Task<int>.Result))!.GetValue(task)
-            : null;
+        return ResultReaders.GetOrAdd(task.GetType(), ResultReader)(task);
+    }
+
+    /// <summary>Reads a finished task's result; looked up once per task type (reflection per call cost every request a few microseconds).</summary>
+    private static Func<Task, object?> ResultReader(Type type)
+    {
+        if (!type.IsGenericType || type.GetGenericArguments()[0].Name == "VoidTaskResult")
+        {
+            return static _ => null;
+        }
+
+        PropertyInfo result = type.GetProperty(nameof(Task<int>.Result))!;
+        return task => result.GetValue(task);
     }
 
     private static async Task<object?> AwaitValueTask(ValueTask task)

@@ -103,4 +103,21 @@ public class TenantIdsTests
         Assert.Equal([ErrorKind.Unauthorized, ErrorKind.Unauthorized, ErrorKind.Unauthorized, ErrorKind.TooManyRequests], kinds);
         Assert.Equal(ErrorKind.Unauthorized, elsewhere.Kind);
     }
+
+    [Fact]
+    public async Task AuthenticateAsync_ConfiguredAdminKeyTwice_PlatformAdminBothTimes()
+    {
+        // Arrange: no key store at all — the admin key is recognized before any lookup
+        using var policy = new AccessPolicy(null!, null!, null!, null!, null!, null!,
+            Microsoft.Extensions.Options.Options.Create(new Lepton.Configuration.LeptonOptions { AdminKey = "admin-key-0123456789" }),
+            Microsoft.Extensions.Options.Options.Create(new RateLimitOptions()), TimeProvider.System);
+
+        // Act: the second call compares against the digest kept from the first
+        Caller first = await policy.AuthenticateAsync("admin-key-0123456789");
+        Caller second = await policy.AuthenticateAsync("admin-key-0123456789");
+
+        // Assert
+        Assert.True(first.IsPlatformAdmin);
+        Assert.True(second.IsPlatformAdmin);
+    }
 }
