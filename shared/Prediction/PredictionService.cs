@@ -89,74 +89,75 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
         var errors = new List<RowError>();
         int count = rows.GetArrayLength();
         ScoringBatch batch = ScoringBatch.For(inputs, count);
-        HashSet<string> known = KnownColumns.GetValue(inputs, static list => list.Select(i => i.Name).ToHashSet(StringComparer.Ordinal));
+        InputNames names = InputNamesOf.GetValue(inputs, static list => new InputNames(list));
+        // One slot per input, reused for every row: where the row gave it (the last occurrence, as JSON readers do).
+        var values = new JsonElement[inputs.Count];
+        var given = new bool[inputs.Count];
         int index = 0;
         foreach (JsonElement row in rows.EnumerateArray())
         {
             if (row.ValueKind != JsonValueKind.Object)
             {
                 errors.Add(new RowError(index, "", "a row must be a JSON object of column: value"));
+                index++;
+                continue;
             }
-            else
+
+            // One pass over the row's properties. Looking each input up by name instead scanned the whole object per
+            // input (30 inputs: 30 scans of 30 names per row, 7 % of the predict route's CPU).
+            Array.Clear(given);
+            int expected = 0;
+            foreach (JsonProperty property in row.EnumerateObject())
             {
-                int rowErrors = errors.Count, present = 0;
-                for (int i = 0; i < inputs.Count; i++)
+                int i = names.Find(property, expected);
+                if (i < 0)
                 {
-                    ModelInput input = inputs[i];
-                    if (!row.TryGetProperty(input.Name, out JsonElement value))
-                    {
-                        errors.Add(new RowError(index, input.Name, "missing"));
-                        continue;
-                    }
-
-                    present++;
-
-                    string? problem = null;
-                    switch (input.Type)
-                    {
-                        case "float" when value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double d) && double.IsFinite(d):
-                            batch.Floats(i)[index] = (float)d;
-                            break;
-                        case "float":
-                            problem = $"must be a finite number, not {Describe(value)}";
-                            break;
-                        case "bool" when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
-                            batch.Bools(i)[index] = value.GetBoolean();
-                            break;
-                        case "bool":
-                            problem = $"must be true or false, not {Describe(value)}";
-                            break;
-                        case "string" when value.ValueKind == JsonValueKind.String:
-                            batch.Strings(i)[index] = value.GetString()!;
-                            break;
-                        case "string":
-                            problem = $"must be a string, not {Describe(value)}";
-                            break;
-                        default:
-                            problem = $"has input type {input.Type}, which this endpoint cannot feed";
-                            break;
-                    }
-
-                    if (problem is not null)
-                    {
-                        errors.Add(new RowError(index, input.Name, problem));
-                    }
+                    errors.Add(new RowError(index, property.Name, "unknown column: the model does not take it"));
+                    continue;
                 }
 
-                if (row.GetPropertyCount() != present)
-                {
-                    // Some property is not an input (or one came twice): only then are the names read, as strings, and
-                    // the unknown ones reported ahead of the row's other problems.
-                    var unknown = new List<RowError>();
-                    foreach (JsonProperty property in row.EnumerateObject())
-                    {
-                        if (!known.Contains(property.Name))
-                        {
-                            unknown.Add(new RowError(index, property.Name, "unknown column: the model does not take it"));
-                        }
-                    }
+                (values[i], given[i], expected) = (property.Value, true, i + 1);
+            }
 
-                    errors.InsertRange(rowErrors, unknown);
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                ModelInput input = inputs[i];
+                if (!given[i])
+                {
+                    errors.Add(new RowError(index, input.Name, "missing"));
+                    continue;
+                }
+
+                JsonElement value = values[i];
+                string? problem = null;
+                switch (input.Type)
+                {
+                    case "float" when value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double d) && double.IsFinite(d):
+                        batch.Floats(i)[index] = (float)d;
+                        break;
+                    case "float":
+                        problem = $"must be a finite number, not {Describe(value)}";
+                        break;
+                    case "bool" when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                        batch.Bools(i)[index] = value.GetBoolean();
+                        break;
+                    case "bool":
+                        problem = $"must be true or false, not {Describe(value)}";
+                        break;
+                    case "string" when value.ValueKind == JsonValueKind.String:
+                        batch.Strings(i)[index] = value.GetString()!;
+                        break;
+                    case "string":
+                        problem = $"must be a string, not {Describe(value)}";
+                        break;
+                    default:
+                        problem = $"has input type {input.Type}, which this endpoint cannot feed";
+                        break;
+                }
+
+                if (problem is not null)
+                {
+                    errors.Add(new RowError(index, input.Name, problem));
                 }
             }
 
@@ -174,10 +175,26 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
     }
 
     /// <summary>
-    /// The input names of each model card, built once: a version's card (and its input list) is read once and kept, and
-    /// building the set per request was 4 % of the predict route's CPU under load.
+    /// The input names of each model card, built once (a version's card, and its input list, is read once and kept):
+    /// UTF-8 for comparing in place, and by name for properties that do not come in the model's order.
     /// </summary>
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<ModelInput>, HashSet<string>> KnownColumns = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<ModelInput>, InputNames> InputNamesOf = new();
+
+    private sealed class InputNames(IReadOnlyList<ModelInput> inputs)
+    {
+        private readonly byte[][] _utf8 = inputs.Select(i => System.Text.Encoding.UTF8.GetBytes(i.Name)).ToArray();
+        private readonly Dictionary<string, int> _byName = inputs.Select((input, i) => (input.Name, i))
+            .GroupBy(x => x.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().i, StringComparer.Ordinal);
+
+        /// <summary>
+        /// The input a property gives, or -1. Callers mostly send the columns in the model's order, so the input after the
+        /// last one found is tried first, compared in place; otherwise the name is read and looked up.
+        /// </summary>
+        public int Find(JsonProperty property, int expected) =>
+            expected < _utf8.Length && property.NameEquals(_utf8[expected])
+                ? expected
+                : _byName.TryGetValue(property.Name, out int i) ? i : -1;
+    }
 
     private static string Describe(JsonElement value) => value.ValueKind switch
     {

@@ -55,6 +55,22 @@ public class PredictionValidationTests
         Assert.Equal((41.5f, true, "north"), (batch.Column<float>("age")[0], batch.Column<bool>("smoker")[0], batch.Column<string>("region")[0]));
     }
 
+    [Theory]
+    [InlineData("""[{"region": "north", "age": 41.5, "smoker": true}]""")]
+    [InlineData("""[{"smoker": true, "region": "north", "age": 41.5}]""")]
+    [InlineData("""[{"\u0061ge": 41.5, "smoker": true, "region": "north"}]""")]
+    [InlineData("""[{"age": 7, "smoker": true, "region": "north", "age": 41.5}]""")]
+    public void Validate_ColumnsInAnyOrderEscapedOrRepeated_SameValuesAsInTheModelsOrder(string rows)
+    {
+        // Arrange: the model's columns in another order, a name written with an escape, a column given twice (the last counts)
+
+        // Act
+        ScoringBatch batch = PredictionService.Validate(Rows(rows), Inputs);
+
+        // Assert
+        Assert.Equal((41.5f, true, "north"), (batch.Column<float>("age")[0], batch.Column<bool>("smoker")[0], batch.Column<string>("region")[0]));
+    }
+
     [Fact]
     public void Validate_ManyProblems_ReportsEveryRowAndField()
     {
