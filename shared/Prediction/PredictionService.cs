@@ -90,9 +90,9 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
         int count = rows.GetArrayLength();
         ScoringBatch batch = ScoringBatch.For(inputs, count);
         InputNames names = InputNamesOf.GetValue(inputs, static list => new InputNames(list));
-        // One slot per input, reused for every row: where the row gave it (the last occurrence, as JSON readers do).
+        // One slot per input, reused for every row: the value the row gave (the last occurrence, as JSON readers do), or
+        // default — whose kind, Undefined, no JSON value has — where it gave none.
         var values = new JsonElement[inputs.Count];
-        var given = new bool[inputs.Count];
         int index = 0;
         foreach (JsonElement row in rows.EnumerateArray())
         {
@@ -105,7 +105,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
 
             // One pass over the row's properties. Looking each input up by name instead scanned the whole object per
             // input (30 inputs: 30 scans of 30 names per row, 7 % of the predict route's CPU).
-            Array.Clear(given);
+            Array.Clear(values);
             int expected = 0;
             foreach (JsonProperty property in row.EnumerateObject())
             {
@@ -116,19 +116,19 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
                     continue;
                 }
 
-                (values[i], given[i], expected) = (property.Value, true, i + 1);
+                (values[i], expected) = (property.Value, i + 1);
             }
 
             for (int i = 0; i < inputs.Count; i++)
             {
                 ModelInput input = inputs[i];
-                if (!given[i])
+                JsonElement value = values[i];
+                if (value.ValueKind == JsonValueKind.Undefined)
                 {
                     errors.Add(new RowError(index, input.Name, "missing"));
                     continue;
                 }
 
-                JsonElement value = values[i];
                 string? problem = null;
                 switch (input.Type)
                 {
