@@ -31,6 +31,8 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
             await RunNpmInstallAsync(repoRoot, logger, ct);
         }
 
+        // Azurite starts through a small script of ours that corrects LokiJS's index upkeep first (see the script).
+        string launcher = Path.Combine(repoRoot, "functions", "Lepton.DevHost", "Storage", "start-azurite.js");
         string pidFile = Path.Combine(stateDirectory, "azurite.pid");
         // Azurite writes its output to a file, not to pipes of this process: after a kill -9 of the dev host those pipes are
         // broken, and Azurite's shutdown message then fails with EPIPE and ends the process before it writes its in-memory
@@ -45,9 +47,9 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         start.Environment["AZURITE_LOG"] = logFile;
         foreach (string arg in new[]
         {
-            script, "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
+            launcher, script, "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
             "--blobPort", ports.Blob.ToString(), "--queuePort", ports.Queue.ToString(), "--tablePort", ports.Table.ToString(),
-            "--skipApiVersionCheck", "--loose", "--silent", "--disableProductStyleUrl",
+            "--skipApiVersionCheck", "--loose", "--silent", "--disableProductStyleUrl", "--disableTelemetry",
         })
         {
             start.ArgumentList.Add(arg);
