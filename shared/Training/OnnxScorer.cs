@@ -158,9 +158,40 @@ public sealed class OnnxScorer : IDisposable
         _packed = packedColumns.Select(c => names.IndexOf(c)).ToArray();
         _separate = Enumerable.Range(0, Inputs.Count).Where(i => !packedColumns.Contains(Inputs[i].Name)).ToArray();
         _feedNames = (packed is null ? [] : new[] { packed.Name }).Concat(_separate.Select(i => Inputs[i].Name)).ToArray();
+        _keptOutputs = Inputs.All(i => i.Type is "float" or "bool") ? KeptOutputsOf(_session, _outputs) : null;
     }
 
     private readonly string? _scoreAlias;
+
+    // One-row calls run through an I/O binding of kept tensors when every input is numeric or boolean and every output a
+    // numeric tensor of fixed width: no names looked up, no output tensors allocated and wrapped per call. Null otherwise.
+    private readonly KeptOutput[]? _keptOutputs;
+    // Set if the runtime refuses the kept output shapes (a graph whose declared shapes are not the ones it produces).
+    private volatile bool _bindingRefused;
+
+    private sealed record KeptOutput(string Name, TensorElementType Type, long[] Shape);
+
+    private static KeptOutput[]? KeptOutputsOf(InferenceSession session, string[] outputs)
+    {
+        var kept = new KeptOutput[outputs.Length];
+        for (int o = 0; o < outputs.Length; o++)
+        {
+            NodeMetadata output = session.OutputMetadata[outputs[o]];
+            int[] dimensions = output.IsTensor ? output.Dimensions : [];
+            if (output.ElementDataType is not (TensorElementType.Float or TensorElementType.Bool or TensorElementType.Int64 or TensorElementType.UInt32)
+                || dimensions.Length == 0 || dimensions[0] > 1 || dimensions.Skip(1).Any(d => d < 1))
+            {
+                return null;
+            }
+
+            kept[o] = new KeptOutput(outputs[o], output.ElementDataType, dimensions.Select((d, j) => j == 0 ? 1L : d).ToArray());
+        }
+
+        return kept;
+    }
+
+    /// <summary>Whether one-row calls run through the kept I/O binding (for the tests: the other path gives the same results).</summary>
+    internal bool BindsOneRowCalls => _keptOutputs is not null && !_bindingRefused;
 
     /// <summary>How many numeric inputs the session takes in one packed tensor (0: each input is fed on its own).</summary>
     public int PackedInputs => _packed.Length;
@@ -245,7 +276,7 @@ public sealed class OnnxScorer : IDisposable
     /// </summary>
     private Dictionary<string, float[][]> ScoreOneRow(ScoringBatch batch)
     {
-        RowInputs row = _rowInputs.TryDequeue(out RowInputs? kept) ? kept : new RowInputs(Inputs, _packed.Length, _separate);
+        RowInputs row = _rowInputs.TryDequeue(out RowInputs? kept) ? kept : new RowInputs(Inputs, _packed.Length, _separate, _bindingRefused ? null : _keptOutputs, _session, _feedNames);
         var values = new OrtValue[_feedNames.Length];
         int v = 0;
         try
@@ -279,6 +310,19 @@ public sealed class OnnxScorer : IDisposable
                 }
             }
 
+            if (row.Binding is { } binding && !_bindingRefused)
+            {
+                try
+                {
+                    _session.RunWithBinding(row.Options, binding);
+                    return row.BoundResults(_scoreAlias);
+                }
+                catch (OnnxRuntimeException)
+                {
+                    _bindingRefused = true;
+                }
+            }
+
             return Run(row.Options, values, 1);
         }
         finally
@@ -307,14 +351,7 @@ public sealed class OnnxScorer : IDisposable
         foreach (OrtValue result in results)
         {
             string name = _outputs[k++];
-            float[] flat = result.GetTensorTypeAndShape().ElementDataType switch
-            {
-                TensorElementType.Float => result.GetTensorDataAsSpan<float>().ToArray(),
-                TensorElementType.Bool => Array.ConvertAll(result.GetTensorDataAsSpan<bool>().ToArray(), v => v ? 1f : 0f),
-                TensorElementType.Int64 => Array.ConvertAll(result.GetTensorDataAsSpan<long>().ToArray(), v => (float)v),
-                TensorElementType.UInt32 => Array.ConvertAll(result.GetTensorDataAsSpan<uint>().ToArray(), v => (float)v),
-                _ => [],
-            };
+            float[] flat = Floats(result);
             int width = n == 0 ? 0 : flat.Length / n;
             var rows = new float[n][];
             for (int i = 0; i < n; i++)
@@ -327,6 +364,16 @@ public sealed class OnnxScorer : IDisposable
 
         return outputs;
     }
+
+    /// <summary>An output tensor's values as floats (labels as their numbers, booleans as 0 and 1).</summary>
+    private static float[] Floats(OrtValue result) => result.GetTensorTypeAndShape().ElementDataType switch
+    {
+        TensorElementType.Float => result.GetTensorDataAsSpan<float>().ToArray(),
+        TensorElementType.Bool => Array.ConvertAll(result.GetTensorDataAsSpan<bool>().ToArray(), v => v ? 1f : 0f),
+        TensorElementType.Int64 => Array.ConvertAll(result.GetTensorDataAsSpan<long>().ToArray(), v => (float)v),
+        TensorElementType.UInt32 => Array.ConvertAll(result.GetTensorDataAsSpan<uint>().ToArray(), v => (float)v),
+        _ => [],
+    };
 
     public void Dispose()
     {
@@ -344,7 +391,7 @@ public sealed class OnnxScorer : IDisposable
     /// </summary>
     private sealed class RowInputs : IDisposable
     {
-        public RowInputs(IReadOnlyList<ModelInput> inputs, int packed, int[] separate)
+        public RowInputs(IReadOnlyList<ModelInput> inputs, int packed, int[] separate, KeptOutput[]? outputs, InferenceSession session, string[] feedNames)
         {
             if (packed > 0)
             {
@@ -370,6 +417,50 @@ public sealed class OnnxScorer : IDisposable
                         break;
                 }
             }
+
+            if (outputs is not null)
+            {
+                Binding = session.CreateIoBinding();
+                OrtValue[] feeds = [.. PackedValue is null ? [] : new[] { PackedValue }, .. Values.Select(v => v!)];
+                for (int i = 0; i < feedNames.Length; i++)
+                {
+                    Binding.BindInput(feedNames[i], feeds[i]);
+                }
+
+                _outputs = outputs;
+                _outputValues = outputs.Select(o => o.Type switch
+                {
+                    TensorElementType.Float => OrtValue.CreateTensorValueFromMemory(new float[ElementCount(o.Shape)], o.Shape),
+                    TensorElementType.Bool => OrtValue.CreateTensorValueFromMemory(new bool[ElementCount(o.Shape)], o.Shape),
+                    TensorElementType.Int64 => OrtValue.CreateTensorValueFromMemory(new long[ElementCount(o.Shape)], o.Shape),
+                    _ => OrtValue.CreateTensorValueFromMemory(new uint[ElementCount(o.Shape)], o.Shape),
+                }).ToArray();
+                for (int o = 0; o < outputs.Length; o++)
+                {
+                    Binding.BindOutput(outputs[o].Name, _outputValues[o]);
+                }
+            }
+        }
+
+        private static int ElementCount(long[] shape) => checked((int)shape.Aggregate(1L, (a, b) => a * b));
+
+        private readonly KeptOutput[] _outputs = [];
+        private readonly OrtValue[] _outputValues = [];
+
+        /// <summary>The kept inputs and outputs bound to the session (null when some input or output cannot be kept).</summary>
+        public OrtIoBinding? Binding { get; }
+
+        /// <summary>The bound outputs of the last run, copied out: the tensors are refilled by the next call.</summary>
+        public Dictionary<string, float[][]> BoundResults(string? scoreAlias)
+        {
+            var results = new Dictionary<string, float[][]>(_outputs.Length);
+            for (int o = 0; o < _outputs.Length; o++)
+            {
+                string name = _outputs[o].Name;
+                results[name == scoreAlias ? Prediction.OnnxOutputs.Score : name] = [Floats(_outputValues[o])];
+            }
+
+            return results;
         }
 
         public float[]? Packed { get; }
@@ -391,6 +482,12 @@ public sealed class OnnxScorer : IDisposable
             foreach (OrtValue? value in Values)
             {
                 value?.Dispose();
+            }
+
+            Binding?.Dispose();
+            foreach (OrtValue value in _outputValues)
+            {
+                value.Dispose();
             }
 
             Options.Dispose();

@@ -51,15 +51,55 @@ public sealed class TrainingEngineTests : IDisposable
 
         // Act: the session takes the 30 numeric columns as one tensor; score them together and one at a time
         using var scorer = new OnnxScorer(model.Onnx);
-        float[][] together = scorer.Score(rows)["Probability.output"];
-        float[][] alone = rows.Select(r => scorer.Score([r])["Probability.output"][0]).ToArray();
+        Dictionary<string, float[][]> together = scorer.Score(rows);
+        Dictionary<string, float[][]>[] alone = rows.Select(r => scorer.Score([r])).ToArray();
 
-        // Assert: callers still fill the model's own columns, in the file's order, and both paths agree (the training
-        // run's parity check already compared the batch path with ML.NET)
+        // Assert: callers still fill the model's own columns, in the file's order, and both paths agree on every output
+        // (the training run's parity check already compared the batch path with ML.NET); one-row calls ran bound
         Assert.Equal(30, scorer.PackedInputs);
         Assert.Equal(schema.Columns.Select(c => c.Name).Where(n => n != "malignant"), scorer.Inputs.Select(i => i.Name));
-        // (a batch's matrix product may sum in another order than one row's)
-        Assert.All(Enumerable.Range(0, rows.Count), r => Assert.True(Math.Abs(together[r][0] - alone[r][0]) <= 1e-5, $"row {r}: {together[r][0]} vs {alone[r][0]}"));
+        Assert.True(scorer.BindsOneRowCalls);
+        Assert.Equal(["PredictedLabel.output", "Score.output", "Probability.output"], together.Keys);
+        foreach ((string output, float[][] values) in together)
+        {
+            // (a batch's matrix product may sum in another order than one row's)
+            Assert.All(Enumerable.Range(0, rows.Count), r => Assert.True(Math.Abs(values[r][0] - alone[r][output][0][0]) <= 1e-5,
+                $"{output}, row {r}: {values[r][0]} vs {alone[r][output][0][0]}"));
+            Assert.All(alone, a => Assert.Equal(values[0].Length, Assert.Single(a[output]).Length));
+        }
+    }
+
+    [Theory]
+    [InlineData("breast_cancer_hospital_a.csv", "malignant", MlTasks.Binary, "lightgbm-31x200")]
+    [InlineData("digits_member_1.csv", "digit", MlTasks.Multiclass, "lbfgs-maxent-l2-1")]
+    [InlineData("breast_cancer_hospital_b.csv", "mean_area", MlTasks.Regression, "fasttree-20x100")]
+    public void Score_OneRowThroughTheKeptBinding_SameOutputsAsTheBatch(string file, string label, string task, string candidateId)
+    {
+        // Arrange: a model of each task with numeric inputs only, and 25 of its rows
+        (string data, DatasetSchema schema) = Curate(RepoFile("samples", file), label, _work);
+        TrainingPlan plan = Plan(schema with { Label = label }, label, task);
+        var candidate = plan.Candidates.Single(c => c.Id == candidateId);
+        FinalModel model = TrainingEngine.TrainFinal(plan, candidate, data, _work);
+        List<IReadOnlyDictionary<string, string?>> rows = TrainingEngine.ReadRows(data, 25);
+
+        // Act
+        using var scorer = new OnnxScorer(model.Onnx);
+        Dictionary<string, float[][]> together = scorer.Score(rows);
+        Dictionary<string, float[][]>[] alone = rows.Select(r => scorer.Score([r])).ToArray();
+
+        // Assert: every output of every row, with its full width (one score per class for multiclass)
+        Assert.True(scorer.BindsOneRowCalls);
+        Assert.All(alone, a => Assert.Equal(together.Keys, a.Keys));
+        foreach ((string output, float[][] values) in together)
+        {
+            for (int r = 0; r < rows.Count; r++)
+            {
+                float[] one = Assert.Single(alone[r][output]);
+                Assert.Equal(values[r].Length, one.Length);
+                Assert.All(Enumerable.Range(0, one.Length), j => Assert.True(Math.Abs(values[r][j] - one[j]) <= 1e-4 * Math.Max(1, Math.Abs(one[j])),
+                    $"{output}, row {r}, value {j}: {values[r][j]} vs {one[j]}"));
+            }
+        }
     }
 
     /// <summary>A graph input or output as ML.NET declares a numeric column: float, [N, 1].</summary>
