@@ -144,6 +144,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         }
 
         int chunkRows = RowsPerChunk(header.Length);
+        string headerLine = HeaderLine(header, reader.Spec.Sep.Separator);
         (int Column, ModelInput Input)[] checkedInputs = model.Inputs.Where(i => i.Type is "float" or "bool").Select(i => (Array.IndexOf(header, i.Name), i)).ToArray();
         long rows = 0;
         ChunkText? chunk = null;
@@ -170,14 +171,10 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
                 continue;
             }
 
-            chunk ??= new ChunkText(header);
-            using (SepWriter.Row line = chunk.Writer.NewRow())
-            {
-                for (int i = 0; i < header.Length; i++)
-                {
-                    line[i].Set(row[i].Span);
-                }
-            }
+            // The row's text as it came (the columns checked above were read, not unescaped in place: a valid number or
+            // true/false value has no escaped quote), so its chunk parses to the same cells with the file's separator.
+            chunk ??= new ChunkText(headerLine);
+            chunk.AddRow(row.Span);
 
             if (++rows % chunkRows == 0)
             {
@@ -355,23 +352,31 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
     /// One chunk of checked rows, written as UTF-8 CSV straight into the buffer that is uploaded (no string of the whole
     /// chunk, no second encoding pass); columns by position, since a name lookup per cell showed up in profiles.
     /// </summary>
+    /// <summary>The header as one line of the file's own separator, names quoted where they need it.</summary>
+    private static string HeaderLine(string[] header, char separator) =>
+        string.Join(separator, header.Select(name => name.AsSpan().IndexOfAny([separator, '"', '\r', '\n']) >= 0 ? $"\"{name.Replace("\"", "\"\"")}\"" : name));
+
+    /// <summary>A chunk's text: the header line, then rows copied as they came, as UTF-8 in the buffer that is uploaded.</summary>
     private sealed class ChunkText
     {
         private readonly MemoryStream _bytes = new();
         private readonly StreamWriter _text;
 
-        public ChunkText(string[] header)
+        public ChunkText(string headerLine)
         {
             _text = new StreamWriter(_bytes, Utf8NoBom, bufferSize: 1 << 16, leaveOpen: true);
-            Writer = Sep.New(',').Writer(o => o with { Escape = true }).To(_text);
-            Writer.Header.Add(header);
+            _text.Write(headerLine);
+            _text.Write('\n');
         }
 
-        public SepWriter Writer { get; }
+        public void AddRow(ReadOnlySpan<char> row)
+        {
+            _text.Write(row);
+            _text.Write('\n');
+        }
 
         public BinaryData Complete()
         {
-            Writer.Dispose();
             _text.Dispose();
             return BinaryData.FromBytes(_bytes.GetBuffer().AsMemory(0, (int)_bytes.Length));
         }

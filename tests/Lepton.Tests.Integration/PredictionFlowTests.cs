@@ -226,7 +226,7 @@ public class PredictionFlowTests(DevHostFixture fixture)
     }
 
     [Fact]
-    public async Task BatchScoring_QuotedAndFormulaCells_WrittenAsValidCsvAndBlankNumbersReported()
+    public async Task BatchScoring_QuotedFormulaAndSemicolonFiles_WrittenAsValidCsvAndBlankNumbersReported()
     {
         // Arrange: a note column with an escaped quote, a comma and a formula; and a file with a blank input cell
         (string key, _, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
@@ -235,6 +235,7 @@ public class PredictionFlowTests(DevHostFixture fixture)
         string good = "note," + string.Join(',', inputs) + "\n"
             + "\"he said \"\"hi\"\", twice\"," + Values(rows[0]) + "\n"
             + "\"=HYPERLINK(\"\"http://x\"\")\"," + Values(rows[1]) + "\n";
+        string semicolons = "note;" + string.Join(';', inputs) + "\n" + "\"x;y\";" + Values(rows[3]).Replace(',', ';') + "\n";
         string[] blankCells = Values(rows[2]).Split(',');
         blankCells[0] = "";
         string blank = string.Join(',', inputs) + "\n" + string.Join(',', blankCells) + "\n";
@@ -244,7 +245,9 @@ public class PredictionFlowTests(DevHostFixture fixture)
         // Act
         await UploadToScoreAsync(key, "quoted.csv", Encoding.UTF8.GetBytes(good));
         await UploadToScoreAsync(key, "blank.csv", Encoding.UTF8.GetBytes(blank));
+        await UploadToScoreAsync(key, "semicolons.csv", Encoding.UTF8.GetBytes(semicolons));
         string output = await WaitForBlobAsync(predictions, "out/cancer/quoted.csv");
+        string fromSemicolons = await WaitForBlobAsync(predictions, "out/cancer/semicolons.csv");
         string report = await WaitForBlobAsync(predictions, "out/cancer/blank.csv.report.txt");
 
         // Assert: the quoted value survives as one escaped field, the formula is neutralized, the blank number is named
@@ -252,6 +255,10 @@ public class PredictionFlowTests(DevHostFixture fixture)
         Assert.Equal(3, lines.Length);
         Assert.StartsWith("\"he said \"\"hi\"\", twice\",", lines[1]);
         Assert.StartsWith("\"'=HYPERLINK(\"\"http://x\"\")\",", lines[2]);
+        // a file separated by semicolons is read as such and written with commas like every output
+        Assert.Collection(fromSemicolons.TrimEnd('\n').Split('\n'),
+            header => Assert.Equal("note," + string.Join(',', inputs) + ",prediction,score,probability", header),
+            row => Assert.Matches("^x;y," + System.Text.RegularExpressions.Regex.Escape(Values(rows[3])) + ",(true|false),[^,]+,[0-9.eE-]+$", row));
         Assert.Contains($"Line 2, column '{inputs[0]}': the value is missing", report);
         Assert.False((await predictions.GetBlobClient("out/cancer/blank.csv").ExistsAsync()).Value);
         Assert.Empty(await predictions.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "work/", default).ToListAsync());
