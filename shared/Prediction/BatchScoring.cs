@@ -251,7 +251,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
     /// <summary>
     /// A chunk's rows with their predictions appended, as CSV text written to <paramref name="text"/>. Two reads of the
     /// chunk: the first fills the model's input columns directly (no row objects), the second copies each row out beside
-    /// its prediction.
+    /// its prediction — as it came where that is already safe, comma-separated CSV, cell by cell otherwise.
     /// </summary>
     public static void ScoreChunkText(OnnxScorer scorer, ModelVersion model, string staged, int rows, bool writeHeader, TextWriter text)
     {
@@ -259,33 +259,90 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         IReadOnlyList<Prediction> predictions = ModelOutputs.Interpret(model, scorer.Score(batch), batch.Rows);
         bool binary = model.Task == MlTasks.Binary;
         string positive = ModelOutputs.PositiveClass(model);
-        using (SepReader reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).FromText(staged))
-        using (SepWriter writer = Sep.New(',').Writer(o => o with { Escape = true, WriteHeader = writeHeader }).To(text))
+        using SepReader reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).FromText(staged);
+        int width = reader.Header.ColNames.Count;
+        bool commas = reader.Spec.Sep.Separator == ',';
+        if (writeHeader)
         {
-            // Columns by position (a name lookup per cell cost as much as the scoring): the chunk's, then the predictions.
-            int width = reader.Header.ColNames.Count;
-            writer.Header.Add([.. reader.Header.ColNames, PredictionColumn, ScoreColumn, .. binary ? [ProbabilityColumn] : Array.Empty<string>()]);
-            int r = 0;
-            foreach (SepReader.Row row in reader)
+            string[] header = [.. reader.Header.ColNames, PredictionColumn, ScoreColumn, .. binary ? [ProbabilityColumn] : Array.Empty<string>()];
+            for (int i = 0; i < header.Length; i++)
             {
-                using SepWriter.Row line = writer.NewRow();
+                WriteCell(text, header[i], first: i == 0);
+            }
+
+            text.Write('\n');
+        }
+
+        int r = 0;
+        foreach (SepReader.Row row in reader)
+        {
+            // A row without quotes has no cell to unescape, so with commas its text is its CSV as this writer would write
+            // it: copied as it came unless a cell would run as a formula in a spreadsheet (then written as text).
+            ReadOnlySpan<char> raw = row.Span;
+            if (commas && !raw.Contains('"') && !HasFormula(row, width))
+            {
+                text.Write(raw);
+            }
+            else
+            {
                 for (int i = 0; i < width; i++)
                 {
-                    // Copied cells that a spreadsheet would run as a formula are written as text.
                     ReadOnlySpan<char> value = row[i].Span;
-                    line[i].Set(Ingestion.CellValues.IsFormulaInjection(value.Trim()) ? "'" + value.ToString() : value);
-                }
-
-                Prediction p = predictions[r++];
-                line[width].Set(p.Label ?? "");
-                line[width + 1].Set(OnnxScorer.FormatFloat(p.Score));
-                if (binary)
-                {
-                    line[width + 2].Set(OnnxScorer.FormatFloat(p.Probabilities?.GetValueOrDefault(positive, float.NaN) ?? float.NaN));
+                    WriteCell(text, Ingestion.CellValues.IsFormulaInjection(value.Trim()) ? "'" + value.ToString() : value, first: i == 0);
                 }
             }
+
+            Prediction p = predictions[r++];
+            WriteCell(text, p.Label ?? "", first: false);
+            WriteCell(text, OnnxScorer.FormatFloat(p.Score), first: false);
+            if (binary)
+            {
+                WriteCell(text, OnnxScorer.FormatFloat(p.Probabilities?.GetValueOrDefault(positive, float.NaN) ?? float.NaN), first: false);
+            }
+
+            text.Write('\n');
         }
     }
+
+    private static bool HasFormula(SepReader.Row row, int width)
+    {
+        for (int i = 0; i < width; i++)
+        {
+            if (Ingestion.CellValues.IsFormulaInjection(row[i].Span.Trim()))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>One output cell: quoted, its quotes doubled, when it holds a comma, a quote or a line break.</summary>
+    private static void WriteCell(TextWriter text, ReadOnlySpan<char> value, bool first)
+    {
+        if (!first)
+        {
+            text.Write(',');
+        }
+
+        if (value.IndexOfAny(CellsToQuote) < 0)
+        {
+            text.Write(value);
+            return;
+        }
+
+        text.Write('"');
+        for (int quote; (quote = value.IndexOf('"')) >= 0; value = value[(quote + 1)..])
+        {
+            text.Write(value[..(quote + 1)]);
+            text.Write('"');
+        }
+
+        text.Write(value);
+        text.Write('"');
+    }
+
+    private static readonly System.Buffers.SearchValues<char> CellsToQuote = System.Buffers.SearchValues.Create(",\"\r\n");
 
     /// <summary>The chunk's rows as the model's input columns (the planning pass already checked every value).</summary>
     private static ScoringBatch ReadInputs(OnnxScorer scorer, string staged, int rows)

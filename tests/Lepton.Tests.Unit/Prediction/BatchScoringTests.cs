@@ -1,0 +1,78 @@
+using Lepton.Ingestion;
+using Lepton.Prediction;
+using Lepton.Tests.Unit.Training;
+using Lepton.Training;
+
+namespace Lepton.Tests.Unit.Prediction;
+
+/// <summary>A scored chunk's text: each row's cells copied as valid CSV beside its prediction, formulas neutralized.</summary>
+public sealed class BatchScoringTests : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("lepton-batch-test").FullName;
+    private readonly OnnxScorer _scorer;
+    private readonly ModelVersion _model;
+    private readonly string[] _inputs;
+    private readonly string _values;
+
+    public BatchScoringTests()
+    {
+        (string data, DatasetSchema schema) = TrainingEngineTests.Curate(TrainingEngineTests.RepoFile("samples", "breast_cancer_hospital_b.csv"), "malignant", _work);
+        var plan = new TrainingPlan(new TrainRequest("t", "m", ["d"], "malignant", "binary", null, 5, null, "r"), [], schema, "malignant", MlTasks.Binary, "auc", 5, 42, 0,
+            CandidateCatalog.For(MlTasks.Binary));
+        _scorer = new OnnxScorer(TrainingEngine.TrainFinal(plan, plan.Candidates[0], data, _work).Onnx);
+        _model = new("m", 1, "production", MlTasks.Binary, "auc", 0.9, "malignant", new CandidateSpec("c", "T", new Dictionary<string, double>()),
+            [], [], "blob", "sha", [], "", ["false", "true"], default, "run", "");
+        _inputs = _scorer.Inputs.Select(i => i.Name).ToArray();
+        IReadOnlyDictionary<string, string?> first = TrainingEngine.ReadRows(data, 1)[0];
+        _values = string.Join(',', _inputs.Select(n => first[n]));
+    }
+
+    public void Dispose()
+    {
+        _scorer.Dispose();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    private string Score(string staged, int rows, bool header = true)
+    {
+        var text = new StringWriter();
+        BatchScoring.ScoreChunkText(_scorer, _model, staged, rows, header, text);
+        return text.ToString();
+    }
+
+    [Fact]
+    public void ScoreChunkText_PlainQuotedAndFormulaCells_CopiedAsValidCsvBesideThePrediction()
+    {
+        // Arrange: a note column before the inputs, with plain, quoted, escaped, formula and signed-number notes
+        string[] notes = ["plain", "\"a, b\"", "\"he said \"\"hi\"\"\"", "=1+2", "@cmd", "+x", "-1.5", "\" =sum()\"", "  spaced  "];
+        string staged = "note," + string.Join(',', _inputs) + "\n" + string.Concat(notes.Select(n => n + "," + _values + "\n"));
+
+        // Act
+        string[] lines = Score(staged, notes.Length).Split('\n');
+
+        // Assert: the header, then each row's note as a spreadsheet would read it safely, the inputs, the prediction
+        Assert.Equal("note," + string.Join(',', _inputs) + ",prediction,score,probability", lines[0]);
+        string[] expected = ["plain", "\"a, b\"", "\"he said \"\"hi\"\"\"", "'=1+2", "'@cmd", "'+x", "-1.5", "' =sum()", "  spaced  "];
+        Assert.Equal(notes.Length + 2, lines.Length);
+        Assert.Equal("", lines[^1]);
+        for (int r = 0; r < notes.Length; r++)
+        {
+            Assert.Matches("^" + System.Text.RegularExpressions.Regex.Escape(expected[r] + "," + _values) + ",(true|false),[^,]+,[^,]+$", lines[r + 1]);
+        }
+    }
+
+    [Fact]
+    public void ScoreChunkText_SemicolonChunkWithoutHeader_WrittenWithCommasAndNoHeader()
+    {
+        // Arrange: a chunk after the first (no header in the output) of a file separated by semicolons
+        string staged = "id;" + string.Join(';', _inputs) + "\n" + "7;" + _values.Replace(',', ';') + "\n" + "\"x;y\";" + _values.Replace(',', ';') + "\n";
+
+        // Act
+        string[] lines = Score(staged, 2, header: false).TrimEnd('\n').Split('\n');
+
+        // Assert
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("7," + _values + ",", lines[0]);
+        Assert.StartsWith("x;y," + _values + ",", lines[1]);
+    }
+}
