@@ -34,6 +34,12 @@ public static class FanOutBench
         {
             await MeasureSettingsAsync(root, state, activities, repeats);
         }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM or Ctrl-C stopped the engine's host: the emulator and engine were disposed on the way out.
+            Console.Error.WriteLine("Fan-out benchmark stopped.");
+            return 1;
+        }
         finally
         {
             Directory.Delete(state, recursive: true);
@@ -118,20 +124,22 @@ public static class FanOutBench
             .Build();
         await host.StartAsync();
         DurableTaskClient client = host.Services.GetRequiredService<DurableTaskClient>();
+        // SIGTERM stops the host (its console lifetime) and with it the worker: a run then never completes, so waiting ends.
+        CancellationToken stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         // A fresh emulator answers its first requests slowly: a small run and a full one are dropped.
-        await RunOnceAsync(client, Math.Min(activities, 50));
-        await RunOnceAsync(client, activities);
+        await RunOnceAsync(client, Math.Min(activities, 50), stopping);
+        await RunOnceAsync(client, activities, stopping);
         var rates = new double[repeats];
         for (int i = 0; i < repeats; i++)
         {
-            rates[i] = activities / (await RunOnceAsync(client, activities)).TotalSeconds;
+            rates[i] = activities / (await RunOnceAsync(client, activities, stopping)).TotalSeconds;
         }
 
         await host.StopAsync();
         return rates;
     }
 
-    private static async Task<TimeSpan> RunOnceAsync(DurableTaskClient client, int activities)
+    private static async Task<TimeSpan> RunOnceAsync(DurableTaskClient client, int activities, CancellationToken stopping)
     {
         var clock = Stopwatch.StartNew();
         string id = await client.ScheduleNewOrchestrationInstanceAsync(Orchestrator, activities);
@@ -139,7 +147,7 @@ public static class FanOutBench
         OrchestrationMetadata? done = null;
         while (done?.RuntimeStatus is null or OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running)
         {
-            await Task.Delay(20);
+            await Task.Delay(20, stopping);
             try
             {
                 done = await client.GetInstanceAsync(id, getInputsAndOutputs: true);
