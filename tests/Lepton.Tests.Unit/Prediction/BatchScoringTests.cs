@@ -62,6 +62,20 @@ public sealed class BatchScoringTests : IDisposable
     }
 
     [Fact]
+    public void ScoreChunkText_WindowsLineEndings_OutputLinesEndWithThePrediction()
+    {
+        // Arrange: rows ended by CR LF, as a file saved on Windows
+        string staged = "id," + string.Join(',', _inputs) + "\r\n" + "1," + _values + "\r\n" + "2," + _values + "\r\n";
+
+        // Act
+        string output = Score(staged, 2);
+
+        // Assert: no carriage return is carried into a row, so the prediction columns stay columns of their own
+        Assert.DoesNotContain('\r', output);
+        Assert.All(output.TrimEnd('\n').Split('\n').Skip(1), line => Assert.Matches(",(true|false),[^,]+,[^,]+$", line));
+    }
+
+    [Fact]
     public void ScoreChunkText_SemicolonChunkWithoutHeader_WrittenWithCommasAndNoHeader()
     {
         // Arrange: a chunk after the first (no header in the output) of a file separated by semicolons
