@@ -144,7 +144,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         }
 
         int chunkRows = RowsPerChunk(header.Length);
-        string headerLine = HeaderLine(header, reader.Spec.Sep.Separator);
+        char separator = reader.Spec.Sep.Separator;
         (int Column, ModelInput Input)[] checkedInputs = model.Inputs.Where(i => i.Type is "float" or "bool").Select(i => (Array.IndexOf(header, i.Name), i)).ToArray();
         long rows = 0;
         ChunkText? chunk = null;
@@ -173,7 +173,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
 
             // The row's text as it came (the columns checked above were read, not unescaped in place: a valid number or
             // true/false value has no escaped quote), so its chunk parses to the same cells with the file's separator.
-            chunk ??= new ChunkText(headerLine);
+            chunk ??= new ChunkText(header, separator);
             chunk.AddRow(row.Span);
 
             if (++rows % chunkRows == 0)
@@ -293,11 +293,11 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
             }
 
             Prediction p = predictions[r++];
-            WriteCell(text, p.Label ?? "", first: false);
-            WriteCell(text, OnnxScorer.FormatFloat(p.Score), first: false);
+            WriteCell(text, p.Label ?? "");
+            WriteCell(text, OnnxScorer.FormatFloat(p.Score));
             if (binary)
             {
-                WriteCell(text, OnnxScorer.FormatFloat(p.Probabilities?.GetValueOrDefault(positive, float.NaN) ?? float.NaN), first: false);
+                WriteCell(text, OnnxScorer.FormatFloat(p.Probabilities?.GetValueOrDefault(positive, float.NaN) ?? float.NaN));
             }
 
             text.Write('\n');
@@ -317,15 +317,15 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         return false;
     }
 
-    /// <summary>One output cell: quoted, its quotes doubled, when it holds a comma, a quote or a line break.</summary>
-    private static void WriteCell(TextWriter text, ReadOnlySpan<char> value, bool first)
+    /// <summary>One CSV cell: quoted, its quotes doubled, when it holds the separator, a quote or a line break.</summary>
+    private static void WriteCell(TextWriter text, ReadOnlySpan<char> value, char separator = ',', bool first = false)
     {
         if (!first)
         {
-            text.Write(',');
+            text.Write(separator);
         }
 
-        if (value.IndexOfAny(CellsToQuote) < 0)
+        if (value.IndexOfAny('"', '\r', '\n') < 0 && !value.Contains(separator))
         {
             text.Write(value);
             return;
@@ -341,8 +341,6 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         text.Write(value);
         text.Write('"');
     }
-
-    private static readonly System.Buffers.SearchValues<char> CellsToQuote = System.Buffers.SearchValues.Create(",\"\r\n");
 
     /// <summary>The chunk's rows as the model's input columns (the planning pass already checked every value).</summary>
     private static ScoringBatch ReadInputs(OnnxScorer scorer, string staged, int rows)
@@ -406,23 +404,22 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
     private static BlobRequestConditions IfMatch(BatchRequest request) => BlobConditions.IfMatch(request.ETag);
 
     /// <summary>
-    /// One chunk of checked rows, written as UTF-8 CSV straight into the buffer that is uploaded (no string of the whole
-    /// chunk, no second encoding pass); columns by position, since a name lookup per cell showed up in profiles.
+    /// A chunk's text: the header in the file's own separator, then rows copied as they came, written as UTF-8 straight
+    /// into the buffer that is uploaded (no string of the whole chunk, no second encoding pass).
     /// </summary>
-    /// <summary>The header as one line of the file's own separator, names quoted where they need it.</summary>
-    private static string HeaderLine(string[] header, char separator) =>
-        string.Join(separator, header.Select(name => name.AsSpan().IndexOfAny([separator, '"', '\r', '\n']) >= 0 ? $"\"{name.Replace("\"", "\"\"")}\"" : name));
-
-    /// <summary>A chunk's text: the header line, then rows copied as they came, as UTF-8 in the buffer that is uploaded.</summary>
     private sealed class ChunkText
     {
         private readonly MemoryStream _bytes = new();
         private readonly StreamWriter _text;
 
-        public ChunkText(string headerLine)
+        public ChunkText(string[] header, char separator)
         {
             _text = new StreamWriter(_bytes, Utf8NoBom, bufferSize: 1 << 16, leaveOpen: true);
-            _text.Write(headerLine);
+            for (int i = 0; i < header.Length; i++)
+            {
+                WriteCell(_text, header[i], separator, first: i == 0);
+            }
+
             _text.Write('\n');
         }
 

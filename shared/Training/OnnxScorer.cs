@@ -143,11 +143,12 @@ public sealed class OnnxScorer : IDisposable
         }
 
         _outputs = OutputNames.Where(_session.OutputMetadata.ContainsKey).ToArray();
+        string? scoreAlias = null;
         if (_outputs.Length == 0 && _session.OutputMetadata.Count(o => o.Value.IsTensor && o.Value.ElementType == typeof(float)) == 1)
         {
             // A model from another tool with one float output: that output is its score.
-            _scoreAlias = _session.OutputMetadata.Single(o => o.Value.IsTensor && o.Value.ElementType == typeof(float)).Key;
-            _outputs = [_scoreAlias];
+            scoreAlias = _session.OutputMetadata.Single(o => o.Value.IsTensor && o.Value.ElementType == typeof(float)).Key;
+            _outputs = [scoreAlias];
         }
         // The inputs callers fill are the model's own, in its order, whether or not the session takes some of them packed.
         string[] packedColumns = packed?.Columns ?? [];
@@ -158,10 +159,12 @@ public sealed class OnnxScorer : IDisposable
         _packed = packedColumns.Select(c => names.IndexOf(c)).ToArray();
         _separate = Enumerable.Range(0, Inputs.Count).Where(i => !packedColumns.Contains(Inputs[i].Name)).ToArray();
         _feedNames = (packed is null ? [] : new[] { packed.Name }).Concat(_separate.Select(i => Inputs[i].Name)).ToArray();
-        _keptOutputs = Inputs.All(i => i.Type is "float" or "bool") ? KeptOutputsOf(_session, _outputs) : null;
+        _outputKeys = _outputs.Select(o => o == scoreAlias ? Prediction.OnnxOutputs.Score : o).ToArray();
+        _keptOutputs = Inputs.All(i => i.Type is "float" or "bool") ? KeptOutputsOf(_session, _outputs, _outputKeys) : null;
     }
 
-    private readonly string? _scoreAlias;
+    // Each read output's name in the results (another tool's single float output is reported as the score).
+    private readonly string[] _outputKeys;
 
     // One-row calls run through an I/O binding of kept tensors when every input is numeric or boolean and every output a
     // numeric tensor of fixed width: no names looked up, no output tensors allocated and wrapped per call. Null otherwise.
@@ -169,9 +172,9 @@ public sealed class OnnxScorer : IDisposable
     // Set if the runtime refuses the kept output shapes (a graph whose declared shapes are not the ones it produces).
     private volatile bool _bindingRefused;
 
-    private sealed record KeptOutput(string Name, TensorElementType Type, long[] Shape);
+    private sealed record KeptOutput(string Name, string Key, TensorElementType Type, long[] Shape);
 
-    private static KeptOutput[]? KeptOutputsOf(InferenceSession session, string[] outputs)
+    private static KeptOutput[]? KeptOutputsOf(InferenceSession session, string[] outputs, string[] keys)
     {
         var kept = new KeptOutput[outputs.Length];
         for (int o = 0; o < outputs.Length; o++)
@@ -184,7 +187,7 @@ public sealed class OnnxScorer : IDisposable
                 return null;
             }
 
-            kept[o] = new KeptOutput(outputs[o], output.ElementDataType, dimensions.Select((d, j) => j == 0 ? 1L : d).ToArray());
+            kept[o] = new KeptOutput(outputs[o], keys[o], output.ElementDataType, dimensions.Select((d, j) => j == 0 ? 1L : d).ToArray());
         }
 
         return kept;
@@ -198,7 +201,7 @@ public sealed class OnnxScorer : IDisposable
 
     public IReadOnlyList<ModelInput> Inputs { get; }
 
-    public bool HasScoreOutput => _outputs.Contains(Prediction.OnnxOutputs.Score) || _scoreAlias is not null;
+    public bool HasScoreOutput => _outputKeys.Contains(Prediction.OnnxOutputs.Score);
 
     /// <summary>Outputs by name: each row's values (one for labels and binary scores, one per class for multiclass scores).</summary>
     public Dictionary<string, float[][]> Score(IReadOnlyList<IReadOnlyDictionary<string, string?>> rows)
@@ -315,7 +318,7 @@ public sealed class OnnxScorer : IDisposable
                 try
                 {
                     _session.RunWithBinding(row.Options, binding);
-                    return row.BoundResults(_scoreAlias);
+                    return row.BoundResults();
                 }
                 catch (OnnxRuntimeException)
                 {
@@ -350,7 +353,7 @@ public sealed class OnnxScorer : IDisposable
         int k = 0;
         foreach (OrtValue result in results)
         {
-            string name = _outputs[k++];
+            string key = _outputKeys[k++];
             float[] flat = Floats(result);
             int width = n == 0 ? 0 : flat.Length / n;
             var rows = new float[n][];
@@ -359,7 +362,7 @@ public sealed class OnnxScorer : IDisposable
                 rows[i] = flat.AsSpan(i * width, width).ToArray();
             }
 
-            outputs[name == _scoreAlias ? Prediction.OnnxOutputs.Score : name] = rows;
+            outputs[key] = rows;
         }
 
         return outputs;
@@ -451,13 +454,12 @@ public sealed class OnnxScorer : IDisposable
         public OrtIoBinding? Binding { get; }
 
         /// <summary>The bound outputs of the last run, copied out: the tensors are refilled by the next call.</summary>
-        public Dictionary<string, float[][]> BoundResults(string? scoreAlias)
+        public Dictionary<string, float[][]> BoundResults()
         {
             var results = new Dictionary<string, float[][]>(_outputs.Length);
             for (int o = 0; o < _outputs.Length; o++)
             {
-                string name = _outputs[o].Name;
-                results[name == scoreAlias ? Prediction.OnnxOutputs.Score : name] = [Floats(_outputValues[o])];
+                results[_outputs[o].Key] = [Floats(_outputValues[o])];
             }
 
             return results;
