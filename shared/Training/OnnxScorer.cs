@@ -280,8 +280,7 @@ public sealed class OnnxScorer : IDisposable
     private Dictionary<string, float[][]> ScoreOneRow(ScoringBatch batch)
     {
         RowInputs row = _rowInputs.TryDequeue(out RowInputs? kept) ? kept : new RowInputs(Inputs, _packed.Length, _separate, _bindingRefused ? null : _keptOutputs, _session, _feedNames);
-        var values = new OrtValue[_feedNames.Length];
-        int v = 0;
+        OrtValue[]? values = null;
         try
         {
             if (row.Packed is { } packed)
@@ -290,25 +289,18 @@ public sealed class OnnxScorer : IDisposable
                 {
                     packed[j] = batch.Floats(_packed[j])[0];
                 }
-
-                values[v++] = row.PackedValue!;
             }
 
-            for (int f = 0; f < _separate.Length; f++, v++)
+            for (int f = 0; f < _separate.Length; f++)
             {
                 int i = _separate[f];
                 switch (Inputs[i].Type)
                 {
                     case "float":
                         row.Floats[f]![0] = batch.Floats(i)[0];
-                        values[v] = row.Values[f]!;
                         break;
                     case "bool":
                         row.Bools[f]![0] = batch.Bools(i)[0];
-                        values[v] = row.Values[f]!;
-                        break;
-                    default:
-                        values[v] = StringTensor(batch.Strings(i));
                         break;
                 }
             }
@@ -326,18 +318,15 @@ public sealed class OnnxScorer : IDisposable
                 }
             }
 
+            values = row.Feeds(batch, _separate);
             return Run(row.Options, values, 1);
         }
         finally
         {
             // Text tensors are made per call; the kept ones go back with the row.
-            int first = row.Packed is null ? 0 : 1;
-            for (int f = 0; f < _separate.Length; f++)
+            if (values is not null)
             {
-                if (row.Values[f] is null)
-                {
-                    values[first + f]?.Dispose();
-                }
+                row.DisposeMadeFeeds(values);
             }
 
             _rowInputs.Enqueue(row);
@@ -431,12 +420,19 @@ public sealed class OnnxScorer : IDisposable
                 }
 
                 _outputs = outputs;
-                _outputValues = outputs.Select(o => o.Type switch
+                _outputArrays = outputs.Select(o => o.Type switch
                 {
-                    TensorElementType.Float => OrtValue.CreateTensorValueFromMemory(new float[ElementCount(o.Shape)], o.Shape),
-                    TensorElementType.Bool => OrtValue.CreateTensorValueFromMemory(new bool[ElementCount(o.Shape)], o.Shape),
-                    TensorElementType.Int64 => OrtValue.CreateTensorValueFromMemory(new long[ElementCount(o.Shape)], o.Shape),
-                    _ => OrtValue.CreateTensorValueFromMemory(new uint[ElementCount(o.Shape)], o.Shape),
+                    TensorElementType.Float => (Array)new float[ElementCount(o.Shape)],
+                    TensorElementType.Bool => new bool[ElementCount(o.Shape)],
+                    TensorElementType.Int64 => new long[ElementCount(o.Shape)],
+                    _ => new uint[ElementCount(o.Shape)],
+                }).ToArray();
+                _outputValues = _outputArrays.Select((array, o) => array switch
+                {
+                    float[] floats => OrtValue.CreateTensorValueFromMemory(floats, outputs[o].Shape),
+                    bool[] bools => OrtValue.CreateTensorValueFromMemory(bools, outputs[o].Shape),
+                    long[] longs => OrtValue.CreateTensorValueFromMemory(longs, outputs[o].Shape),
+                    _ => OrtValue.CreateTensorValueFromMemory((uint[])array, outputs[o].Shape),
                 }).ToArray();
                 for (int o = 0; o < outputs.Length; o++)
                 {
@@ -448,6 +444,9 @@ public sealed class OnnxScorer : IDisposable
         private static int ElementCount(long[] shape) => checked((int)shape.Aggregate(1L, (a, b) => a * b));
 
         private readonly KeptOutput[] _outputs = [];
+        // The managed arrays under the bound output tensors: the runtime writes into them, so results are read from
+        // them directly, without asking the runtime for each tensor's type, shape and data.
+        private readonly Array[] _outputArrays = [];
         private readonly OrtValue[] _outputValues = [];
 
         /// <summary>The kept inputs and outputs bound to the session (null when some input or output cannot be kept).</summary>
@@ -459,10 +458,48 @@ public sealed class OnnxScorer : IDisposable
             var results = new Dictionary<string, float[][]>(_outputs.Length);
             for (int o = 0; o < _outputs.Length; o++)
             {
-                results[_outputs[o].Key] = [Floats(_outputValues[o])];
+                results[_outputs[o].Key] = [_outputArrays[o] switch
+                {
+                    float[] floats => (float[])floats.Clone(),
+                    bool[] bools => Array.ConvertAll(bools, v => v ? 1f : 0f),
+                    long[] longs => Array.ConvertAll(longs, v => (float)v),
+                    uint[] units => Array.ConvertAll(units, v => (float)v),
+                    _ => [],
+                }];
             }
 
             return results;
+        }
+
+        /// <summary>The feeds for a run by name: the kept tensors, and a text tensor made for each text input.</summary>
+        public OrtValue[] Feeds(ScoringBatch batch, int[] separate)
+        {
+            int first = PackedValue is null ? 0 : 1;
+            var feeds = new OrtValue[first + separate.Length];
+            if (PackedValue is not null)
+            {
+                feeds[0] = PackedValue;
+            }
+
+            for (int f = 0; f < separate.Length; f++)
+            {
+                feeds[first + f] = Values[f] ?? StringTensor(batch.Strings(separate[f]));
+            }
+
+            return feeds;
+        }
+
+        /// <summary>Disposes the feeds <see cref="Feeds"/> made for one call; the kept ones stay.</summary>
+        public void DisposeMadeFeeds(OrtValue[] feeds)
+        {
+            int first = PackedValue is null ? 0 : 1;
+            for (int f = 0; f < Values.Length; f++)
+            {
+                if (Values[f] is null)
+                {
+                    feeds[first + f]?.Dispose();
+                }
+            }
         }
 
         public float[]? Packed { get; }
