@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Lepton.DevHost.Durable;
 
 /// <summary>
-/// The Azure Storage provider as the sidecar's dispatchers see it, plus three things the sidecar leaves out.
+/// The Azure Storage provider as the sidecar's dispatchers see it, plus two things the sidecar leaves out.
 /// <para>Renewing the lock of an activity while it runs. The provider hides an activity's queue message for the work-item
 /// visibility timeout; the Functions host renews it for as long as the activity runs, the sidecar's dispatcher never does.
 /// Without renewal an activity longer than the timeout was handed out a second time while the first still ran, both
@@ -18,7 +18,6 @@ namespace Lepton.DevHost.Durable;
 /// run, they never hold more than the provider's activity limit, so host.json's <c>maxConcurrentActivityFunctions</c>
 /// still bounds what is locked and running. The dispatcher is told a limit one above it, so that it waits here for a
 /// free slot instead of in its own 500 ms polling.</para>
-/// <para>Extended sessions for orchestrations, as the Functions host keeps them (<see cref="ExtendedSessions"/>).</para>
 /// Everything else is the provider's own.
 /// </summary>
 public sealed partial class RenewingOrchestrationService : IOrchestrationService
@@ -33,7 +32,6 @@ public sealed partial class RenewingOrchestrationService : IOrchestrationService
     private Channel<TaskActivityWorkItem>? _fetched;
     private CancellationTokenSource? _stopFetching;
     private Task[] _fetchLoops = [];
-    private readonly ExtendedSessions _sessions;
 
     public RenewingOrchestrationService(IOrchestrationService inner, TimeSpan visibilityTimeout, int fetchesInFlight, ILogger<RenewingOrchestrationService> logger)
     {
@@ -43,7 +41,6 @@ public sealed partial class RenewingOrchestrationService : IOrchestrationService
         _fetchesInFlight = Math.Min(fetchesInFlight, _inner.MaxConcurrentTaskActivityWorkItems);
         _logger = logger;
         _activitySlots = new SemaphoreSlim(_inner.MaxConcurrentTaskActivityWorkItems);
-        _sessions = new ExtendedSessions(inner, inner.MaxConcurrentTaskOrchestrationWorkItems, logger);
     }
 
     public int TaskOrchestrationDispatcherCount => _inner.TaskOrchestrationDispatcherCount;
@@ -219,16 +216,16 @@ public sealed partial class RenewingOrchestrationService : IOrchestrationService
 
     public Task StartAsync() => _inner.StartAsync();
 
-    public Task StopAsync() => StopAsync(() => _inner.StopAsync());
-
-    public Task StopAsync(bool isForced) => StopAsync(() => _inner.StopAsync(isForced));
-
-    private async Task StopAsync(Func<Task> stopProvider)
+    public async Task StopAsync()
     {
         await StopFetchingAsync();
-        await _sessions.StopHoldingAsync();
-        await stopProvider();
-        await _sessions.StoppedAsync();
+        await _inner.StopAsync();
+    }
+
+    public async Task StopAsync(bool isForced)
+    {
+        await StopFetchingAsync();
+        await _inner.StopAsync(isForced);
     }
 
     public Task CreateAsync() => _inner.CreateAsync();
@@ -249,7 +246,7 @@ public sealed partial class RenewingOrchestrationService : IOrchestrationService
     public int GetDelayInSecondsAfterOnFetchException(Exception exception) => _inner.GetDelayInSecondsAfterOnFetchException(exception);
 
     public Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
-        _sessions.LockNextAsync(receiveTimeout, cancellationToken);
+        _inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken);
 
     public Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem) => _inner.RenewTaskOrchestrationWorkItemLockAsync(workItem);
 
@@ -259,9 +256,9 @@ public sealed partial class RenewingOrchestrationService : IOrchestrationService
         _inner.CompleteTaskOrchestrationWorkItemAsync(workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages,
             continuedAsNewMessage, orchestrationState);
 
-    public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => _sessions.AbandonAsync(workItem);
+    public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => _inner.AbandonTaskOrchestrationWorkItemAsync(workItem);
 
-    public Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => _sessions.ReleaseAsync(workItem);
+    public Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => _inner.ReleaseTaskOrchestrationWorkItemAsync(workItem);
 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fetching an activity work item failed ({Reason}); trying again after the provider's delay")]
