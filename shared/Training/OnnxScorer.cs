@@ -357,15 +357,35 @@ public sealed class OnnxScorer : IDisposable
         return outputs;
     }
 
-    /// <summary>An output tensor's values as floats (labels as their numbers, booleans as 0 and 1).</summary>
+    /// <summary>An output tensor's values as floats.</summary>
     private static float[] Floats(OrtValue result) => result.GetTensorTypeAndShape().ElementDataType switch
     {
-        TensorElementType.Float => result.GetTensorDataAsSpan<float>().ToArray(),
-        TensorElementType.Bool => Array.ConvertAll(result.GetTensorDataAsSpan<bool>().ToArray(), v => v ? 1f : 0f),
-        TensorElementType.Int64 => Array.ConvertAll(result.GetTensorDataAsSpan<long>().ToArray(), v => (float)v),
-        TensorElementType.UInt32 => Array.ConvertAll(result.GetTensorDataAsSpan<uint>().ToArray(), v => (float)v),
+        TensorElementType.Float => AsFloats(result.GetTensorDataAsSpan<float>()),
+        TensorElementType.Bool => AsFloats(result.GetTensorDataAsSpan<bool>()),
+        TensorElementType.Int64 => AsFloats(result.GetTensorDataAsSpan<long>()),
+        TensorElementType.UInt32 => AsFloats(result.GetTensorDataAsSpan<uint>()),
         _ => [],
     };
+
+    // The one rule for output values, whichever path read them: labels as their numbers, booleans as 0 and 1.
+    private static float[] AsFloats(ReadOnlySpan<float> values) => values.ToArray();
+
+    private static float[] AsFloats(ReadOnlySpan<bool> values) => AsFloats(values, static v => v ? 1f : 0f);
+
+    private static float[] AsFloats(ReadOnlySpan<long> values) => AsFloats(values, static v => v);
+
+    private static float[] AsFloats(ReadOnlySpan<uint> values) => AsFloats(values, static v => v);
+
+    private static float[] AsFloats<T>(ReadOnlySpan<T> values, Func<T, float> convert)
+    {
+        var floats = new float[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            floats[i] = convert(values[i]);
+        }
+
+        return floats;
+    }
 
     public void Dispose()
     {
@@ -420,28 +440,26 @@ public sealed class OnnxScorer : IDisposable
                 }
 
                 _outputs = outputs;
-                _outputArrays = outputs.Select(o => o.Type switch
-                {
-                    TensorElementType.Float => (Array)new float[ElementCount(o.Shape)],
-                    TensorElementType.Bool => new bool[ElementCount(o.Shape)],
-                    TensorElementType.Int64 => new long[ElementCount(o.Shape)],
-                    _ => new uint[ElementCount(o.Shape)],
-                }).ToArray();
-                _outputValues = _outputArrays.Select((array, o) => array switch
-                {
-                    float[] floats => OrtValue.CreateTensorValueFromMemory(floats, outputs[o].Shape),
-                    bool[] bools => OrtValue.CreateTensorValueFromMemory(bools, outputs[o].Shape),
-                    long[] longs => OrtValue.CreateTensorValueFromMemory(longs, outputs[o].Shape),
-                    _ => OrtValue.CreateTensorValueFromMemory((uint[])array, outputs[o].Shape),
-                }).ToArray();
+                _outputArrays = new Array[outputs.Length];
+                _outputValues = new OrtValue[outputs.Length];
                 for (int o = 0; o < outputs.Length; o++)
                 {
+                    long[] dimensions = outputs[o].Shape;
+                    int count = checked((int)dimensions.Aggregate(1L, (a, b) => a * b));
+                    (_outputArrays[o], _outputValues[o]) = outputs[o].Type switch
+                    {
+                        TensorElementType.Float => Kept(new float[count], dimensions),
+                        TensorElementType.Bool => Kept(new bool[count], dimensions),
+                        TensorElementType.Int64 => Kept(new long[count], dimensions),
+                        _ => Kept(new uint[count], dimensions),
+                    };
                     Binding.BindOutput(outputs[o].Name, _outputValues[o]);
                 }
             }
         }
 
-        private static int ElementCount(long[] shape) => checked((int)shape.Aggregate(1L, (a, b) => a * b));
+        private static (Array, OrtValue) Kept<T>(T[] array, long[] shape) where T : unmanaged =>
+            (array, OrtValue.CreateTensorValueFromMemory(array, shape));
 
         private readonly KeptOutput[] _outputs = [];
         // The managed arrays under the bound output tensors: the runtime writes into them, so results are read from
@@ -460,10 +478,10 @@ public sealed class OnnxScorer : IDisposable
             {
                 results[_outputs[o].Key] = [_outputArrays[o] switch
                 {
-                    float[] floats => (float[])floats.Clone(),
-                    bool[] bools => Array.ConvertAll(bools, v => v ? 1f : 0f),
-                    long[] longs => Array.ConvertAll(longs, v => (float)v),
-                    uint[] units => Array.ConvertAll(units, v => (float)v),
+                    float[] floats => AsFloats(floats),
+                    bool[] bools => AsFloats(bools),
+                    long[] longs => AsFloats(longs),
+                    uint[] units => AsFloats(units),
                     _ => [],
                 }];
             }
