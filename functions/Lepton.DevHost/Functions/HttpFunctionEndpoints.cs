@@ -34,16 +34,17 @@ public static partial class HttpFunctionEndpoints
             await next(context);
         });
         string prefix = routePrefix.Trim('/') is { Length: > 0 } p ? "/" + p : "";
+        // Made once: the factory takes a lock for every logger it hands out.
+        ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Lepton.DevHost.Http");
         foreach (FunctionDescriptor function in functions.Where(f => f.Kind == FunctionKind.Http))
         {
-            app.MapMethods($"{prefix}/{function.Route}", function.HttpMethods!, context => HandleAsync(context, function, functionKey))
+            app.MapMethods($"{prefix}/{function.Route}", function.HttpMethods!, context => HandleAsync(context, function, functionKey, logger))
                 .WithName(function.Name);
         }
     }
 
-    private static async Task HandleAsync(HttpContext context, FunctionDescriptor function, string functionKey)
+    private static async Task HandleAsync(HttpContext context, FunctionDescriptor function, string functionKey, ILogger logger)
     {
-        ILogger logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lepton.DevHost.Http");
         IActionResult result;
         if (function.AuthLevel != AuthorizationLevel.Anonymous && !HasFunctionKey(context.Request, functionKey))
         {

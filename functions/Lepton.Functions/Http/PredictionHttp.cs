@@ -20,7 +20,7 @@ public static class PredictionHttp
         try
         {
             Caller caller = request.Caller();
-            return new OkObjectResult(await predictions.PredictAsync(owner, model, version, body.RootElement, caller.TenantId!, caller.KeyId!, timeout.Token));
+            return new PredictionResult(await predictions.PredictAsync(owner, model, version, body.RootElement, caller.TenantId!, caller.KeyId!, timeout.Token));
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
         {
