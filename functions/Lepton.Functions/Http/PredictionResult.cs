@@ -27,26 +27,32 @@ public sealed class PredictionResult(PredictionResponse response) : OkObjectResu
     private static readonly JsonEncodedText Score = JsonEncodedText.Encode("score");
     private static readonly JsonEncodedText Probabilities = JsonEncodedText.Encode("probabilities");
 
-    // Read once per MVC configuration.
-    private static readonly ConditionalWeakTable<MvcOptions, StrongBox<JsonWriterOptions>> WriterOptions = new();
+    // Read once per MVC configuration; null where MVC has no System.Text.Json formatter (then MVC formats the answer).
+    private static readonly ConditionalWeakTable<MvcOptions, StrongBox<JsonWriterOptions>?> WriterOptions = new();
 
     public override async Task ExecuteResultAsync(ActionContext context)
     {
-        JsonWriterOptions options = WriterOptions.GetValue(context.HttpContext.RequestServices.GetRequiredService<IOptions<MvcOptions>>().Value, static mvc =>
+        if (WriterOptions.GetValue(context.HttpContext.RequestServices.GetRequiredService<IOptions<MvcOptions>>().Value, FormatterSettings) is not { } options)
         {
-            JsonSerializerOptions json = mvc.OutputFormatters.OfType<SystemTextJsonOutputFormatter>().First().SerializerOptions;
-            return new StrongBox<JsonWriterOptions>(new JsonWriterOptions { Encoder = json.Encoder, Indented = json.WriteIndented, MaxDepth = json.MaxDepth });
-        }).Value;
+            await base.ExecuteResultAsync(context);
+            return;
+        }
+
         HttpResponse http = context.HttpContext.Response;
         http.StatusCode = StatusCodes.Status200OK;
         http.ContentType = ContentType;
-        using (var writer = new Utf8JsonWriter(http.BodyWriter, options))
+        using (var writer = new Utf8JsonWriter(http.BodyWriter, options.Value))
         {
             Write(writer, response);
         }
 
         await http.BodyWriter.FlushAsync(context.HttpContext.RequestAborted);
     }
+
+    private static StrongBox<JsonWriterOptions>? FormatterSettings(MvcOptions mvc) =>
+        mvc.OutputFormatters.OfType<SystemTextJsonOutputFormatter>().FirstOrDefault()?.SerializerOptions is { } json
+            ? new StrongBox<JsonWriterOptions>(new JsonWriterOptions { Encoder = json.Encoder, Indented = json.WriteIndented, MaxDepth = json.MaxDepth })
+            : null;
 
     private static void Write(Utf8JsonWriter writer, PredictionResponse response)
     {

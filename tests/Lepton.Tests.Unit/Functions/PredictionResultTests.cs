@@ -37,10 +37,23 @@ public class PredictionResultTests
         Assert.Equal(mvcBody, body);
     }
 
-    private static async Task<(int Status, string? ContentType, string Body)> ExecuteAsync(IActionResult result)
+    [Fact]
+    public async Task ExecuteResultAsync_MvcWithoutJsonFormatter_AnswersAsMvcDoes()
+    {
+        var response = new PredictionResponse("bc-lr", 3, [new RowPrediction("true", 3.2154f, null)]);
+        static void NoJson(MvcOptions o) => o.OutputFormatters.RemoveType<Microsoft.AspNetCore.Mvc.Formatters.SystemTextJsonOutputFormatter>();
+        (int mvcStatus, string? mvcType, string mvcBody) = await ExecuteAsync(new OkObjectResult(response), NoJson);
+
+        (int status, string? type, string body) = await ExecuteAsync(new PredictionResult(response), NoJson);
+
+        Assert.Equal((mvcStatus, mvcType, mvcBody), (status, type, body));
+        Assert.NotEqual(200, status);
+    }
+
+    private static async Task<(int Status, string? ContentType, string Body)> ExecuteAsync(IActionResult result, Action<MvcOptions>? configure = null)
     {
         // MVC's formatters as the Functions worker and the dev host register them (AddMvcCore, default JSON options).
-        using ServiceProvider services = new ServiceCollection().AddLogging().AddMvcCore().Services.BuildServiceProvider();
+        using ServiceProvider services = new ServiceCollection().AddLogging().AddMvcCore(configure ?? (_ => { })).Services.BuildServiceProvider();
         using var body = new MemoryStream();
         var http = new DefaultHttpContext { RequestServices = services };
         http.Response.Body = body;
