@@ -6,6 +6,7 @@ using Azure.Storage.Blobs.Specialized;
 using Lepton.Errors;
 using Lepton.Storage;
 using Lepton.Training;
+using Microsoft.IO;
 using nietras.SeparatedValues;
 
 namespace Lepton.Prediction;
@@ -220,32 +221,64 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         ModelVersion model = plan.Model!;
         TenantStorage storage = await tenants.ForTenantAsync(plan.Request.TenantId, ct);
         OnnxScorer scorer = await sessions.GetAsync(model, plan.Request.TenantId, ct);
-        string staged = await DownloadTextAsync(storage.Predictions.GetBlobClient(BlobLayout.BatchChunk(plan.Request.RunId, input.Chunk.Index)), ct);
-        using var content = new MemoryStream(staged.Length + staged.Length / 4);
-        using (var text = new StreamWriter(content, Utf8NoBom, bufferSize: 1 << 16, leaveOpen: true))
+        (byte[] staged, int length) = await DownloadAsync(storage.Predictions.GetBlobClient(BlobLayout.BatchChunk(plan.Request.RunId, input.Chunk.Index)), ct);
+        try
         {
-            ScoreChunkText(scorer, model, staged, checked((int)input.Chunk.Rows), writeHeader: input.Chunk.Index == 0, text);
-        }
+            using RecyclableMemoryStream content = OutputBuffers.GetStream(nameof(ScoreChunkAsync), length + length / 4);
+            using (var text = new StreamWriter(content, Utf8NoBom, bufferSize: 1 << 16, leaveOpen: true))
+            {
+                ScoreChunkText(scorer, model, staged.AsMemory(0, length), checked((int)input.Chunk.Rows), writeHeader: input.Chunk.Index == 0, text);
+            }
 
-        content.Position = 0;
-        string blockId = Convert.ToBase64String(Encoding.ASCII.GetBytes($"chunk-{input.Chunk.Index:D8}"));
-        BlockBlobClient output = storage.Predictions.GetBlockBlobClient(OutputBlob(plan.Request.Model, plan.Request.FileName));
-        await output.StageBlockAsync(blockId, content, cancellationToken: ct);
-        return blockId;
+            content.Position = 0;
+            string blockId = Convert.ToBase64String(Encoding.ASCII.GetBytes($"chunk-{input.Chunk.Index:D8}"));
+            BlockBlobClient output = storage.Predictions.GetBlockBlobClient(OutputBlob(plan.Request.Model, plan.Request.FileName));
+            await output.StageBlockAsync(blockId, content, cancellationToken: ct);
+            return blockId;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(staged);
+        }
     }
 
     private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
 
+    // A chunk's output is megabytes: pooled blocks instead of a new large array per activity (each a share of a full
+    // collection). Free blocks kept are bounded, so an idle host does not hold a big file's worth.
+    private static readonly RecyclableMemoryStreamManager OutputBuffers = new(new RecyclableMemoryStreamManager.Options
+    {
+        MaximumSmallPoolFreeBytes = 64L * 1024 * 1024,
+        MaximumLargePoolFreeBytes = 64L * 1024 * 1024,
+    });
+
     /// <summary>
-    /// A staged chunk's text, read into a buffer of the blob's length: content downloads otherwise grow a stream by
-    /// doubling, and those copies and large allocations were a fifth of a chunk activity's CPU.
+    /// A staged chunk's bytes, read into a pooled buffer (return it when done) and parsed from there: a chunk is megabytes,
+    /// and a new array for its bytes plus a string of its text (twice the bytes) per activity were large-object
+    /// allocations, each chunk's share of the full collections they set off.
     /// </summary>
-    private static async Task<string> DownloadTextAsync(BlobClient blob, CancellationToken ct)
+    private static async Task<(byte[] Bytes, int Length)> DownloadAsync(BlobClient blob, CancellationToken ct)
     {
         using BlobDownloadStreamingResult download = (await blob.DownloadStreamingAsync(cancellationToken: ct)).Value;
-        byte[] bytes = new byte[checked((int)download.Details.ContentLength)];
-        await download.Content.ReadExactlyAsync(bytes, ct);
-        return Utf8NoBom.GetString(bytes);
+        int length = checked((int)download.Details.ContentLength);
+        byte[] bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            await download.Content.ReadExactlyAsync(bytes.AsMemory(0, length), ct);
+            return (bytes, length);
+        }
+        catch
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
+            throw;
+        }
+    }
+
+    /// <summary>A staged chunk (UTF-8 CSV with its header) to read.</summary>
+    private static SepReader OpenChunk(ReadOnlyMemory<byte> staged)
+    {
+        ArraySegment<byte> bytes = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(staged, out ArraySegment<byte> segment) ? segment : staged.ToArray();
+        return Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).From(new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false));
     }
 
     /// <summary>
@@ -253,13 +286,12 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
     /// chunk: the first fills the model's input columns directly (no row objects), the second copies each row out beside
     /// its prediction — as it came where that is already safe, comma-separated CSV, cell by cell otherwise.
     /// </summary>
-    public static void ScoreChunkText(OnnxScorer scorer, ModelVersion model, string staged, int rows, bool writeHeader, TextWriter text)
+    public static void ScoreChunkText(OnnxScorer scorer, ModelVersion model, ReadOnlyMemory<byte> staged, int rows, bool writeHeader, TextWriter text)
     {
-        ScoringBatch batch = ReadInputs(scorer, staged, rows);
-        IReadOnlyList<Prediction> predictions = ModelOutputs.Interpret(model, scorer.Score(batch), batch.Rows);
+        Dictionary<string, float[][]> outputs = scorer.Score(ReadInputs(scorer, staged, rows));
         bool binary = model.Task == MlTasks.Binary;
         string positive = ModelOutputs.PositiveClass(model);
-        using SepReader reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).FromText(staged);
+        using SepReader reader = OpenChunk(staged);
         int width = reader.Header.ColNames.Count;
         bool commas = reader.Spec.Sep.Separator == ',';
         if (writeHeader)
@@ -292,7 +324,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
                 }
             }
 
-            Prediction p = predictions[r++];
+            Prediction p = ModelOutputs.InterpretRow(model, outputs, r++);
             WriteCell(text, p.Label ?? "");
             WriteCell(text, OnnxScorer.FormatFloat(p.Score));
             if (binary)
@@ -343,10 +375,10 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
     }
 
     /// <summary>The chunk's rows as the model's input columns (the planning pass already checked every value).</summary>
-    private static ScoringBatch ReadInputs(OnnxScorer scorer, string staged, int rows)
+    private static ScoringBatch ReadInputs(OnnxScorer scorer, ReadOnlyMemory<byte> staged, int rows)
     {
         ScoringBatch batch = scorer.NewBatch(rows);
-        using SepReader reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).FromText(staged);
+        using SepReader reader = OpenChunk(staged);
         string[] header = reader.Header.ColNames.ToArray();
         (int Column, CellTarget Target)[] inputs = scorer.Inputs.Select((input, i) => (Array.IndexOf(header, input.Name), batch.Target(i))).ToArray();
         int r = 0;

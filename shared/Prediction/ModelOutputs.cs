@@ -18,21 +18,29 @@ public static class ModelOutputs
 {
     public static IReadOnlyList<Prediction> Interpret(ModelVersion model, Dictionary<string, float[][]> outputs, int count)
     {
-        float[][]? scores = outputs.GetValueOrDefault(OnnxOutputs.Score);
-        float[][]? probability = outputs.GetValueOrDefault(OnnxOutputs.Probability);
-        float[][]? predicted = outputs.GetValueOrDefault(OnnxOutputs.PredictedLabel);
         var predictions = new List<Prediction>(count);
         for (int i = 0; i < count; i++)
         {
-            predictions.Add(model.Task switch
-            {
-                MlTasks.Binary => Binary(model, predicted?[i][0], probability?[i][0] ?? float.NaN, scores?[i][0] ?? float.NaN),
-                MlTasks.Multiclass => Multiclass(model, scores![i]),
-                _ => new Prediction(null, scores?[i][0] ?? float.NaN, null),
-            });
+            predictions.Add(InterpretRow(model, outputs, i));
         }
 
         return predictions;
+    }
+
+    /// <summary>
+    /// One row's prediction. Batch scoring reads a chunk's rows one at a time as it writes them, so each prediction is
+    /// garbage at once instead of tens of thousands of them outliving several collections.
+    /// </summary>
+    public static Prediction InterpretRow(ModelVersion model, Dictionary<string, float[][]> outputs, int row)
+    {
+        float[][]? scores = outputs.GetValueOrDefault(OnnxOutputs.Score);
+        return model.Task switch
+        {
+            MlTasks.Binary => Binary(model, outputs.GetValueOrDefault(OnnxOutputs.PredictedLabel)?[row][0],
+                outputs.GetValueOrDefault(OnnxOutputs.Probability)?[row][0] ?? float.NaN, scores?[row][0] ?? float.NaN),
+            MlTasks.Multiclass => Multiclass(model, scores![row]),
+            _ => new Prediction(null, scores?[row][0] ?? float.NaN, null),
+        };
     }
 
     /// <summary>The positive class's name of a binary model: its second class label, or "true" when it has none.</summary>

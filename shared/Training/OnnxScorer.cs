@@ -232,13 +232,16 @@ public sealed class OnnxScorer : IDisposable
         int n = batch.Rows;
         long[] shape = [n, 1];
         var values = new List<OrtValue>(_feedNames.Length);
+        // Pooled: for a batch chunk it is megabytes, a large-object allocation per call otherwise. The tensor over it is
+        // disposed before the array goes back.
+        float[]? packed = null;
         try
         {
             if (_packed.Length > 0)
             {
                 // Row-major [n, k] from the batch's columns.
                 int k = _packed.Length;
-                float[] packed = new float[n * k];
+                packed = System.Buffers.ArrayPool<float>.Shared.Rent(n * k);
                 for (int j = 0; j < k; j++)
                 {
                     float[] column = batch.Floats(_packed[j]);
@@ -248,7 +251,7 @@ public sealed class OnnxScorer : IDisposable
                     }
                 }
 
-                values.Add(OrtValue.CreateTensorValueFromMemory(packed, [n, k]));
+                values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, packed.AsMemory(0, n * k), [n, k]));
             }
 
             foreach (int i in _separate)
@@ -269,6 +272,11 @@ public sealed class OnnxScorer : IDisposable
             foreach (OrtValue value in values)
             {
                 value.Dispose();
+            }
+
+            if (packed is not null)
+            {
+                System.Buffers.ArrayPool<float>.Shared.Return(packed);
             }
         }
     }

@@ -9,7 +9,8 @@ using nietras.SeparatedValues;
 // Usage: dotnet run -c Release --project tests/Lepton.Benchmarks -- ingest [--mb 1024] [--keep]
 if (args is ["scoring", ..])
 {
-    BenchmarkDotNet.Running.BenchmarkRunner.Run<Lepton.Benchmarks.ScoringBenchmarks>();
+    // Further arguments go to BenchmarkDotNet (--filter "*SingleRow*" runs one-row calls only).
+    BenchmarkDotNet.Running.BenchmarkRunner.Run<Lepton.Benchmarks.ScoringBenchmarks>(args: args[1..]);
     return 0;
 }
 

@@ -36,7 +36,7 @@ public sealed class BatchScoringTests : IDisposable
     private string Score(string staged, int rows, bool header = true)
     {
         var text = new StringWriter();
-        BatchScoring.ScoreChunkText(_scorer, _model, staged, rows, header, text);
+        BatchScoring.ScoreChunkText(_scorer, _model, System.Text.Encoding.UTF8.GetBytes(staged), rows, header, text);
         return text.ToString();
     }
 
@@ -88,5 +88,23 @@ public sealed class BatchScoringTests : IDisposable
         Assert.Equal(2, lines.Length);
         Assert.StartsWith("7," + _values + ",", lines[0]);
         Assert.StartsWith("x;y," + _values + ",", lines[1]);
+    }
+
+    [Fact]
+    public void ScoreChunkText_TextBeyondAscii_CopiedUnchanged()
+    {
+        // Arrange: notes whose characters take two, three and four bytes in UTF-8, read from the chunk's bytes
+        string[] notes = ["Zürich", "\"東京, 大阪\"", "naïve 😀"];
+        string staged = "note," + string.Join(',', _inputs) + "\n" + string.Concat(notes.Select(n => n + "," + _values + "\n"));
+
+        // Act
+        string[] lines = Score(staged, notes.Length, header: false).TrimEnd('\n').Split('\n');
+
+        // Assert
+        Assert.Equal(notes.Length, lines.Length);
+        for (int r = 0; r < notes.Length; r++)
+        {
+            Assert.StartsWith(notes[r] + "," + _values + ",", lines[r]);
+        }
     }
 }
