@@ -133,8 +133,11 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
     private static async Task<long> SplitAsync(TenantStorage storage, BatchRequest request, ModelVersion model, List<string> problems, List<BatchChunk> chunks,
         Queue<Task> uploads, CancellationToken ct)
     {
-        await using Stream stream = await Source(storage, request).OpenReadAsync(new BlobOpenReadOptions(false) { Conditions = IfMatch(request) }, ct);
-        using TextReader text = Ingestion.CsvFormat.OpenText(stream);
+        // One streamed download, not a range request per few megabytes: the next bytes arrive while these are parsed
+        // (range reads left the parser waiting for each). Resumed reads keep the If-Match, so a replaced file is a 412.
+        using BlobDownloadStreamingResult download = (await Source(storage, request).DownloadStreamingAsync(
+            new BlobDownloadOptions { Conditions = IfMatch(request) }, ct)).Value;
+        using TextReader text = Ingestion.CsvFormat.OpenText(download.Content);
         using SepReader reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).From(text);
         string[] header = reader.Header.ColNames.ToArray();
         string[] missing = model.Inputs.Select(i => i.Name).Where(n => !header.Contains(n)).ToArray();
