@@ -77,8 +77,10 @@ public sealed class IngestPipeline(
                 return analyzer.Analyze(Stream.Null, props.ContentLength, request.FileName, spec, specProblem);
             }
 
-            await using Stream stream = await source.OpenReadAsync(new BlobOpenReadOptions(false) { Conditions = IfMatch(request), BufferSize = 4 << 20 }, ct);
-            return await Task.Run(() => analyzer.Analyze(stream, props.ContentLength, request.FileName, spec, specProblem), ct);
+            // A streamed download: the next bytes arrive while these are parsed (ranged reads stopped the parser for each).
+            // The SDK resumes a broken read with the same If-Match, so an overwritten file is still a 412.
+            using BlobDownloadStreamingResult download = (await source.DownloadStreamingAsync(new BlobDownloadOptions { Conditions = IfMatch(request) }, ct)).Value;
+            return await Task.Run(() => analyzer.Analyze(download.Content, props.ContentLength, request.FileName, spec, specProblem), ct);
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
         {
@@ -113,7 +115,8 @@ public sealed class IngestPipeline(
         SourceAnalysis analysis = await ReadAnalysisAsync(storage, request.AnalysisBlob, ct);
         BlockBlobClient target = storage.Curated.GetBlockBlobClient(BlobLayout.CuratedData(dataset, version));
         BlobClient source = storage.Ingest.GetBlobClient(ingest.BlobName);
-        await using Stream input = await source.OpenReadAsync(new BlobOpenReadOptions(false) { Conditions = IfMatch(ingest), BufferSize = 4 << 20 }, ct);
+        using BlobDownloadStreamingResult download = (await source.DownloadStreamingAsync(new BlobDownloadOptions { Conditions = IfMatch(ingest) }, ct)).Value;
+        Stream input = download.Content;
         CleaningResult result;
         await using (Stream output = await target.OpenWriteAsync(overwrite: true, new BlockBlobOpenWriteOptions
         {
