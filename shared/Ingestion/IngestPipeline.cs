@@ -77,9 +77,7 @@ public sealed class IngestPipeline(
                 return analyzer.Analyze(Stream.Null, props.ContentLength, request.FileName, spec, specProblem);
             }
 
-            // A streamed download: the next bytes arrive while these are parsed (ranged reads stopped the parser for each).
-            // The SDK resumes a broken read with the same If-Match, so an overwritten file is still a 412.
-            using BlobDownloadStreamingResult download = (await source.DownloadStreamingAsync(new BlobDownloadOptions { Conditions = IfMatch(request) }, ct)).Value;
+            using BlobDownloadStreamingResult download = await source.DownloadVersionAsync(request.ETag, ct);
             return await Task.Run(() => analyzer.Analyze(download.Content, props.ContentLength, request.FileName, spec, specProblem), ct);
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
@@ -115,7 +113,7 @@ public sealed class IngestPipeline(
         SourceAnalysis analysis = await ReadAnalysisAsync(storage, request.AnalysisBlob, ct);
         BlockBlobClient target = storage.Curated.GetBlockBlobClient(BlobLayout.CuratedData(dataset, version));
         BlobClient source = storage.Ingest.GetBlobClient(ingest.BlobName);
-        using BlobDownloadStreamingResult download = (await source.DownloadStreamingAsync(new BlobDownloadOptions { Conditions = IfMatch(ingest) }, ct)).Value;
+        using BlobDownloadStreamingResult download = await source.DownloadVersionAsync(ingest.ETag, ct);
         Stream input = download.Content;
         CleaningResult result;
         await using (Stream output = await target.OpenWriteAsync(overwrite: true, new BlockBlobOpenWriteOptions

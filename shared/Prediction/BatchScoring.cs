@@ -133,10 +133,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
     private static async Task<long> SplitAsync(TenantStorage storage, BatchRequest request, ModelVersion model, List<string> problems, List<BatchChunk> chunks,
         Queue<Task> uploads, CancellationToken ct)
     {
-        // One streamed download, not a range request per few megabytes: the next bytes arrive while these are parsed
-        // (range reads left the parser waiting for each). Resumed reads keep the If-Match, so a replaced file is a 412.
-        using BlobDownloadStreamingResult download = (await Source(storage, request).DownloadStreamingAsync(
-            new BlobDownloadOptions { Conditions = IfMatch(request) }, ct)).Value;
+        using BlobDownloadStreamingResult download = await Source(storage, request).DownloadVersionAsync(request.ETag, ct);
         using TextReader text = Ingestion.CsvFormat.OpenText(download.Content);
         using SepReader reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).From(text);
         string[] header = reader.Header.ColNames.ToArray();
@@ -435,8 +432,6 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
     private static string Truncate(string text) => text.Length <= 30 ? text : text[..30] + "…";
 
     private static BlobClient Source(TenantStorage storage, BatchRequest request) => storage.Predictions.GetBlobClient(request.BlobName);
-
-    private static BlobRequestConditions IfMatch(BatchRequest request) => BlobConditions.IfMatch(request.ETag);
 
     /// <summary>
     /// A chunk's text: the header in the file's own separator, then rows copied as they came, written as UTF-8 straight
