@@ -4,13 +4,13 @@ using Lepton.Tests.Integration.Infrastructure;
 namespace Lepton.Tests.Integration;
 
 /// <summary>
-/// The script the dev host starts Azurite through (functions/Lepton.DevHost/Storage/start-azurite.js): its LokiJS
-/// correction, checked by Node's test runner against LokiJS unchanged (Azurite/start-azurite.test.js).
+/// The script the dev host starts Azurite through (functions/Lepton.DevHost/Storage/start-azurite.js): its LokiJS and
+/// checksum corrections, checked by Node's test runner against LokiJS and Azurite unchanged (Azurite/start-azurite.test.js).
 /// </summary>
 public sealed class AzuriteLauncherTests
 {
     [Fact]
-    public async Task CorrectIndexUpkeep_QueueOperations_SameResultsWithoutRebuilds()
+    public async Task StartAzuriteCorrections_NodeTests_SameResultsAsUnchanged()
     {
         // Arrange
         var start = new ProcessStartInfo("node")
@@ -30,6 +30,6 @@ public sealed class AzuriteLauncherTests
         // Assert
         string report = await output + await errors;
         Assert.True(node.ExitCode == 0, report);
-        Assert.Contains("# pass 2", report);
+        Assert.Contains("# pass 4", report);
     }
 }

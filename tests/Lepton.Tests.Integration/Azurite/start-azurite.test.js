@@ -1,22 +1,30 @@
-// The LokiJS correction that start-azurite.js applies before Azurite loads: the same results as LokiJS unchanged, over
-// a seeded sequence of the operations Azurite's queue store performs, without the index rebuilds.
+// The corrections start-azurite.js applies before Azurite loads: the LokiJS one gives the same results as LokiJS
+// unchanged over a seeded sequence of the operations Azurite's queue store performs, without the index rebuilds; the
+// checksum one gives the same MD5 and CRC-64 as Azurite's own functions for any data cut into any chunks.
 // Run by AzuriteLauncherTests (node --test); the repository root is the working directory.
 'use strict';
 
 const test = require('node:test');
 const assert = require('node:assert');
 const path = require('node:path');
+const { Readable } = require('node:stream');
 
-const lokiPath = require.resolve('lokijs', { paths: [path.resolve('node_modules/azurite')] });
-function freshLoki() {
-  delete require.cache[lokiPath];
-  return require(lokiPath);
+// A module loaded anew (its own copy), so one copy can be corrected and the other compared with it unchanged.
+function fresh(modulePath) {
+  delete require.cache[modulePath];
+  return require(modulePath);
 }
 
-const plainLoki = freshLoki();
-const correctedLoki = freshLoki();
-const { correctIndexUpkeep, smallBatch } = require(path.resolve('functions/Lepton.DevHost/Storage/start-azurite.js'));
+const lokiPath = require.resolve('lokijs', { paths: [path.resolve('node_modules/azurite')] });
+const plainLoki = fresh(lokiPath);
+const correctedLoki = fresh(lokiPath);
+const { correctIndexUpkeep, correctChecksums, smallBatch } = require(path.resolve('functions/Lepton.DevHost/Storage/start-azurite.js'));
 assert.ok(correctIndexUpkeep(correctedLoki), 'the LokiJS Azurite loads has the methods to correct');
+
+const utilsPath = path.resolve('node_modules/azurite/dist/src/common/utils/utils.js');
+const plainUtils = fresh(utilsPath);
+const correctedUtils = fresh(utilsPath);
+assert.ok(correctChecksums(correctedUtils), 'the utils module Azurite loads has the CRC-64 functions to correct');
 
 // Azurite's message collection, with an index on a value that gets and deletes change.
 function messages(loki) {
@@ -99,4 +107,47 @@ test('queue operations give the same results as LokiJS unchanged', () => {
 
   assert.deepStrictEqual(corrected.data.map((d) => [d.$loki, d.timeNextVisible]), plain.data.map((d) => [d.$loki, d.timeNextVisible]));
   indicesSorted(corrected);
+});
+
+// A readable stream of the given chunks, as a request body reaches Azurite's handlers.
+function streamOf(chunks) {
+  return Readable.from(chunks.map((c) => Buffer.from(c)), { objectMode: false });
+}
+
+function cut(bytes, next) {
+  const chunks = [];
+  for (let at = 0; at < bytes.length;) {
+    const size = Math.min(bytes.length - at, 1 + Math.floor(next() * 70000));
+    chunks.push(bytes.subarray(at, at + size));
+    at += size;
+  }
+  return chunks;
+}
+
+test('checksums are the same as Azurite computes them', async () => {
+  const next = random(7);
+  const hex = (bytes) => (bytes === undefined ? undefined : Buffer.from(bytes).toString('hex'));
+  // The CRC-64/NVME check value of "123456789", little-endian as on the wire.
+  assert.strictEqual(hex(correctedUtils.getCRC64FromString('123456789')), '8898790a86148bae');
+  for (const length of [0, 1, 7, 8, 9, 15, 16, 17, 255, 4096, 65537, 1000003]) {
+    const bytes = Buffer.alloc(length);
+    for (let i = 0; i < length; i++) bytes[i] = Math.floor(next() * 256);
+    const chunks = cut(bytes, next);
+    assert.strictEqual(hex(correctedUtils.getCRC64FromString(bytes)), hex(plainUtils.getCRC64FromString(bytes)), `${length} bytes`);
+    assert.strictEqual(hex(await correctedUtils.getCRC64FromStream(streamOf(chunks))), hex(await plainUtils.getCRC64FromStream(streamOf(chunks))), `${length} bytes streamed`);
+    for (const [expected, force] of [[{ crc64: 'x' }, undefined], [{ md5: 'x' }, undefined], [{}, { md5: true }], [{}, { crc64: true }], [{}, undefined]]) {
+      const ours = await correctedUtils.computeTransactionalChecksums(streamOf(chunks), expected, force);
+      const theirs = await plainUtils.computeTransactionalChecksums(streamOf(chunks), expected, force);
+      assert.deepStrictEqual({ md5: hex(ours.md5), crc64: hex(ours.crc64) }, { md5: hex(theirs.md5), crc64: hex(theirs.crc64) }, `${length} bytes, ${JSON.stringify([expected, force])}`);
+    }
+  }
+});
+
+test('a module whose CRC-64 is another, or missing, is left unchanged', () => {
+  const zero = () => new Uint8Array(8);
+  const other = { getCRC64FromString: zero, getCRC64FromStream: zero, computeTransactionalChecksums: zero };
+  assert.strictEqual(correctChecksums(other), false);
+  assert.strictEqual(other.getCRC64FromString, zero);
+  assert.strictEqual(correctChecksums({ getCRC64FromString: zero }), false);
+  assert.strictEqual(correctChecksums(undefined), false);
 });
