@@ -82,14 +82,31 @@ public sealed class IngestPipeline(
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
         {
-            return new SourceAnalysis("", 0, 0, 0, ",", null, [], [],
-            [
-                e.Status == 404
-                    ? new IngestProblem("source-missing", $"'{request.BlobName}' was deleted before it could be read.", [])
-                    : new IngestProblem("superseded", $"'{request.BlobName}' was overwritten before it could be read; the newer upload is ingested on its own.", []),
-            ]);
+            return new SourceAnalysis("", 0, 0, 0, ",", null, [], [], [SourceGone(request, e)]);
         }
     }
+
+    /// <summary>
+    /// The upload this run was started for is no longer there to read: deleted, or overwritten by a newer upload (which
+    /// an event starts its own run for). The partner's doing, not a failure of the platform, whichever pass found it.
+    /// </summary>
+    /// <summary>Whether the version the run was started for is still the blob's current one.</summary>
+    private static async Task<bool> IsUnchangedAsync(BlobClient source, IngestRequest request, CancellationToken ct)
+    {
+        try
+        {
+            await source.GetPropertiesAsync(IfMatch(request), ct);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return false;
+        }
+    }
+
+    private static IngestProblem SourceGone(IngestRequest request, RequestFailedException e) => e.Status == 404
+        ? new IngestProblem("source-missing", $"'{request.BlobName}' was deleted before it could be read.", [])
+        : new IngestProblem("superseded", $"'{request.BlobName}' was overwritten before it could be read; the newer upload is ingested on its own.", []);
 
     /// <summary>
     /// Reserves the version number, writes the cleaned rows, their profile and the quality report to it. Invisible until
@@ -113,16 +130,29 @@ public sealed class IngestPipeline(
         SourceAnalysis analysis = await ReadAnalysisAsync(storage, request.AnalysisBlob, ct);
         BlockBlobClient target = storage.Curated.GetBlockBlobClient(BlobLayout.CuratedData(dataset, version));
         BlobClient source = storage.Ingest.GetBlobClient(ingest.BlobName);
-        using BlobDownloadStreamingResult download = await source.DownloadVersionAsync(ingest.ETag, ct);
-        Stream input = download.Content;
         CleaningResult result;
-        await using (Stream output = await target.OpenWriteAsync(overwrite: true, new BlockBlobOpenWriteOptions
+        try
         {
-            HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" },
-            BufferSize = 4 << 20,
-        }, ct))
-        {
+            using BlobDownloadStreamingResult download = await source.DownloadVersionAsync(ingest.ETag, ct);
+            Stream input = download.Content;
+            await using Stream output = await target.OpenWriteAsync(overwrite: true, new BlockBlobOpenWriteOptions
+            {
+                HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" },
+                BufferSize = 4 << 20,
+            }, ct);
             result = await Task.Run(() => new DatasetCleaner().Clean(input, output, analysis), ct);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            // Replaced or deleted since pass one read it (a partner re-uploading a corrected file): rejected as such, and
+            // the rejection removes whatever of this version was written. The same statuses from writing the curated
+            // output would be the platform's own fault, so they fail the step as before.
+            if (await IsUnchangedAsync(source, ingest, ct))
+            {
+                throw;
+            }
+
+            return new CleanedVersion(version, 0, 0, [SourceGone(ingest, e)]);
         }
 
         if (!result.IsRejected)

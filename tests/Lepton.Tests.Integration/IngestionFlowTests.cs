@@ -3,7 +3,9 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Lepton.Ingestion;
 using Lepton.Tests.Integration.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lepton.Tests.Integration;
 
@@ -195,6 +197,34 @@ public class IngestionFlowTests(DevHostFixture fixture)
         Assert.True(versions.Count == 2, $"expected two versions: {dataset["runs"]!.ToJsonString()}");
         Assert.Equal([1, 2], versions.Select(v => v!["version"]!.GetValue<int>()));
         Assert.Equal([30, 40], versions.Select(v => v!["rows"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task CleanSource_UploadOverwrittenAfterAnalysis_RejectedAsSupersededWithNothingCurated()
+    {
+        // Arrange: pass one has read an upload, then the partner overwrites it (a corrected file) before pass two reads it.
+        // The passes are called as the ingest activities call them, so the overwrite falls between them every time.
+        const string tenant = "flow-overwritten";
+        (_, string account) = await _client.CreateTenantAsync(tenant);
+        await using ServiceProvider platform = fixture.Host.CoreServices();
+        IngestPipeline pipeline = platform.GetRequiredService<IngestPipeline>();
+        BlobContainerClient curated = fixture.Host.BlobService(account).GetBlobContainerClient("curated");
+        BlobClient source = fixture.Host.BlobService(account).GetBlobContainerClient("ingest").GetBlobClient("numbers/n.csv");
+        string read = (await source.UploadAsync(BinaryData.FromBytes(TestData.GeneratedNumeric(30, seed: 1)))).Value.ETag.ToString();
+        var request = new IngestRequest(tenant, account, source.Name, read, "numbers", "n.csv", "test-overwritten");
+        AnalysisSummary analysis = await pipeline.AnalyzeAsync(request);
+        await source.UploadAsync(BinaryData.FromBytes(TestData.GeneratedNumeric(40, seed: 2)), overwrite: true);
+
+        // Act
+        CleanedVersion cleaned = await pipeline.CleanAsync(new CleanRequest(request, analysis.AnalysisBlob));
+        await pipeline.RejectAsync(new RejectRequest(request, cleaned.Problems, analysis, cleaned.Version));
+        AnalysisSummary again = await pipeline.AnalyzeAsync(request with { RunId = "test-overwritten-again" });
+
+        // Assert: the partner's overwrite, said as such by either pass — not a failed step — and no curated output left
+        Assert.False(analysis.IsRejected, string.Join("; ", analysis.Problems.Select(p => p.Message)));
+        Assert.Equal("superseded", Assert.Single(cleaned.Problems).Code);
+        Assert.Equal("superseded", Assert.Single(again.Problems).Code);
+        Assert.False((await curated.GetBlobClient($"numbers/v{cleaned.Version}/data.csv").ExistsAsync()).Value);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Lepton.Tests.Integration.Infrastructure;
 using Lepton.Training;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lepton.Tests.Integration;
 
@@ -262,6 +263,40 @@ public class PredictionFlowTests(DevHostFixture fixture)
         Assert.Contains($"Line 2, column '{inputs[0]}': the value is missing", report);
         Assert.False((await predictions.GetBlobClient("out/cancer/blank.csv").ExistsAsync()).Value);
         Assert.Empty(await predictions.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "work/", default).ToListAsync());
+    }
+
+    [Fact]
+    public async Task PlanBatchScoring_FileReplacedBeforeItIsRead_ReportsReplacedAndPlansTheCurrentVersion()
+    {
+        // Arrange: a file named by an event, then replaced by the partner before the planning pass reads it. It lies outside
+        // in/, so the dev host's watcher does not score it on its own; the pass is called as the activity calls it.
+        (string key, _, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
+        string[] inputs = rows[0].Keys.ToArray();
+        string Values(Dictionary<string, object> row) => string.Join(',', inputs.Select(n => ((double)row[n]).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        string account = (await _client.JsonAsync(HttpMethod.Get, $"/api/tenants/{Tenant}", key))["storageAccount"]!.GetValue<string>();
+        var predictions = fixture.Host.BlobService(account).GetBlobContainerClient("predictions");
+        var file = predictions.GetBlobClient("scratch/replaced.csv");
+        string csv = string.Join(',', inputs) + "\n" + Values(rows[0]) + "\n";
+        string named = (await file.UploadAsync(BinaryData.FromString(csv))).Value.ETag.ToString();
+        string current = (await file.UploadAsync(BinaryData.FromString(csv + Values(rows[1]) + "\n"), overwrite: true)).Value.ETag.ToString();
+        await using ServiceProvider platform = fixture.Host.CoreServices();
+        var batch = platform.GetRequiredService<Lepton.Prediction.BatchScoring>();
+
+        // Act
+        Lepton.Prediction.BatchPlan stale = await batch.PlanAsync(new Lepton.Prediction.BatchRequest(Tenant, file.Name, named, "cancer", "replaced.csv", "test-replaced"), default);
+        Lepton.Prediction.BatchPlan plan = await batch.PlanAsync(new Lepton.Prediction.BatchRequest(Tenant, file.Name, current, "cancer", "replaced.csv", "test-current"), default);
+        List<string> staged = await predictions.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "work/", default).Select(b => b.Name).ToListAsync();
+        foreach (string chunk in staged)
+        {
+            await predictions.DeleteBlobAsync(chunk);
+        }
+
+        // Assert: the replaced version is a problem for its own report and stages nothing; the current one plans both rows
+        Assert.Equal("The file was replaced before it could be read; the new upload is scored on its own.", Assert.Single(stale.Problems));
+        Assert.Empty(stale.Chunks);
+        Assert.Empty(plan.Problems);
+        Assert.Equal(2, plan.Rows);
+        Assert.Equal(["work/test-current/chunk-000000.csv"], staged);
     }
 
     private async Task UploadToScoreAsync(string key, string fileName, byte[] content)
