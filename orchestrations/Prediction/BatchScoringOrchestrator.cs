@@ -30,16 +30,28 @@ public sealed class BatchScoringOrchestrator : TaskOrchestrator<BatchRequest, Ba
         BatchPlan plan = await context.CallActivityAsync<BatchPlan>(nameof(PlanBatchScoring), request, ActivityRetry.Default);
         if (plan.Problems.Count > 0)
         {
-            string report = await context.CallActivityAsync<string>(nameof(ReportBatchScoring), plan, ActivityRetry.Default);
-            return new BatchOutcome(request.RunId, "rejected", report, 0, plan.Problems);
+            return await RejectAsync(context, plan);
         }
 
         List<(int Index, string Block)> staged = await BoundedFanOut.RunAsync(plan.Chunks, MaxParallelChunks, chunk => ScoreAsync(context, plan, chunk),
             done => context.SetCustomStatus(new RunProgress("scoring", done.Count, plan.Chunks.Count)));
         string[] blocks = staged.OrderBy(s => s.Index).Select(s => s.Block).ToArray();
-        string output = await context.CallActivityAsync<string>(nameof(CommitBatchScoring), new CommitRequest(plan, blocks), ActivityRetry.Default);
+        BatchCommit committed = await context.CallActivityAsync<BatchCommit>(nameof(CommitBatchScoring), new CommitRequest(plan, blocks), ActivityRetry.Default);
+        if (committed.Problems.Count > 0)
+        {
+            // The file was replaced while it was scored: the newer upload's run publishes, this one reports why it did not.
+            return await RejectAsync(context, plan with { Problems = committed.Problems });
+        }
+
         context.SetCustomStatus(new RunProgress("done", plan.Chunks.Count, plan.Chunks.Count));
-        return new BatchOutcome(request.RunId, "scored", output, plan.Rows, []);
+        return new BatchOutcome(request.RunId, "scored", committed.Output, plan.Rows, []);
+    }
+
+    /// <summary>Writes the plan's problems as the file's report (removing staged chunks); nothing is published.</summary>
+    private static async Task<BatchOutcome> RejectAsync(TaskOrchestrationContext context, BatchPlan plan)
+    {
+        string report = await context.CallActivityAsync<string>(nameof(ReportBatchScoring), plan, ActivityRetry.Default);
+        return new BatchOutcome(plan.Request.RunId, "rejected", report, 0, plan.Problems);
     }
 
     private static async Task<(int, string)> ScoreAsync(TaskOrchestrationContext context, BatchPlan plan, BatchChunk chunk) =>
@@ -56,7 +68,7 @@ public static class PlanBatchScoring;
 /// <summary>Score one chunk and stage it as a block of the output blob.</summary>
 public static class ScoreBatchChunk;
 
-/// <summary>Commit the staged blocks: the output appears at once, whole.</summary>
+/// <summary>Commit the staged blocks: the output appears at once, whole — unless the file was replaced meanwhile.</summary>
 public static class CommitBatchScoring;
 
 /// <summary>Write the readable report of a file that cannot be scored.</summary>

@@ -22,6 +22,9 @@ public sealed record ChunkRequest(BatchPlan Plan, BatchChunk Chunk);
 
 public sealed record BatchOutcome(string RunId, string Status, string? Output, long Rows, IReadOnlyList<string> Problems);
 
+/// <summary>The committed output blob, or why this run may not publish one (the file it scored was replaced meanwhile).</summary>
+public sealed record BatchCommit(string? Output, IReadOnlyList<string> Problems);
+
 /// <summary>
 /// Batch scoring through blobs: each chunk of rows is scored by its own activity and staged as one block of the output
 /// blob; committing the block list publishes the whole file at once, so a reader never sees a partial output.
@@ -108,7 +111,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
             }
             catch (RequestFailedException e) when (e.Status is 404 or 412)
             {
-                problems.Add(e.Status == 404 ? "The file was deleted before it could be read." : "The file was replaced before it could be read; the new upload is scored on its own.");
+                problems.Add(SourceGone(e.Status, "before it could be read"));
             }
             finally
             {
@@ -231,7 +234,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
             }
 
             content.Position = 0;
-            string blockId = Convert.ToBase64String(Encoding.ASCII.GetBytes($"chunk-{input.Chunk.Index:D8}"));
+            string blockId = BlockId(plan.Request.RunId, input.Chunk.Index);
             BlockBlobClient output = storage.Predictions.GetBlockBlobClient(OutputBlob(plan.Request.Model, plan.Request.FileName));
             await output.StageBlockAsync(blockId, content, cancellationToken: ct);
             return blockId;
@@ -400,14 +403,64 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         return r == rows ? batch : throw new InvalidOperationException($"The staged chunk holds {r} rows; its plan counted {rows}.");
     }
 
-    public async Task<string> CommitAsync(BatchPlan plan, IReadOnlyList<string> blockIds, CancellationToken ct)
+    /// <summary>
+    /// A chunk's block id: the run's and the chunk's, the same length for every run. Two uploads of one file name score
+    /// at once into the same output blob; with ids of the chunk alone, the later run's blocks replaced the earlier's
+    /// uncommitted ones, and a commit published chunks of both files.
+    /// </summary>
+    public static string BlockId(string runId, int index) =>
+        Convert.ToBase64String(Encoding.ASCII.GetBytes($"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(runId)), 0, 8)}-{index:D8}"));
+
+    /// <summary>
+    /// Publishes the staged blocks as the output, unless the file was replaced or deleted since this run read it: the
+    /// newer upload's run publishes its own output, and an older run must not overwrite it (or find its blocks discarded
+    /// by that run's commit, which drops every uncommitted block of the blob).
+    /// </summary>
+    public async Task<BatchCommit> CommitAsync(BatchPlan plan, IReadOnlyList<string> blockIds, CancellationToken ct)
     {
         TenantStorage storage = await tenants.ForTenantAsync(plan.Request.TenantId, ct);
         BlockBlobClient output = storage.Predictions.GetBlockBlobClient(OutputBlob(plan.Request.Model, plan.Request.FileName));
-        await output.CommitBlockListAsync(blockIds, new CommitBlockListOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" } }, ct);
+        if (await ReplacedAsync(storage, plan.Request, ct) is { } replaced)
+        {
+            return new BatchCommit(null, [replaced]);
+        }
+
+        try
+        {
+            await output.CommitBlockListAsync(blockIds, new CommitBlockListOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" } }, ct);
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.InvalidBlockList)
+        {
+            // Replaced between the check and the commit: the newer run's commit discarded these blocks.
+            if (await ReplacedAsync(storage, plan.Request, ct) is { } meanwhile)
+            {
+                return new BatchCommit(null, [meanwhile]);
+            }
+
+            throw;
+        }
+
         await DeleteChunksAsync(storage, plan, ct);
-        return output.Name;
+        return new BatchCommit(output.Name, []);
     }
+
+    /// <summary>Why the file this run scored is no longer the upload at its name, or null while it still is.</summary>
+    private static async Task<string?> ReplacedAsync(TenantStorage storage, BatchRequest request, CancellationToken ct)
+    {
+        try
+        {
+            await Source(storage, request).GetPropertiesAsync(BlobConditions.IfMatch(request.ETag), ct);
+            return null;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return SourceGone(e.Status, "while it was being scored");
+        }
+    }
+
+    private static string SourceGone(int status, string when) => status == 404
+        ? $"The file was deleted {when}."
+        : $"The file was replaced {when}; the new upload is scored on its own.";
 
     public async Task<string> ReportAsync(BatchPlan plan, CancellationToken ct)
     {

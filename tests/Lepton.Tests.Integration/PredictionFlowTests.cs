@@ -299,6 +299,52 @@ public class PredictionFlowTests(DevHostFixture fixture)
         Assert.Equal(["work/test-current/chunk-000000.csv"], staged);
     }
 
+    [Fact]
+    public async Task CommitBatchScoring_FileReplacedWhileScored_OutputIsTheNewUploadsAlone()
+    {
+        // Arrange: a two-chunk file scored, replaced by the partner, the new upload scored too — the runs' steps interleaved
+        // as two runs of one file name can be: the older run's chunks staged, then the newer run's, then both commit.
+        (string key, _, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
+        string[] inputs = rows[0].Keys.ToArray();
+        int count = Lepton.Prediction.BatchScoring.RowsPerChunk(inputs.Length + 1) + 10;
+        string File(string prefix) => "id," + string.Join(',', inputs) + "\n" + string.Concat(Enumerable.Range(0, count).Select(i =>
+            $"{prefix}{i}," + string.Join(',', inputs.Select(n => ((double)rows[i % rows.Count][n]).ToString(System.Globalization.CultureInfo.InvariantCulture))) + "\n"));
+        string account = (await _client.JsonAsync(HttpMethod.Get, $"/api/tenants/{Tenant}", key))["storageAccount"]!.GetValue<string>();
+        var predictions = fixture.Host.BlobService(account).GetBlobContainerClient("predictions");
+        var file = predictions.GetBlobClient("scratch/twice.csv");
+        await using ServiceProvider platform = fixture.Host.CoreServices();
+        var batch = platform.GetRequiredService<Lepton.Prediction.BatchScoring>();
+        async Task<(Lepton.Prediction.BatchPlan Plan, List<string> Blocks)> ScoreAsync(string content, string runId)
+        {
+            string etag = (await file.UploadAsync(BinaryData.FromString(content), overwrite: true)).Value.ETag.ToString();
+            Lepton.Prediction.BatchPlan plan = await batch.PlanAsync(new Lepton.Prediction.BatchRequest(Tenant, file.Name, etag, "cancer", "twice.csv", runId), default);
+            var blocks = new List<string>();
+            foreach (Lepton.Prediction.BatchChunk chunk in plan.Chunks)
+            {
+                blocks.Add(await batch.ScoreChunkAsync(new Lepton.Prediction.ChunkRequest(plan, chunk), default));
+            }
+
+            return (plan, blocks);
+        }
+
+        (Lepton.Prediction.BatchPlan older, List<string> olderBlocks) = await ScoreAsync(File("old-"), "test-twice-old");
+        (Lepton.Prediction.BatchPlan newer, List<string> newerBlocks) = await ScoreAsync(File("new-"), "test-twice-new");
+
+        // Act
+        Lepton.Prediction.BatchCommit olderCommit = await batch.CommitAsync(older, olderBlocks, default);
+        Lepton.Prediction.BatchCommit newerCommit = await batch.CommitAsync(newer, newerBlocks, default);
+        await batch.ReportAsync(older with { Problems = olderCommit.Problems }, default);
+
+        // Assert: the older run publishes nothing and says why; the output is every row of the new upload and none of the old
+        Assert.Equal(2, older.Chunks.Count);
+        Assert.Equal(["The file was replaced while it was being scored; the new upload is scored on its own."], olderCommit.Problems);
+        Assert.Null(olderCommit.Output);
+        Assert.Equal(("out/cancer/twice.csv", 0), (newerCommit.Output, newerCommit.Problems.Count));
+        string[] lines = (await predictions.GetBlobClient("out/cancer/twice.csv").DownloadContentAsync()).Value.Content.ToString().TrimEnd('\n').Split('\n');
+        Assert.Equal(Enumerable.Range(0, count).Select(i => $"new-{i}"), lines.Skip(1).Select(l => l[..l.IndexOf(',')]));
+        Assert.Empty(await predictions.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "work/", default).ToListAsync());
+    }
+
     private async Task UploadToScoreAsync(string key, string fileName, byte[] content)
     {
         JsonNode upload = await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{Tenant}/uploads", key, new { model = "cancer", fileName }, HttpStatusCode.Created);

@@ -19,7 +19,7 @@ public sealed class BatchScoringFunctions(BatchScoring batch)
     public Task<string> RunScoreBatchChunk([ActivityTrigger] ChunkRequest input, CancellationToken ct) => batch.ScoreChunkAsync(input, ct);
 
     [Function(nameof(CommitBatchScoring))]
-    public Task<string> RunCommitBatchScoring([ActivityTrigger] CommitRequest input, CancellationToken ct) => batch.CommitAsync(input.Plan, input.BlockIds, ct);
+    public Task<BatchCommit> RunCommitBatchScoring([ActivityTrigger] CommitRequest input, CancellationToken ct) => batch.CommitAsync(input.Plan, input.BlockIds, ct);
 
     [Function(nameof(ReportBatchScoring))]
     public Task<string> RunReportBatchScoring([ActivityTrigger] BatchPlan input, CancellationToken ct) => batch.ReportAsync(input, ct);

@@ -31,22 +31,69 @@ public class BatchScoringOrchestratorTests
     {
         // Arrange: a plan of two chunks; the second chunk's activity fails for good
         var context = new Mock<TaskOrchestrationContext>();
-        context.Setup(c => c.CallActivityAsync<BatchPlan>(nameof(PlanBatchScoring), Request, It.IsAny<TaskOptions>()))
-            .ReturnsAsync(new BatchPlan(Request, null, 20_000, [new BatchChunk(0, 0, 10_000), new BatchChunk(1, 10_000, 10_000)], []));
+        PlanTwoChunks(context);
         context.Setup(c => c.CallActivityAsync<string>(nameof(ScoreBatchChunk), It.Is<ChunkRequest>(r => r.Chunk.Index == 0), It.IsAny<TaskOptions>())).ReturnsAsync("b0");
         context.Setup(c => c.CallActivityAsync<string>(nameof(ScoreBatchChunk), It.Is<ChunkRequest>(r => r.Chunk.Index == 1), It.IsAny<TaskOptions>()))
             .ThrowsAsync(new TaskFailedException(nameof(ScoreBatchChunk), 4, new TaskFailureDetails("IOException", "The staged chunk is gone.", null, null, null)));
-        BatchPlan? reported = null;
-        context.Setup(c => c.CallActivityAsync<string>(nameof(ReportBatchScoring), It.IsAny<BatchPlan>(), It.IsAny<TaskOptions>()))
-            .Callback<TaskName, object?, TaskOptions?>((_, plan, _) => reported = (BatchPlan)plan!)
-            .ReturnsAsync("out/churn/may.csv.report.txt");
+        Func<BatchPlan?> reported = CaptureReport(context);
 
         // Act
         BatchOutcome outcome = await new BatchScoringOrchestrator().RunAsync(context.Object, Request);
 
         // Assert: no commit; a report that gives the reason
         Assert.Equal("failed", outcome.Status);
-        Assert.Contains("The staged chunk is gone.", Assert.Single(reported!.Problems));
-        context.Verify(c => c.CallActivityAsync<string>(nameof(CommitBatchScoring), It.IsAny<object?>(), It.IsAny<TaskOptions>()), Times.Never);
+        Assert.Contains("The staged chunk is gone.", Assert.Single(reported()!.Problems));
+        context.Verify(c => c.CallActivityAsync<BatchCommit>(nameof(CommitBatchScoring), It.IsAny<object?>(), It.IsAny<TaskOptions>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task RunAsync_FileReplacedWhileScored_ReportsWhyAndPublishesNothing()
+    {
+        // Arrange: both chunks scored, then the commit finds that the partner replaced the file meanwhile
+        var context = new Mock<TaskOrchestrationContext>();
+        PlanTwoChunks(context);
+        context.Setup(c => c.CallActivityAsync<string>(nameof(ScoreBatchChunk), It.IsAny<ChunkRequest>(), It.IsAny<TaskOptions>()))
+            .ReturnsAsync((TaskName _, object? r, TaskOptions? _) => $"b{((ChunkRequest)r!).Chunk.Index}");
+        const string replaced = "The file was replaced while it was being scored; the new upload is scored on its own.";
+        CommitRequest? commit = null;
+        context.Setup(c => c.CallActivityAsync<BatchCommit>(nameof(CommitBatchScoring), It.IsAny<CommitRequest>(), It.IsAny<TaskOptions>()))
+            .Callback<TaskName, object?, TaskOptions?>((_, r, _) => commit = (CommitRequest)r!)
+            .ReturnsAsync(new BatchCommit(null, [replaced]));
+        Func<BatchPlan?> reported = CaptureReport(context);
+
+        // Act
+        BatchOutcome outcome = await new BatchScoringOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert: the blocks went to the commit in order; the run is rejected with the reason in its report
+        Assert.Equal(["b0", "b1"], commit!.BlockIds);
+        Assert.Equal(("rejected", "out/churn/may.csv.report.txt", 0L), (outcome.Status, outcome.Output, outcome.Rows));
+        Assert.Equal([replaced], outcome.Problems);
+        Assert.Equal([replaced], reported()!.Problems);
+    }
+
+    [Fact]
+    public void BlockId_TwoRunsOfOneFile_DifferWithTheSameLength()
+    {
+        // Act
+        string[] ids = [BatchScoring.BlockId("score-1", 0), BatchScoring.BlockId("score-1", 1), BatchScoring.BlockId("score-2", 0), BatchScoring.BlockId("a much longer run id than the others", 0)];
+
+        // Assert: distinct per run and chunk, stable, and one length (a blob's block ids must all have the same length)
+        Assert.Equal(ids.Length, ids.Distinct().Count());
+        Assert.Equal(ids[0], BatchScoring.BlockId("score-1", 0));
+        Assert.Single(ids.Select(id => id.Length).Distinct());
+    }
+
+    private static void PlanTwoChunks(Mock<TaskOrchestrationContext> context) =>
+        context.Setup(c => c.CallActivityAsync<BatchPlan>(nameof(PlanBatchScoring), Request, It.IsAny<TaskOptions>()))
+            .ReturnsAsync(new BatchPlan(Request, null, 20_000, [new BatchChunk(0, 0, 10_000), new BatchChunk(1, 10_000, 10_000)], []));
+
+    /// <summary>Answers the report activity; the returned function gives the plan it was called with.</summary>
+    private static Func<BatchPlan?> CaptureReport(Mock<TaskOrchestrationContext> context)
+    {
+        BatchPlan? reported = null;
+        context.Setup(c => c.CallActivityAsync<string>(nameof(ReportBatchScoring), It.IsAny<BatchPlan>(), It.IsAny<TaskOptions>()))
+            .Callback<TaskName, object?, TaskOptions?>((_, plan, _) => reported = (BatchPlan)plan!)
+            .ReturnsAsync("out/churn/may.csv.report.txt");
+        return () => reported;
     }
 }
