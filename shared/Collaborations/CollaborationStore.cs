@@ -27,6 +27,7 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
     /// <summary>Membership is checked on every collaboration request; a change made elsewhere is seen within this time.</summary>
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(1);
 
+    private readonly RefreshingReads<string, Collaboration?> _reads = new(cache, time, () => CacheLifetime);
 
     private TableClient Table => storage.PlatformTable(TableName);
 
@@ -83,7 +84,7 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
             throw LeptonException.Conflict($"A collaboration '{body.Id}' already exists; choose another id.");
         }
 
-        cache.Remove((nameof(CollaborationStore), collaboration.Id));
+        _reads.Forget(collaboration.Id);
         return collaboration;
     }
 
@@ -147,16 +148,11 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
             return null;
         }
 
-        DateTimeOffset now = time.GetUtcNow();
-        if (cache.TryGetValue((nameof(CollaborationStore), id), out (DateTimeOffset ReadAt, Collaboration? Value) cached) && now - cached.ReadAt <= CacheLifetime)
+        return await _reads.GetAsync(id, async () =>
         {
-            return cached.Value;
-        }
-
-        NullableResponse<TableEntity> row = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, id, cancellationToken: ct);
-        Collaboration? value = row.HasValue ? FromEntity(row.Value!) : null;
-        cache.Put((nameof(CollaborationStore), id), (now, value), CacheLifetime);
-        return value;
+            NullableResponse<TableEntity> row = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, id, cancellationToken: CancellationToken.None);
+            return row.HasValue ? FromEntity(row.Value!) : null;
+        }, ct);
     }
 
     /// <summary>The collaboration for one of its current members; 404 for anyone else, whether it exists or not.</summary>
@@ -214,7 +210,7 @@ public sealed class CollaborationStore(StorageClients storage, TenantRegistry te
                 continue;
             }
 
-            cache.Remove((nameof(CollaborationStore), id));
+            _reads.Forget(id);
             return changed;
         }
     }

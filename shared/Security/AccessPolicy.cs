@@ -121,7 +121,6 @@ public sealed class AccessPolicy : IDisposable
     private readonly CallerCache _callers;
     private readonly CollaborationStore _collaborations;
     private readonly TimeProvider _time;
-    private readonly SingleFlight<string, Caller> _validations = new();
     private byte[]? _adminKeyDigest;
 
     public AccessPolicy(
@@ -272,14 +271,7 @@ public sealed class AccessPolicy : IDisposable
         }
 
         string keyHash = ApiKeyStore.HashOf(digest);
-        if (_callers.TryGet(keyHash, out Caller cached))
-        {
-            Throttle(cached.KeyId!);
-            return cached;
-        }
-
-        // Requests in flight when the cached caller expires share one validation instead of one each.
-        Caller caller = await _validations.RunAsync(keyHash, () => ValidateKeyAsync(apiKey, keyHash), ct);
+        Caller caller = await _callers.GetAsync(keyHash, () => ValidateKeyAsync(apiKey, keyHash), ct);
         Throttle(caller.KeyId!);
         return caller;
     }
@@ -299,9 +291,7 @@ public sealed class AccessPolicy : IDisposable
         }
 
         await _keys.TouchAsync(record, CancellationToken.None);
-        var caller = new Caller(false, record.TenantId, record.Roles, record.KeyId);
-        _callers.Set(keyHash, caller);
-        return caller;
+        return new Caller(false, record.TenantId, record.Roles, record.KeyId);
     }
 
     public static void Authorize(Caller caller, LeptonAction action, string? tenantId)

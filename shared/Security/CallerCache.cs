@@ -1,6 +1,5 @@
-using Lepton.Storage;
+using Lepton.Errors;
 using Microsoft.Extensions.Caching.Memory;
-using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Options;
 
 namespace Lepton.Security;
@@ -17,37 +16,25 @@ public sealed class SecurityOptions
     public TimeSpan KeyCacheLifetime { get; set; } = TimeSpan.FromSeconds(1);
 }
 
-/// <summary>Validated callers by the hash of their key, for <see cref="SecurityOptions.KeyCacheLifetime"/>; never the plain key.</summary>
+/// <summary>
+/// Validated callers by the hash of their key, for <see cref="SecurityOptions.KeyCacheLifetime"/>; never the plain key.
+/// Re-validated in the background once past half of it (<see cref="RefreshingReads{TKey, TValue}"/>); a key found
+/// invalid then is forgotten at once.
+/// </summary>
 public sealed class CallerCache(IOptions<SecurityOptions> options, TimeProvider time, IMemoryCache cache)
 {
-    private CancellationTokenSource _generation = new();
+    private readonly RefreshingReads<string, Caller> _callers = new(cache, time, () => options.Value.KeyCacheLifetime);
 
-    public bool TryGet(string keyHash, out Caller caller)
-    {
-        caller = null!;
-        if (cache.TryGetValue((nameof(CallerCache), keyHash), out (DateTimeOffset At, Caller Caller) entry) && time.GetUtcNow() - entry.At < options.Value.KeyCacheLifetime)
+    /// <summary>The caller of the key with this hash, validated by <paramref name="validate"/> when not known or too old.</summary>
+    public ValueTask<Caller> GetAsync(string keyHash, Func<Task<Caller>> validate, CancellationToken ct) =>
+        _callers.GetAsync(keyHash, validate, ct, e =>
         {
-            caller = entry.Caller;
-            return true;
-        }
-
-        return false;
-    }
-
-    public void Set(string keyHash, Caller caller)
-    {
-        TimeSpan lifetime = options.Value.KeyCacheLifetime;
-        if (lifetime > TimeSpan.Zero)
-        {
-            cache.Put((nameof(CallerCache), keyHash), (time.GetUtcNow(), caller), lifetime, new CancellationChangeToken(_generation.Token));
-        }
-    }
+            if (e is LeptonException { Kind: ErrorKind.Unauthorized })
+            {
+                _callers.Forget(keyHash);
+            }
+        });
 
     /// <summary>Forget every cached caller: a key was revoked or a tenant's state changed.</summary>
-    public void Clear()
-    {
-        CancellationTokenSource previous = Interlocked.Exchange(ref _generation, new CancellationTokenSource());
-        previous.Cancel();
-        previous.Dispose();
-    }
+    public void Clear() => _callers.Clear();
 }

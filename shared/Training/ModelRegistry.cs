@@ -31,14 +31,11 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
     /// <summary>How long a model's production pointer is reused for serving: a promotion is served within this time.</summary>
     public static readonly TimeSpan HeadCacheLifetime = TimeSpan.FromSeconds(1);
 
-    // Version cards are immutable: once read, kept while the cache has room. Heads (production) and revocations are re-read
-    // after HeadCacheLifetime.
-    private const string Cards = "model-card", Heads = "model-head", Revocations = "model-revocation";
-
-    // Under load every request in flight found an expired pointer at the same moment and read the same row: once a second
-    // a burst of identical table reads that the requests then queued behind. One read per key at a time; the rest wait for it.
-    private readonly SingleFlight<string, (DateTimeOffset ReadAt, int Production, bool Exists)> _headReads = new();
-    private readonly SingleFlight<string, ModelRevocation?> _revocationReads = new();
+    // Version cards are immutable: once read, kept while the cache has room. Heads (production) and revocations serve for
+    // at most HeadCacheLifetime after they were read, re-read in the background before then while in use.
+    private const string Cards = "model-card";
+    private readonly RefreshingReads<string, (int Production, bool Exists)> _heads = new(cache, time, () => HeadCacheLifetime);
+    private readonly RefreshingReads<string, ModelRevocation?> _revocations = new(cache, time, () => HeadCacheLifetime);
 
     private TableClient Table => storage.PlatformTable(TableName);
 
@@ -76,7 +73,7 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
                 ["Stops"] = stops,
                 ["At"] = time.GetUtcNow(),
             }, TableUpdateMode.Replace, ct);
-            cache.Remove((Revocations, $"{owner}/{model}/{version}"));
+            _revocations.Forget($"{owner}/{model}/{version}");
             marked.Add((owner, model, version));
             foreach (string chain in auditTenants(owner))
             {
@@ -88,26 +85,15 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
         return marked;
     }
 
-    /// <summary>The version's revocation, if its data grant was revoked (re-read after <see cref="HeadCacheLifetime"/>).</summary>
-    public async Task<ModelRevocation?> RevocationOfAsync(string owner, string model, int version, CancellationToken ct = default)
-    {
-        string key = $"{owner}/{model}/{version}";
-        DateTimeOffset now = time.GetUtcNow();
-        if (cache.TryGetValue((Revocations, key), out (DateTimeOffset ReadAt, ModelRevocation? Value) cached) && now - cached.ReadAt <= HeadCacheLifetime)
-        {
-            return cached.Value;
-        }
-
-        return await _revocationReads.RunAsync(key, async () =>
+    /// <summary>The version's revocation, if its data grant was revoked (re-read within <see cref="HeadCacheLifetime"/>).</summary>
+    public async Task<ModelRevocation?> RevocationOfAsync(string owner, string model, int version, CancellationToken ct = default) =>
+        await _revocations.GetAsync($"{owner}/{model}/{version}", async () =>
         {
             NullableResponse<TableEntity> row = await Table.GetEntityIfExistsAsync<TableEntity>(owner, RevocationKey(model, version), cancellationToken: CancellationToken.None);
-            ModelRevocation? value = row.HasValue
-                ? new ModelRevocation(row.Value!.GetString("Reason") ?? "", row.Value.GetBoolean("Stops") ?? false, row.Value.GetDateTimeOffset("At") ?? now)
+            return row.HasValue
+                ? new ModelRevocation(row.Value!.GetString("Reason") ?? "", row.Value.GetBoolean("Stops") ?? false, row.Value.GetDateTimeOffset("At") ?? time.GetUtcNow())
                 : null;
-            cache.Put((Revocations, key), (now, value), HeadCacheLifetime);
-            return value;
         }, ct);
-    }
 
     public static string ArtifactPrefix(string tenant, string model, string runId) => $"{tenant}/{model}/runs/{runId}/";
 
@@ -266,16 +252,11 @@ public sealed class ModelRegistry(StorageClients storage, AuditLog audit, TimePr
     /// <summary>The production version for serving (the pointer is cached for <see cref="HeadCacheLifetime"/>).</summary>
     public async Task<ModelVersion> GetProductionAsync(string tenant, string model, CancellationToken ct = default)
     {
-        string key = $"{tenant}/{model}";
-        DateTimeOffset now = time.GetUtcNow();
-        if (!cache.TryGetValue((Heads, key), out (DateTimeOffset ReadAt, int Production, bool Exists) head) || now - head.ReadAt > HeadCacheLifetime)
+        (int Production, bool Exists) head = await _heads.GetAsync($"{tenant}/{model}", async () =>
         {
-            head = await _headReads.RunAsync(key, async () =>
-            {
-                NullableResponse<TableEntity> row = await Table.GetEntityIfExistsAsync<TableEntity>(tenant, HeadKey(model), cancellationToken: CancellationToken.None);
-                return cache.Put((Heads, key), (now, row.HasValue ? row.Value!.GetInt32("Production") ?? 0 : 0, row.HasValue), HeadCacheLifetime);
-            }, ct);
-        }
+            NullableResponse<TableEntity> row = await Table.GetEntityIfExistsAsync<TableEntity>(tenant, HeadKey(model), cancellationToken: CancellationToken.None);
+            return (row.HasValue ? row.Value!.GetInt32("Production") ?? 0 : 0, row.HasValue);
+        }, ct);
 
         if (!head.Exists)
         {
