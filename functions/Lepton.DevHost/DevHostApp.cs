@@ -102,6 +102,10 @@ public static class DevHostApp
                 // The serving benchmark's ceiling: same host, same pipeline, a constant body the size of a one-row prediction.
                 const string constant = "{\"model\":\"bench\",\"version\":1,\"predictions\":[{\"label\":\"true\",\"score\":3.2154,\"probabilities\":{\"false\":0.0387,\"true\":0.9613}}]}";
                 app.MapPost("/api/bench/constant", () => Results.Text(constant, "application/json"));
+                var latency = new Benchmark.ServerLatency();
+                app.Lifetime.ApplicationStopped.Register(latency.Dispose);
+                app.MapPost("/api/bench/latency", (string route) => latency.Start(route));
+                app.MapGet("/api/bench/latency", () => latency.Read());
             }
 
             await app.Services.GetRequiredService<Lepton.PlatformBootstrap>().EnsureCreatedAsync(stopping.Token);

@@ -24,7 +24,7 @@ public sealed record DevHostOptions(
     private static readonly Option<bool> DemoOption = new("--demo") { Description = "after start-up, run the two-hospital demo against this host" };
     private static readonly Option<bool> ExitAfterDemoOption = new("--exit-after-demo") { Description = "run the demo, then stop (for scripts)" };
     private static readonly Option<bool> StorageOnlyOption = new("--storage-only") { Description = "only Azurite and blob events, posted to a function host on --port (for func start)" };
-    private static readonly Option<bool> BenchmarkOption = new("--benchmark-endpoint") { Description = "also serve POST /api/bench/constant (a constant body: the serving benchmark's ceiling)" };
+    private static readonly Option<bool> BenchmarkOption = new("--benchmark-endpoint") { Description = "also serve POST /api/bench/constant (a constant body: the serving benchmark's ceiling) and /api/bench/latency (the host's own request durations for one route)" };
 
     /// <summary>The dev host's command line. Tokens it does not know (e.g. --Lepton:AdminKey=...) go on to the host's configuration.</summary>
     public static RootCommand Command { get; } = new(

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -10,7 +11,8 @@ namespace Lepton.Benchmarks;
 /// <summary>
 /// Serving on loopback with wrk: (a) a constant endpoint of the same dev host, (b) single-row predictions with a
 /// logistic-regression and a LightGBM model, (c) scikit-learn behind FastAPI + uvicorn; then p50/p99 of (b, LR) at half
-/// its maximum rate, with a paced .NET client and with hey's rate-limited workers. Usage: serving [--seconds 10].
+/// its maximum rate, with a paced .NET client and with hey's rate-limited workers, each also as the host measured it (its
+/// own request durations, without the clients' scheduling on the same cores). Usage: serving [--seconds 10].
 /// </summary>
 public static partial class Serving
 {
@@ -71,7 +73,10 @@ public static partial class Serving
             double half = results[1].Rps / 2;
             // The paced client warms up too (its connections, its own JIT) before the run that is measured.
             await PacedAsync($"{baseUrl}/api/tenants/bench/models/bc-lr/predict", body, key, half, 2);
+            using var latency = new HttpClient { BaseAddress = new Uri(baseUrl) };
+            await StartServerLatencyAsync(latency);
             (double p50, double p99, double achieved) = await PacedAsync($"{baseUrl}/api/tenants/bench/models/bc-lr/predict", body, key, half, seconds);
+            JsonNode pacedServer = await latency.GetFromJsonAsync<JsonNode>("/api/bench/latency") ?? throw new InvalidOperationException("no latency");
 
             Console.WriteLine($"| endpoint ({seconds} s, wrk -t2 -c32) | requests/s | p50 | p99 |");
             Console.WriteLine("|---|---|---|---|");
@@ -81,9 +86,12 @@ public static partial class Serving
             }
 
             Console.WriteLine($"| (b) logistic regression at half its maximum, paced .NET client | {achieved:N0} | {p50:F2}ms | {p99:F2}ms |");
+            Console.WriteLine(ServerRow("the same, as the host measured it", pacedServer, seconds));
+            await StartServerLatencyAsync(latency);
             if (Hey($"{baseUrl}/api/tenants/bench/models/bc-lr/predict", body, key, half, seconds, work) is { } hey)
             {
                 Console.WriteLine($"| (b) logistic regression at half its maximum, hey (64 rate-limited workers) | {hey.Rps:N0} | {hey.P50:F2}ms | {hey.P99:F2}ms |");
+                Console.WriteLine(ServerRow("the same, as the host measured it", await latency.GetFromJsonAsync<JsonNode>("/api/bench/latency") ?? throw new InvalidOperationException("no latency"), seconds));
             }
 
             Console.WriteLine($"(b)/(a) = {results[1].Rps / results[0].Rps:P0}; (b)/(c) = {(results.Count > 3 ? (results[1].Rps / results[3].Rps).ToString("F1", CultureInfo.InvariantCulture) + "x" : "n/a")}");
@@ -238,6 +246,19 @@ public static partial class Serving
         double[] sorted = latencies.Order().ToArray();
         return (sorted[(int)(sorted.Length * 0.5)], sorted[(int)(sorted.Length * 0.99)], total / clock.Elapsed.TotalSeconds);
     }
+
+    // The dev host's own request durations of the predict route (--benchmark-endpoint): what the server took, without the
+    // scheduling delays that a load generator on the same cores adds to every latency it measures.
+    private const string PredictRoute = "/api/tenants/{tenant}/models/{model}/predict";
+
+    private static async Task StartServerLatencyAsync(HttpClient host)
+    {
+        using HttpResponseMessage started = await host.PostAsync($"/api/bench/latency?route={Uri.EscapeDataString(PredictRoute)}", null);
+        started.EnsureSuccessStatusCode();
+    }
+
+    private static string ServerRow(string name, JsonNode summary, int seconds) =>
+        $"| {name} (p95 {summary["p95"]!.GetValue<double>():F2}ms) | {summary["requests"]!.GetValue<int>() / (double)seconds:N0} | {summary["p50"]!.GetValue<double>():F2}ms | {summary["p99"]!.GetValue<double>():F2}ms |";
 
     private static string Percentile(string wrkOutput, string percent) =>
         Regex.Match(wrkOutput, $@"^\s+{percent}%\s+(\S+)", RegexOptions.Multiline).Groups[1].Value;
