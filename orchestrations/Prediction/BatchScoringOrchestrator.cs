@@ -9,6 +9,9 @@ public sealed class BatchScoringOrchestrator : TaskOrchestrator<BatchRequest, Ba
 {
     public const int MaxParallelChunks = 8;
 
+    /// <summary>The status of a run whose file was replaced by a newer upload before it could publish anything.</summary>
+    public const string Superseded = "superseded";
+
     public override async Task<BatchOutcome> RunAsync(TaskOrchestrationContext context, BatchRequest request)
     {
         try
@@ -20,8 +23,8 @@ public sealed class BatchScoringOrchestrator : TaskOrchestrator<BatchRequest, Ba
             // Whatever failed after its retries, the partner finds a report where the output would have been.
             var failed = new BatchPlan(request, null, 0, [],
                 [$"Scoring stopped on the platform's side: {e.FailureDetails.ErrorMessage} Nothing was written; upload the file again to retry."]);
-            string report = await context.CallActivityAsync<string>(nameof(ReportBatchScoring), failed, ActivityRetry.Default);
-            return new BatchOutcome(request.RunId, "failed", report, 0, failed.Problems);
+            string? report = await context.CallActivityAsync<string?>(nameof(ReportBatchScoring), failed, ActivityRetry.Default);
+            return new BatchOutcome(request.RunId, report is null ? Superseded : "failed", report, 0, failed.Problems);
         }
     }
 
@@ -47,11 +50,14 @@ public sealed class BatchScoringOrchestrator : TaskOrchestrator<BatchRequest, Ba
         return new BatchOutcome(request.RunId, "scored", committed.Output, plan.Rows, []);
     }
 
-    /// <summary>Writes the plan's problems as the file's report (removing staged chunks); nothing is published.</summary>
+    /// <summary>
+    /// Writes the plan's problems as the file's report (removing staged chunks); nothing is published. A run whose file
+    /// was replaced meanwhile writes no report (the newer upload's run answers for the name) and ends superseded.
+    /// </summary>
     private static async Task<BatchOutcome> RejectAsync(TaskOrchestrationContext context, BatchPlan plan)
     {
-        string report = await context.CallActivityAsync<string>(nameof(ReportBatchScoring), plan, ActivityRetry.Default);
-        return new BatchOutcome(plan.Request.RunId, "rejected", report, 0, plan.Problems);
+        string? report = await context.CallActivityAsync<string?>(nameof(ReportBatchScoring), plan, ActivityRetry.Default);
+        return new BatchOutcome(plan.Request.RunId, report is null ? Superseded : "rejected", report, 0, plan.Problems);
     }
 
     private static async Task<(int, string)> ScoreAsync(TaskOrchestrationContext context, BatchPlan plan, BatchChunk chunk) =>
@@ -71,5 +77,5 @@ public static class ScoreBatchChunk;
 /// <summary>Commit the staged blocks: the output appears at once, whole — unless the file was replaced meanwhile.</summary>
 public static class CommitBatchScoring;
 
-/// <summary>Write the readable report of a file that cannot be scored.</summary>
+/// <summary>Write the readable report of a file that cannot be scored (none if a newer upload replaced it).</summary>
 public static class ReportBatchScoring;

@@ -420,9 +420,9 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
     {
         TenantStorage storage = await tenants.ForTenantAsync(plan.Request.TenantId, ct);
         BlockBlobClient output = storage.Predictions.GetBlockBlobClient(OutputBlob(plan.Request.Model, plan.Request.FileName));
-        if (await ReplacedAsync(storage, plan.Request, ct) is { } replaced)
+        if (await SourceGoneAsync(storage, plan.Request, ct) is { } gone)
         {
-            return new BatchCommit(null, [replaced]);
+            return new BatchCommit(null, [SourceGone(gone, "while it was being scored")]);
         }
 
         try
@@ -432,20 +432,22 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.InvalidBlockList)
         {
             // Replaced between the check and the commit: the newer run's commit discarded these blocks.
-            if (await ReplacedAsync(storage, plan.Request, ct) is { } meanwhile)
+            if (await SourceGoneAsync(storage, plan.Request, ct) is { } meanwhile)
             {
-                return new BatchCommit(null, [meanwhile]);
+                return new BatchCommit(null, [SourceGone(meanwhile, "while it was being scored")]);
             }
 
             throw;
         }
 
+        // A report at this name answered an earlier upload of it; this output answers the current one.
+        await storage.Predictions.GetBlobClient(ReportBlob(plan.Request.Model, plan.Request.FileName)).DeleteIfExistsAsync(cancellationToken: ct);
         await DeleteChunksAsync(storage, plan, ct);
         return new BatchCommit(output.Name, []);
     }
 
-    /// <summary>Why the file this run scored is no longer the upload at its name, or null while it still is.</summary>
-    private static async Task<string?> ReplacedAsync(TenantStorage storage, BatchRequest request, CancellationToken ct)
+    /// <summary>404 or 412 when the file this run read is no longer the upload at its name (deleted or replaced), else null.</summary>
+    private static async Task<int?> SourceGoneAsync(TenantStorage storage, BatchRequest request, CancellationToken ct)
     {
         try
         {
@@ -454,7 +456,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
         {
-            return SourceGone(e.Status, "while it was being scored");
+            return e.Status;
         }
     }
 
@@ -462,9 +464,19 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         ? $"The file was deleted {when}."
         : $"The file was replaced {when}; the new upload is scored on its own.";
 
-    public async Task<string> ReportAsync(BatchPlan plan, CancellationToken ct)
+    /// <summary>
+    /// Writes the report of a file that cannot be scored; returns its name, or null when the file has been replaced since
+    /// this run read it — the newer upload's run answers for the name, and a report of this one would overwrite its answer.
+    /// </summary>
+    public async Task<string?> ReportAsync(BatchPlan plan, CancellationToken ct)
     {
         TenantStorage storage = await tenants.ForTenantAsync(plan.Request.TenantId, ct);
+        if (await SourceGoneAsync(storage, plan.Request, ct) == 412)
+        {
+            await DeleteChunksAsync(storage, plan, ct);
+            return null;
+        }
+
         string name = ReportBlob(plan.Request.Model, plan.Request.FileName);
         string text = $"Lepton could not score '{plan.Request.BlobName}' (run {plan.Request.RunId}). No output was written.\n\n" +
             string.Concat(plan.Problems.Select(p => $"- {p}\n"));

@@ -327,19 +327,25 @@ public class PredictionFlowTests(DevHostFixture fixture)
             return (plan, blocks);
         }
 
+        // a report left by an upload of the name before both
+        var report = predictions.GetBlobClient("out/cancer/twice.csv.report.txt");
+        await report.UploadAsync(BinaryData.FromString("Lepton could not score an earlier upload."), overwrite: true);
         (Lepton.Prediction.BatchPlan older, List<string> olderBlocks) = await ScoreAsync(File("old-"), "test-twice-old");
         (Lepton.Prediction.BatchPlan newer, List<string> newerBlocks) = await ScoreAsync(File("new-"), "test-twice-new");
 
-        // Act
+        // Act: the older run commits first, then writes its report as the orchestrator would; then the newer run commits
         Lepton.Prediction.BatchCommit olderCommit = await batch.CommitAsync(older, olderBlocks, default);
+        string? olderReport = await batch.ReportAsync(older with { Problems = olderCommit.Problems }, default);
         Lepton.Prediction.BatchCommit newerCommit = await batch.CommitAsync(newer, newerBlocks, default);
-        await batch.ReportAsync(older with { Problems = olderCommit.Problems }, default);
 
-        // Assert: the older run publishes nothing and says why; the output is every row of the new upload and none of the old
+        // Assert: the older run publishes nothing, not even a report over the name's answer; the output is every row of
+        // the new upload and none of the old, and the earlier upload's report is gone
         Assert.Equal(2, older.Chunks.Count);
         Assert.Equal(["The file was replaced while it was being scored; the new upload is scored on its own."], olderCommit.Problems);
         Assert.Null(olderCommit.Output);
+        Assert.Null(olderReport);
         Assert.Equal(("out/cancer/twice.csv", 0), (newerCommit.Output, newerCommit.Problems.Count));
+        Assert.False((await report.ExistsAsync()).Value);
         string[] lines = (await predictions.GetBlobClient("out/cancer/twice.csv").DownloadContentAsync()).Value.Content.ToString().TrimEnd('\n').Split('\n');
         Assert.Equal(Enumerable.Range(0, count).Select(i => $"new-{i}"), lines.Skip(1).Select(l => l[..l.IndexOf(',')]));
         Assert.Empty(await predictions.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "work/", default).ToListAsync());

@@ -22,5 +22,5 @@ public sealed class BatchScoringFunctions(BatchScoring batch)
     public Task<BatchCommit> RunCommitBatchScoring([ActivityTrigger] CommitRequest input, CancellationToken ct) => batch.CommitAsync(input.Plan, input.BlockIds, ct);
 
     [Function(nameof(ReportBatchScoring))]
-    public Task<string> RunReportBatchScoring([ActivityTrigger] BatchPlan input, CancellationToken ct) => batch.ReportAsync(input, ct);
+    public Task<string?> RunReportBatchScoring([ActivityTrigger] BatchPlan input, CancellationToken ct) => batch.ReportAsync(input, ct);
 }

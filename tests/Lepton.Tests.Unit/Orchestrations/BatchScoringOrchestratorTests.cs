@@ -59,14 +59,15 @@ public class BatchScoringOrchestratorTests
         context.Setup(c => c.CallActivityAsync<BatchCommit>(nameof(CommitBatchScoring), It.IsAny<CommitRequest>(), It.IsAny<TaskOptions>()))
             .Callback<TaskName, object?, TaskOptions?>((_, r, _) => commit = (CommitRequest)r!)
             .ReturnsAsync(new BatchCommit(null, [replaced]));
-        Func<BatchPlan?> reported = CaptureReport(context);
+        // the report activity writes none for a replaced file: the newer upload's run answers for the name
+        Func<BatchPlan?> reported = CaptureReport(context, report: null);
 
         // Act
         BatchOutcome outcome = await new BatchScoringOrchestrator().RunAsync(context.Object, Request);
 
-        // Assert: the blocks went to the commit in order; the run is rejected with the reason in its report
+        // Assert: the blocks went to the commit in order; the run ends superseded, with the reason, and publishes nothing
         Assert.Equal(["b0", "b1"], commit!.BlockIds);
-        Assert.Equal(("rejected", "out/churn/may.csv.report.txt", 0L), (outcome.Status, outcome.Output, outcome.Rows));
+        Assert.Equal((BatchScoringOrchestrator.Superseded, null, 0L), (outcome.Status, outcome.Output, outcome.Rows));
         Assert.Equal([replaced], outcome.Problems);
         Assert.Equal([replaced], reported()!.Problems);
     }
@@ -88,12 +89,12 @@ public class BatchScoringOrchestratorTests
             .ReturnsAsync(new BatchPlan(Request, null, 20_000, [new BatchChunk(0, 0, 10_000), new BatchChunk(1, 10_000, 10_000)], []));
 
     /// <summary>Answers the report activity; the returned function gives the plan it was called with.</summary>
-    private static Func<BatchPlan?> CaptureReport(Mock<TaskOrchestrationContext> context)
+    private static Func<BatchPlan?> CaptureReport(Mock<TaskOrchestrationContext> context, string? report = "out/churn/may.csv.report.txt")
     {
         BatchPlan? reported = null;
-        context.Setup(c => c.CallActivityAsync<string>(nameof(ReportBatchScoring), It.IsAny<BatchPlan>(), It.IsAny<TaskOptions>()))
+        context.Setup(c => c.CallActivityAsync<string?>(nameof(ReportBatchScoring), It.IsAny<BatchPlan>(), It.IsAny<TaskOptions>()))
             .Callback<TaskName, object?, TaskOptions?>((_, plan, _) => reported = (BatchPlan)plan!)
-            .ReturnsAsync("out/churn/may.csv.report.txt");
+            .ReturnsAsync(report);
         return () => reported;
     }
 }
