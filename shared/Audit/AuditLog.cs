@@ -245,19 +245,22 @@ public sealed class AuditLog(StorageClients storage, TimeProvider time, Microsof
         foreach (int segment in await SegmentsAsync(tenant, ct))
         {
             BlobClient blob = Blobs.GetBlobClient(SegmentName(tenant, segment));
-            Stream stream;
+            // One streamed GET: the segment as it was when the read began, whole entries only (each append is whole lines).
+            // The SDK's read stream fetched ranges conditional on the ETag it saw first, so an entry appended meanwhile —
+            // background work auditing while a partner reads — failed the read with a 412 (a 500 to the partner).
+            BlobDownloadStreamingResult download;
             try
             {
-                stream = await blob.OpenReadAsync(cancellationToken: ct);
+                download = (await blob.DownloadStreamingAsync(cancellationToken: ct)).Value;
             }
             catch (RequestFailedException e) when (e.Status == 404)
             {
                 continue;
             }
 
-            await using (stream)
+            using (download)
             {
-                using var reader = new StreamReader(stream, Encoding.UTF8);
+                using var reader = new StreamReader(download.Content, Encoding.UTF8);
                 while (await reader.ReadLineAsync(ct) is { } text)
                 {
                     number++;
