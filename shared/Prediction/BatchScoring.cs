@@ -427,7 +427,11 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
 
         try
         {
-            await output.CommitBlockListAsync(blockIds, new CommitBlockListOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" } }, ct);
+            await output.CommitBlockListAsync(blockIds, new CommitBlockListOptions
+            {
+                HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" },
+                Metadata = AnswerMetadata(plan.Request),
+            }, ct);
         }
         catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.InvalidBlockList)
         {
@@ -445,6 +449,13 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         await DeleteChunksAsync(storage, plan, ct);
         return new BatchCommit(output.Name, []);
     }
+
+    /// <summary>
+    /// Which upload an output or report answers: the ETag its PUT returned and the run. An answer at a name can be an
+    /// earlier upload's until the newest one's run finishes, so a client can match the two.
+    /// </summary>
+    public static IDictionary<string, string> AnswerMetadata(BatchRequest request) =>
+        new Dictionary<string, string> { ["sourceetag"] = request.ETag.Trim('"'), ["runid"] = request.RunId };
 
     /// <summary>404 or 412 when the file this run read is no longer the upload at its name (deleted or replaced), else null.</summary>
     private static async Task<int?> SourceGoneAsync(TenantStorage storage, BatchRequest request, CancellationToken ct)
@@ -480,7 +491,8 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         string name = ReportBlob(plan.Request.Model, plan.Request.FileName);
         string text = $"Lepton could not score '{plan.Request.BlobName}' (run {plan.Request.RunId}). No output was written.\n\n" +
             string.Concat(plan.Problems.Select(p => $"- {p}\n"));
-        await storage.Predictions.GetBlobClient(name).UploadAsync(BinaryData.FromString(text), overwrite: true, ct);
+        await storage.Predictions.GetBlobClient(name).UploadAsync(BinaryData.FromString(text),
+            new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/plain; charset=utf-8" }, Metadata = AnswerMetadata(plan.Request) }, ct);
         await DeleteChunksAsync(storage, plan, ct);
         return name;
     }

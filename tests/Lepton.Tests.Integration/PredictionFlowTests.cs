@@ -203,6 +203,11 @@ public class PredictionFlowTests(DevHostFixture fixture)
         Assert.All(lines.Skip(1).Take(100), l => Assert.Matches(",(true|false),[^,]+,[0-9.eE-]+$", l));
         Assert.Contains("lacks the model's input columns", report);
         Assert.False((await predictions.GetBlobClient("out/cancer/bad.csv").ExistsAsync()).Value);
+        // each answer names the run and the upload it answers
+        IDictionary<string, string> answered = (await predictions.GetBlobClient("out/cancer/batch.csv").GetPropertiesAsync()).Value.Metadata;
+        IDictionary<string, string> reported = (await predictions.GetBlobClient("out/cancer/bad.csv.report.txt").GetPropertiesAsync()).Value.Metadata;
+        Assert.Equal((await predictions.GetBlobClient("in/cancer/batch.csv").GetPropertiesAsync()).Value.ETag.ToString().Trim('"'), answered["sourceetag"]);
+        Assert.StartsWith("score-", reported["runid"]);
     }
 
     [Fact]
@@ -346,6 +351,8 @@ public class PredictionFlowTests(DevHostFixture fixture)
         Assert.Null(olderReport);
         Assert.Equal(("out/cancer/twice.csv", 0), (newerCommit.Output, newerCommit.Problems.Count));
         Assert.False((await report.ExistsAsync()).Value);
+        IDictionary<string, string> answers = (await predictions.GetBlobClient("out/cancer/twice.csv").GetPropertiesAsync()).Value.Metadata;
+        Assert.Equal((newer.Request.ETag.Trim('"'), "test-twice-new"), (answers["sourceetag"], answers["runid"]));
         string[] lines = (await predictions.GetBlobClient("out/cancer/twice.csv").DownloadContentAsync()).Value.Content.ToString().TrimEnd('\n').Split('\n');
         Assert.Equal(Enumerable.Range(0, count).Select(i => $"new-{i}"), lines.Skip(1).Select(l => l[..l.IndexOf(',')]));
         Assert.Empty(await predictions.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "work/", default).ToListAsync());
