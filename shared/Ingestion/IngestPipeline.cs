@@ -90,20 +90,6 @@ public sealed class IngestPipeline(
     /// The upload this run was started for is no longer there to read: deleted, or overwritten by a newer upload (which
     /// an event starts its own run for). The partner's doing, not a failure of the platform, whichever pass found it.
     /// </summary>
-    /// <summary>Whether the version the run was started for is still the blob's current one.</summary>
-    private static async Task<bool> IsUnchangedAsync(BlobClient source, IngestRequest request, CancellationToken ct)
-    {
-        try
-        {
-            await source.GetPropertiesAsync(IfMatch(request), ct);
-            return true;
-        }
-        catch (RequestFailedException e) when (e.Status is 404 or 412)
-        {
-            return false;
-        }
-    }
-
     private static IngestProblem SourceGone(IngestRequest request, RequestFailedException e) => e.Status == 404
         ? new IngestProblem("source-missing", $"'{request.BlobName}' was deleted before it could be read.", [])
         : new IngestProblem("superseded", $"'{request.BlobName}' was overwritten before it could be read; the newer upload is ingested on its own.", []);
@@ -147,7 +133,7 @@ public sealed class IngestPipeline(
             // Replaced or deleted since pass one read it (a partner re-uploading a corrected file): rejected as such, and
             // the rejection removes whatever of this version was written. The same statuses from writing the curated
             // output would be the platform's own fault, so they fail the step as before.
-            if (await IsUnchangedAsync(source, ingest, ct))
+            if (await source.VersionGoneAsync(ingest.ETag, ct) is null)
             {
                 throw;
             }

@@ -458,18 +458,8 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         new Dictionary<string, string> { ["sourceetag"] = request.ETag.Trim('"'), ["runid"] = request.RunId };
 
     /// <summary>404 or 412 when the file this run read is no longer the upload at its name (deleted or replaced), else null.</summary>
-    private static async Task<int?> SourceGoneAsync(TenantStorage storage, BatchRequest request, CancellationToken ct)
-    {
-        try
-        {
-            await Source(storage, request).GetPropertiesAsync(BlobConditions.IfMatch(request.ETag), ct);
-            return null;
-        }
-        catch (RequestFailedException e) when (e.Status is 404 or 412)
-        {
-            return e.Status;
-        }
-    }
+    private static Task<int?> SourceGoneAsync(TenantStorage storage, BatchRequest request, CancellationToken ct) =>
+        Source(storage, request).VersionGoneAsync(request.ETag, ct);
 
     private static string SourceGone(int status, string when) => status == 404
         ? $"The file was deleted {when}."

@@ -17,4 +17,21 @@ public static class BlobConditions
     /// </summary>
     public static async Task<BlobDownloadStreamingResult> DownloadVersionAsync(this BlobClient blob, string? etag, CancellationToken ct) =>
         (await blob.DownloadStreamingAsync(new BlobDownloadOptions { Conditions = IfMatch(etag) }, ct)).Value;
+
+    /// <summary>
+    /// 404 when the blob is gone, 412 when it is no longer the version the ETag names (replaced), null while it still is:
+    /// whether a run may still act for the upload it was started for.
+    /// </summary>
+    public static async Task<int?> VersionGoneAsync(this BlobClient blob, string? etag, CancellationToken ct)
+    {
+        try
+        {
+            await blob.GetPropertiesAsync(IfMatch(etag), ct);
+            return null;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return e.Status;
+        }
+    }
 }
