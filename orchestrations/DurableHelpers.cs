@@ -5,20 +5,26 @@ using Microsoft.DurableTask.Client;
 namespace Lepton.Orchestrations;
 
 /// <summary>
-/// Retry policy shared by every activity call: transient faults are retried; a refused data use (a revoked grant) is final
-/// at once, since retrying cannot change the owner's decision.
+/// Retry policy shared by every activity call: transient faults are retried. Two failures are final at once, since a
+/// retry meets the same answer: a refused data use (a revoked grant: the owner's decision), and a
+/// <see cref="Lepton.Errors.LeptonException"/> (the request or the data cannot serve, e.g. too few rows for the folds) —
+/// retrying those only kept the caller waiting for the same message, seven seconds later.
 /// </summary>
 public static class ActivityRetry
 {
     public static TaskOptions Default { get; } =
         TaskOptions.FromRetryPolicy(new RetryPolicy(maxNumberOfAttempts: 4, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2)
         {
-            HandleFailure = failure => !IsDataUseDenied(failure),
+            HandleFailure = IsTransient,
         });
 
     /// <summary>True when the activity was refused a member's data (<see cref="Lepton.Security.DataUseDeniedException"/>).</summary>
     public static bool IsDataUseDenied(TaskFailureDetails? failure) =>
         failure?.ErrorType == typeof(Lepton.Security.DataUseDeniedException).FullName;
+
+    /// <summary>Whether a retry could end differently: anything but a refused data use or the platform's own caller-facing error.</summary>
+    public static bool IsTransient(TaskFailureDetails? failure) =>
+        !IsDataUseDenied(failure) && failure?.ErrorType != typeof(Lepton.Errors.LeptonException).FullName;
 }
 
 public static class DurableClientExtensions

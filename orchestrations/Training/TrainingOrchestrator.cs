@@ -17,7 +17,7 @@ public sealed partial class TrainingOrchestrator : TaskOrchestrator<TrainRequest
     public override async Task<TrainingOutcome> RunAsync(TaskOrchestrationContext context, TrainRequest request)
     {
         context.SetCustomStatus(new TrainingProgress("planning", 0, 0, null, null));
-        TrainingPlan plan = await context.CallActivityAsync<TrainingPlan>(nameof(PrepareTraining), request, ActivityRetry.Default);
+        TrainingPlan plan = await DurableCalls.CallAsync<TrainingPlan>(context, nameof(PrepareTraining), request);
         // Replay-safe: logged once, not again on every replay of the history.
         LogPlanned(context.CreateReplaySafeLogger<TrainingOrchestrator>(), request.RunId, plan.Candidates.Count, plan.Folds, plan.Rows, plan.HeavyCandidates.Count);
 
@@ -49,7 +49,7 @@ public sealed partial class TrainingOrchestrator : TaskOrchestrator<TrainRequest
             : await DurableCalls.CallAsync<TrainedArtifact>(context, nameof(TrainFinalModel), new FinalTrainingRequest(plan, winner, leaderboard));
 
         context.SetCustomStatus(new TrainingProgress("registering", total, total, best.CandidateId, best.Metrics[plan.Metric].Mean));
-        ModelVersion version = await context.CallActivityAsync<ModelVersion>(nameof(RegisterModelVersion), new RegisterRequest(plan, winner, leaderboard, artifact), ActivityRetry.Default);
+        ModelVersion version = await DurableCalls.CallAsync<ModelVersion>(context, nameof(RegisterModelVersion), new RegisterRequest(plan, winner, leaderboard, artifact));
 
         context.SetCustomStatus(new TrainingProgress("done", total, total, best.CandidateId, version.MetricValue));
         return new TrainingOutcome(request.RunId, version.Model, version.Version, version.Stage, version.Metric, version.MetricValue, version.PromotionReason);

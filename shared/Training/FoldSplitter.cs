@@ -42,7 +42,8 @@ public static class FoldSplitter
 
         if (labels.Count < folds * 2)
         {
-            throw LeptonException.BadRequest($"{labels.Count} rows are too few for {folds} folds; at least {folds * 2} are needed.");
+            throw LeptonException.BadRequest($"{labels.Count} rows are too few for {folds} folds; at least {folds * 2} are needed"
+                + (labels.Count >= 4 ? $": ask for 'folds': {labels.Count / 2}, or add rows." : ": add rows."));
         }
 
         if (task == MlTasks.Regression)
@@ -63,7 +64,9 @@ public static class FoldSplitter
 
         if (classes[0].Count < folds)
         {
-            throw LeptonException.BadRequest($"Class '{classes[0].Class}' of '{label}' has {classes[0].Count} rows; {folds} stratified folds need at least {folds} per class.");
+            (string rare, int count) = classes[0];
+            throw LeptonException.BadRequest($"Class '{rare}' of '{label}' has {count} rows; {folds} stratified folds need at least {folds} per class"
+                + (count >= 2 ? $": ask for 'folds': {count}, or add rows of '{rare}'." : $": add rows of '{rare}', or leave its one row out of the data."));
         }
     }
 

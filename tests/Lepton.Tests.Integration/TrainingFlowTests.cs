@@ -101,6 +101,8 @@ public class TrainingFlowTests(DevHostFixture fixture)
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal("Failed", run["status"]!.GetValue<string>());
         Assert.Contains(reason, run["error"]!.GetValue<string>());
+        // the planning step's own words, not the durable wrapper's ("Task 'PrepareTraining' (#0) failed with ...")
+        Assert.DoesNotContain("PrepareTraining", run["error"]!.GetValue<string>());
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using Lepton.Ingestion;
+using Lepton.Orchestrations;
 using Lepton.Orchestrations.Training;
 using Lepton.Training;
 using Microsoft.DurableTask;
@@ -165,6 +166,28 @@ public class TrainingOrchestratorTests
         // Assert
         context.Verify(c => c.CallActivityAsync<ModelVersion>(nameof(RegisterModelVersion),
             It.Is<RegisterRequest>(r => r.Winner.Id == "b" && r.Leaderboard.Single(e => e.CandidateId == "a").Error == "out of memory"), It.IsAny<TaskOptions>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task RunAsync_DataCannotServe_FailsWithThePlansOwnMessageWithoutRetrying()
+    {
+        // Arrange: planning refuses the data (too few rows of a class), as a LeptonException the activity threw
+        const string refusal = "Class 'r' of 'y' has 1 rows; 3 stratified folds need at least 3 per class: add rows of 'r', or leave its one row out of the data.";
+        var context = Context(Plan("a"), f => Ok(f, 0.9));
+        TaskOptions? options = null;
+        context.Setup(c => c.CallActivityAsync<TrainingPlan>(nameof(PrepareTraining), Request, It.IsAny<TaskOptions>()))
+            .Callback<TaskName, object?, TaskOptions?>((_, _, o) => options = o)
+            .ThrowsAsync(new TaskFailedException(nameof(PrepareTraining), 0, new TaskFailureDetails(typeof(Lepton.Errors.LeptonException).FullName!, refusal, null, null, null)));
+
+        // Act
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => new TrainingOrchestrator().RunAsync(context.Object, Request));
+
+        // Assert: the run's error is the refusal itself, not the durable wrapper's "Task 'PrepareTraining' (#0) failed ...",
+        // and the retry policy the call carried gives up on it at once
+        Assert.Equal(refusal, e.Message);
+        Assert.Same(ActivityRetry.Default, options);
+        Assert.False(ActivityRetry.IsTransient(new TaskFailureDetails(typeof(Lepton.Errors.LeptonException).FullName!, refusal, null, null, null)));
+        context.Verify(c => c.CallActivityAsync<FoldResult>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions>()), Times.Never);
     }
 
     [Fact]

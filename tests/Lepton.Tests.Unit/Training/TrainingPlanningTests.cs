@@ -31,8 +31,10 @@ public class FoldSplitterTests
 
     [Theory]
     [InlineData("only one class", "binary", "a", "a", "a", "a", "a", "a", "a", "a", "a", "a")]
-    [InlineData("has 2 rows; 5 stratified folds need at least 5 per class", "binary", "a", "a", "a", "a", "a", "a", "a", "a", "b", "b")]
-    [InlineData("too few for 5 folds", "regression", "1", "2", "3")]
+    [InlineData("has 2 rows; 5 stratified folds need at least 5 per class: ask for 'folds': 2, or add rows of 'b'.", "binary", "a", "a", "a", "a", "a", "a", "a", "a", "b", "b")]
+    [InlineData("Class 'b' of 'y' has 1 rows; 5 stratified folds need at least 5 per class: add rows of 'b', or leave its one row out", "multiclass", "a", "a", "a", "a", "a", "c", "c", "c", "c", "c", "b")]
+    [InlineData("3 rows are too few for 5 folds; at least 10 are needed: add rows.", "regression", "1", "2", "3")]
+    [InlineData("8 rows are too few for 5 folds; at least 10 are needed: ask for 'folds': 4, or add rows.", "regression", "1", "2", "3", "4", "5", "6", "7", "8")]
     [InlineData("binary needs exactly two", "binary", "a", "a", "a", "a", "a", "b", "b", "b", "b", "b", "c", "c", "c", "c", "c")]
     public void Validate_UnusableLabels_ExplainsWhy(string expected, string task, params string[] labels)
     {
