@@ -163,10 +163,15 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
             foreach ((int column, ModelInput input) in checkedInputs)
             {
                 ReadOnlySpan<char> cell = row[column].Span.Trim();
-                bool valid = input.Type == "float" ? !cell.IsEmpty && Ingestion.CellValues.TryParseNumber(cell, out _) : Ingestion.CellValues.TryParseBoolean(cell, out _);
-                if (!valid && problems.Count < MaxReportedProblems)
+                double number = 0;
+                bool valid = input.Type == "float" ? !cell.IsEmpty && Ingestion.CellValues.TryParseNumber(cell, out number) : Ingestion.CellValues.TryParseBoolean(cell, out _);
+                // As on the predict route: models take 32-bit floats, where 1e300 would be infinity.
+                bool fits = !valid || input.Type != "float" || float.IsFinite((float)number);
+                if ((!valid || !fits) && problems.Count < MaxReportedProblems)
                 {
-                    problems.Add($"Line {row.LineNumberFrom}, column '{input.Name}': {(cell.IsEmpty ? "the value is missing" : $"'{Truncate(cell.ToString())}' is not a {(input.Type == "float" ? "number" : "true/false value")}")}.");
+                    problems.Add($"Line {row.LineNumberFrom}, column '{input.Name}': " + (cell.IsEmpty ? "the value is missing."
+                        : !valid ? $"'{Truncate(cell.ToString())}' is not a {(input.Type == "float" ? "number" : "true/false value")}."
+                        : $"'{Truncate(cell.ToString())}' is beyond a 32-bit float's range (±3.4e38)."));
                 }
             }
 

@@ -62,6 +62,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
             outputs = scorer.Score(batch);
         }
 
+        RefuseNonFiniteOutputs(outputs, count);
         usage.Record(caller, keyId, count, owner == caller ? null : owner, model);
         var modelTag = new KeyValuePair<string, object?>(LeptonTelemetry.ModelTag, $"{owner}/{model}");
         LeptonTelemetry.Predictions.Add(1, modelTag);
@@ -132,8 +133,12 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
                 string? problem = null;
                 switch (input.Type)
                 {
-                    case "float" when value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double d) && double.IsFinite(d):
+                    case "float" when value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double d) && float.IsFinite((float)d):
                         batch.Floats(i)[index] = (float)d;
+                        break;
+                    case "float" when value.ValueKind == JsonValueKind.Number:
+                        // Models take 32-bit floats: 1e300 is a JSON number, but as an input it would be infinity.
+                        problem = $"must be within a 32-bit float's range (±3.4e38), not {Describe(value)}";
                         break;
                     case "float":
                         problem = $"must be a finite number, not {Describe(value)}";
@@ -172,6 +177,48 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
         }
 
         return batch;
+    }
+
+    /// <summary>
+    /// A JSON answer cannot carry NaN or infinity, and a model gives them for inputs far outside what it learned from (a
+    /// linear score overflowing, a network's activations too): such rows are reported like invalid ones, all of them,
+    /// and no prediction is returned — never a 500 from writing the answer.
+    /// </summary>
+    internal static void RefuseNonFiniteOutputs(Dictionary<string, float[][]> outputs, int count)
+    {
+        List<RowError>? errors = null;
+        for (int row = 0; row < count; row++)
+        {
+            foreach ((string name, float[][] values) in outputs)
+            {
+                if (!AllFinite(values[row]))
+                {
+                    (errors ??= []).Add(new RowError(row, "",
+                        $"the model's output '{name}' is not a finite number for this row (are its values far outside the data the model was trained on?)"));
+                    break;
+                }
+            }
+        }
+
+        if (errors is not null)
+        {
+            throw LeptonException.BadRequest(
+                $"{errors.Count} row(s) have no finite prediction; the first: row {errors[0].Row}: {errors[0].Problem}.",
+                new Dictionary<string, object?> { ["errors"] = errors.Take(MaxReportedErrors).ToList() });
+        }
+    }
+
+    private static bool AllFinite(float[] values)
+    {
+        foreach (float v in values)
+        {
+            if (!float.IsFinite(v))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

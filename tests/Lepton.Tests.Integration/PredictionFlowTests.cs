@@ -123,6 +123,7 @@ public class PredictionFlowTests(DevHostFixture fixture)
         (string key, _, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
         var badRow = new Dictionary<string, object>(rows[0]) { ["mean_radius"] = "large", ["extra"] = 1 };
         badRow.Remove("mean_texture");
+        var beyondFloat = new Dictionary<string, object>(rows[0]) { ["mean_radius"] = 1e300 };
         string tooMany = System.Text.Json.JsonSerializer.Serialize(new { rows = Enumerable.Repeat(rows[0], 1001) });
         string tooBig = "{\"rows\": [" + string.Join(",", Enumerable.Repeat("{\"pad\": \"" + new string('x', 1000) + "\"}", 9000)) + "]}";
 
@@ -133,6 +134,7 @@ public class PredictionFlowTests(DevHostFixture fixture)
             ("malformed JSON", "models/cancer/predict", "{\"rows\": [", HttpStatusCode.BadRequest),
             ("no rows", "models/cancer/predict", "{\"rows\": []}", HttpStatusCode.BadRequest),
             ("bad row", "models/cancer/predict", System.Text.Json.JsonSerializer.Serialize(new { rows = new[] { badRow } }), HttpStatusCode.BadRequest),
+            ("number beyond a float", "models/cancer/predict", System.Text.Json.JsonSerializer.Serialize(new { rows = new[] { rows[0], beyondFloat } }), HttpStatusCode.BadRequest),
             ("too many rows", "models/cancer/predict", tooMany, HttpStatusCode.RequestEntityTooLarge),
             ("body too large", "models/cancer/predict", tooBig, HttpStatusCode.RequestEntityTooLarge),
         };
@@ -149,6 +151,12 @@ public class PredictionFlowTests(DevHostFixture fixture)
                 Assert.Contains(errors, e => e!["field"]!.GetValue<string>() == "mean_radius" && e["row"]!.GetValue<int>() == 0);
                 Assert.Contains(errors, e => e!["field"]!.GetValue<string>() == "mean_texture");
                 Assert.Contains(errors, e => e!["field"]!.GetValue<string>() == "extra");
+            }
+
+            if (name == "number beyond a float")
+            {
+                JsonNode error = Assert.Single(JsonNode.Parse(text)!["errors"]!.AsArray())!;
+                Assert.Equal((1, "mean_radius"), (error["row"]!.GetValue<int>(), error["field"]!.GetValue<string>()));
             }
         }
     }
@@ -234,7 +242,7 @@ public class PredictionFlowTests(DevHostFixture fixture)
     [Fact]
     public async Task BatchScoring_QuotedFormulaAndSemicolonFiles_WrittenAsValidCsvAndBlankNumbersReported()
     {
-        // Arrange: a note column with an escaped quote, a comma and a formula; and a file with a blank input cell
+        // Arrange: a note column with an escaped quote, a comma and a formula; and a file with a blank input cell and a number no float holds
         (string key, _, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
         string[] inputs = rows[0].Keys.ToArray();
         string Values(Dictionary<string, object> row) => string.Join(',', inputs.Select(n => ((double)row[n]).ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -244,7 +252,9 @@ public class PredictionFlowTests(DevHostFixture fixture)
         string semicolons = "note;" + string.Join(';', inputs) + "\n" + "\"x;y\";" + Values(rows[3]).Replace(',', ';') + "\n";
         string[] blankCells = Values(rows[2]).Split(',');
         blankCells[0] = "";
-        string blank = string.Join(',', inputs) + "\n" + string.Join(',', blankCells) + "\n";
+        string[] hugeCells = Values(rows[4]).Split(',');
+        hugeCells[1] = "1e300";
+        string blank = string.Join(',', inputs) + "\n" + string.Join(',', blankCells) + "\n" + string.Join(',', hugeCells) + "\n";
         string account = (await _client.JsonAsync(HttpMethod.Get, $"/api/tenants/{Tenant}", key))["storageAccount"]!.GetValue<string>();
         var predictions = fixture.Host.BlobService(account).GetBlobContainerClient("predictions");
 
@@ -266,6 +276,7 @@ public class PredictionFlowTests(DevHostFixture fixture)
             header => Assert.Equal("note," + string.Join(',', inputs) + ",prediction,score,probability", header),
             row => Assert.Matches("^x;y," + System.Text.RegularExpressions.Regex.Escape(Values(rows[3])) + ",(true|false),[^,]+,[0-9.eE-]+$", row));
         Assert.Contains($"Line 2, column '{inputs[0]}': the value is missing", report);
+        Assert.Contains($"Line 3, column '{inputs[1]}': '1e300' is beyond a 32-bit float's range", report);
         Assert.False((await predictions.GetBlobClient("out/cancer/blank.csv").ExistsAsync()).Value);
         Assert.Empty(await predictions.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "work/", default).ToListAsync());
     }

@@ -96,6 +96,40 @@ public class PredictionValidationTests
         Assert.DoesNotContain(errors, x => x.Row == 0);
     }
 
+    [Fact]
+    public void Validate_NumberBeyondAFloat_ReportsTheField()
+    {
+        var e = Assert.Throws<LeptonException>(() => PredictionService.Validate(Rows("""[{"age": 1e300, "smoker": true, "region": "north"}]"""), Inputs));
+
+        var errors = Assert.IsAssignableFrom<IEnumerable<RowError>>(e.Extensions["errors"]).ToList();
+        Assert.Equal(new RowError(0, "age", "must be within a 32-bit float's range (±3.4e38), not the number 1e300"), Assert.Single(errors));
+    }
+
+    [Fact]
+    public void RefuseNonFiniteOutputs_NaNOrInfinityInAnyOutput_ReportsEveryRowSuchAndNoPrediction()
+    {
+        // Arrange: rows 1 and 3 overflowed (an infinite score, a NaN probability); rows 0 and 2 are fine
+        var outputs = new Dictionary<string, float[][]>
+        {
+            ["Score.output"] = [[1.5f], [float.PositiveInfinity], [-0.5f], [2f]],
+            ["Probability.output"] = [[0.8f], [1f], [0.4f], [float.NaN]],
+        };
+
+        // Act
+        var e = Assert.Throws<LeptonException>(() => PredictionService.RefuseNonFiniteOutputs(outputs, 4));
+
+        // Assert
+        var errors = Assert.IsAssignableFrom<IEnumerable<RowError>>(e.Extensions["errors"]).ToList();
+        Assert.Equal(ErrorKind.BadRequest, e.Kind);
+        Assert.Equal([1, 3], errors.Select(x => x.Row));
+        Assert.Contains("'Score.output' is not a finite number", errors[0].Problem);
+        Assert.Contains("'Probability.output' is not a finite number", errors[1].Problem);
+    }
+
+    [Fact]
+    public void RefuseNonFiniteOutputs_AllFinite_Passes() =>
+        PredictionService.RefuseNonFiniteOutputs(new Dictionary<string, float[][]> { ["Score.output"] = [[0.1f, 0.9f], [float.MaxValue, float.MinValue]] }, 2);
+
     [Theory]
     [InlineData("""[{"age": 41, "smoker": true, "region": "north", "height": 180}]""", new[] { "height" })]
     [InlineData("""[{"age": "41", "smoker": true, "height": 180, "weight": 80}]""", new[] { "height", "weight", "age", "region" })]
