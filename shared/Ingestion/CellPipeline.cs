@@ -167,6 +167,7 @@ internal sealed class CellBatch
 internal sealed class CellPipeline : IDisposable
 {
     private const int BatchesInFlight = 6;
+
     private readonly int _columns, _counters;
     private readonly Action<CellBatch, int, int> _classify;
     private readonly CancellationTokenSource _stop = new();
@@ -205,17 +206,24 @@ internal sealed class CellPipeline : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether a number's comma is its decimal mark (<see cref="CellValues.AllowsDecimalComma"/>): such cells are added
+    /// with a decimal point, so every later step — types, statistics, the curated file — reads them as numbers.
+    /// </summary>
+    public bool DecimalComma { get; init; }
+
     /// <summary>Adds a row's cells, trimmed, and hands the batch over when it is full; returns how many cells had spaces trimmed.</summary>
     public int AddRow(SepReader.Row row)
     {
         int trimmed = 0;
         CellBatch batch = Current;
+        Span<char> number = stackalloc char[CellValues.MaxNumberChars];
         for (int i = 0; i < row.ColCount; i++)
         {
             ReadOnlySpan<char> raw = row[i].Span;
             ReadOnlySpan<char> cell = raw.Trim();
             trimmed += cell.Length != raw.Length ? 1 : 0;
-            batch.Add(cell);
+            batch.Add(DecimalComma && CellValues.TryWithDecimalPoint(cell, number, out int length) ? number[..length] : cell);
         }
 
         EndRow(row.LineNumberFrom);

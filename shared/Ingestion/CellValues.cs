@@ -69,6 +69,66 @@ public static class CellValues
         return FastDoubleParser.TryParseDouble(trimmed, out int consumed, out value) && consumed == trimmed.Length && double.IsFinite(value);
     }
 
+    /// <summary>
+    /// Whether numbers in a file with this separator may carry a decimal comma: spreadsheets in most of Europe export
+    /// "1,5" in files separated by semicolons (or tabs), where a comma cannot be the separator. In a comma-separated file
+    /// a comma inside a number is never a decimal mark.
+    /// </summary>
+    public static bool AllowsDecimalComma(char separator) => separator != ',';
+
+    /// <summary>
+    /// Writes a number given with a decimal comma ("1,5", "-0,25", "2,5e-3") with a decimal point into <paramref name="destination"/>;
+    /// false for anything else (text with a comma, thousands groups like "1.234,5", more than one comma).
+    /// </summary>
+    public static bool TryWithDecimalPoint(ReadOnlySpan<char> trimmed, Span<char> destination, out int written)
+    {
+        written = 0;
+        int comma = trimmed.IndexOf(',');
+        if (comma < 0 || trimmed.Length > destination.Length)
+        {
+            return false;
+        }
+
+        int start = trimmed[0] is '+' or '-' ? 1 : 0;
+        int end = trimmed.IndexOfAny('e', 'E');
+        end = end < 0 ? trimmed.Length : end;
+        if (comma == start || comma == end - 1 || trimmed[start..comma].ContainsAnyExceptInRange('0', '9')
+            || trimmed[(comma + 1)..end].ContainsAnyExceptInRange('0', '9'))
+        {
+            return false;
+        }
+
+        if (end < trimmed.Length)
+        {
+            ReadOnlySpan<char> exponent = trimmed[(end + 1)..];
+            exponent = exponent.Length > 0 && exponent[0] is '+' or '-' ? exponent[1..] : exponent;
+            if (exponent.IsEmpty || exponent.ContainsAnyExceptInRange('0', '9'))
+            {
+                return false;
+            }
+        }
+
+        trimmed.CopyTo(destination);
+        destination[comma] = '.';
+        written = trimmed.Length;
+        return true;
+    }
+
+    /// <summary>A number, or with <paramref name="decimalComma"/> also one written with a decimal comma (<see cref="TryWithDecimalPoint"/>).</summary>
+    public static bool TryParseNumber(ReadOnlySpan<char> trimmed, bool decimalComma, out double value)
+    {
+        if (TryParseNumber(trimmed, out value))
+        {
+            return true;
+        }
+
+        Span<char> point = stackalloc char[MaxNumberChars];
+        return decimalComma && TryWithDecimalPoint(trimmed, point, out int length) && TryParseNumber(point[..length], out value);
+    }
+
+    /// <summary>Longer cells are not read as numbers with a decimal comma: no number in a data file is written with more digits.</summary>
+    public const int MaxNumberChars = 64;
+
     public static bool TryParseBoolean(ReadOnlySpan<char> trimmed, out bool value)
     {
         if (trimmed.Equals("true", StringComparison.OrdinalIgnoreCase) || trimmed.Equals("yes", StringComparison.OrdinalIgnoreCase) ||

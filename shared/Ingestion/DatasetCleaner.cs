@@ -25,7 +25,7 @@ public sealed class DatasetCleaner
         // row order. Nothing is allocated per cell except normalized timestamps and clipped numbers.
         var classifier = new Classifier(rules);
         var written = new WriterStage(rules, analysis.DataRows, output);
-        using (var pipeline = new CellPipeline(n, Classifier.Counters(n), classifier.Classify, written.Write))
+        using (var pipeline = new CellPipeline(n, Classifier.Counters(n), classifier.Classify, written.Write) { DecimalComma = CellValues.AllowsDecimalComma(separator) })
         {
             pipeline.Run(() =>
             {

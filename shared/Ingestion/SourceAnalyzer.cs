@@ -118,7 +118,7 @@ public sealed class SourceAnalyzer(IngestionOptions options)
             }
         }
 
-        using (var pipeline = new CellPipeline(names.Length, counters: 0, Classify, Profile))
+        using (var pipeline = new CellPipeline(names.Length, counters: 0, Classify, Profile) { DecimalComma = CellValues.AllowsDecimalComma(separator[0]) })
         {
             pipeline.Run(() =>
             {

@@ -149,6 +149,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
 
         int chunkRows = RowsPerChunk(header.Length);
         char separator = reader.Spec.Sep.Separator;
+        bool decimalComma = Ingestion.CellValues.AllowsDecimalComma(separator);
         (int Column, ModelInput Input)[] checkedInputs = model.Inputs.Where(i => i.Type is "float" or "bool").Select(i => (Array.IndexOf(header, i.Name), i)).ToArray();
         long rows = 0;
         ChunkText? chunk = null;
@@ -164,7 +165,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
             {
                 ReadOnlySpan<char> cell = row[column].Span.Trim();
                 double number = 0;
-                bool valid = input.Type == "float" ? !cell.IsEmpty && Ingestion.CellValues.TryParseNumber(cell, out number) : Ingestion.CellValues.TryParseBoolean(cell, out _);
+                bool valid = input.Type == "float" ? !cell.IsEmpty && Ingestion.CellValues.TryParseNumber(cell, decimalComma, out number) : Ingestion.CellValues.TryParseBoolean(cell, out _);
                 // As on the predict route: models take 32-bit floats, where 1e300 would be infinity.
                 bool fits = !valid || input.Type != "float" || float.IsFinite((float)number);
                 if ((!valid || !fits) && problems.Count < MaxReportedProblems)
@@ -389,6 +390,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         using SepReader reader = OpenChunk(staged);
         string[] header = reader.Header.ColNames.ToArray();
         (int Column, CellTarget Target)[] inputs = scorer.Inputs.Select((input, i) => (Array.IndexOf(header, input.Name), batch.Target(i))).ToArray();
+        bool decimalComma = Ingestion.CellValues.AllowsDecimalComma(reader.Spec.Sep.Separator);
         int r = 0;
         foreach (SepReader.Row row in reader)
         {
@@ -399,7 +401,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
 
             foreach ((int column, CellTarget target) in inputs)
             {
-                target.Set(r, column < 0 ? default : row[column].Span);
+                target.Set(r, column < 0 ? default : row[column].Span, decimalComma);
             }
 
             r++;

@@ -81,15 +81,16 @@ public sealed class ScoringBatch
 public readonly struct CellTarget(float[]? floats, bool[]? bools, string[]? strings)
 {
     /// <summary>
-    /// The one rule for a text cell as a model input: a number (blank or unparsable: NaN), a boolean (anything else:
-    /// false), or the text as it came.
+    /// The one rule for a text cell as a model input: a number (blank or unparsable: NaN; with a decimal comma where the
+    /// file's separator allows one, <see cref="CellValues.AllowsDecimalComma"/>), a boolean (anything else: false), or
+    /// the text as it came.
     /// </summary>
-    public void Set(int row, ReadOnlySpan<char> text)
+    public void Set(int row, ReadOnlySpan<char> text, bool decimalComma = false)
     {
         if (floats is not null)
         {
             ReadOnlySpan<char> trimmed = text.Trim();
-            floats[row] = !trimmed.IsEmpty && CellValues.TryParseNumber(trimmed, out double value) ? (float)value : float.NaN;
+            floats[row] = !trimmed.IsEmpty && CellValues.TryParseNumber(trimmed, decimalComma, out double value) ? (float)value : float.NaN;
         }
         else if (bools is not null)
         {

@@ -250,6 +250,8 @@ public class PredictionFlowTests(DevHostFixture fixture)
             + "\"he said \"\"hi\"\", twice\"," + Values(rows[0]) + "\n"
             + "\"=HYPERLINK(\"\"http://x\"\")\"," + Values(rows[1]) + "\n";
         string semicolons = "note;" + string.Join(';', inputs) + "\n" + "\"x;y\";" + Values(rows[3]).Replace(',', ';') + "\n";
+        // the same row as a spreadsheet in a decimal-comma locale exports it
+        string decimalCommas = "note;" + string.Join(';', inputs) + "\n" + "\"x;y\";" + Values(rows[3]).Replace(',', ';').Replace('.', ',') + "\n";
         string[] blankCells = Values(rows[2]).Split(',');
         blankCells[0] = "";
         string[] hugeCells = Values(rows[4]).Split(',');
@@ -262,8 +264,10 @@ public class PredictionFlowTests(DevHostFixture fixture)
         await UploadToScoreAsync(key, "quoted.csv", Encoding.UTF8.GetBytes(good));
         await UploadToScoreAsync(key, "blank.csv", Encoding.UTF8.GetBytes(blank));
         await UploadToScoreAsync(key, "semicolons.csv", Encoding.UTF8.GetBytes(semicolons));
+        await UploadToScoreAsync(key, "decimal-commas.csv", Encoding.UTF8.GetBytes(decimalCommas));
         string output = await WaitForBlobAsync(predictions, "out/cancer/quoted.csv");
         string fromSemicolons = await WaitForBlobAsync(predictions, "out/cancer/semicolons.csv");
+        string fromDecimalCommas = await WaitForBlobAsync(predictions, "out/cancer/decimal-commas.csv");
         string report = await WaitForBlobAsync(predictions, "out/cancer/blank.csv.report.txt");
 
         // Assert: the quoted value survives as one escaped field, the formula is neutralized, the blank number is named
@@ -275,6 +279,8 @@ public class PredictionFlowTests(DevHostFixture fixture)
         Assert.Collection(fromSemicolons.TrimEnd('\n').Split('\n'),
             header => Assert.Equal("note," + string.Join(',', inputs) + ",prediction,score,probability", header),
             row => Assert.Matches("^x;y," + System.Text.RegularExpressions.Regex.Escape(Values(rows[3])) + ",(true|false),[^,]+,[0-9.eE-]+$", row));
+        // decimal commas are read as the numbers they are: the same prediction, score and probability as with points
+        Assert.Equal(fromSemicolons.TrimEnd('\n').Split('\n')[1].Split(',')[^3..], fromDecimalCommas.TrimEnd('\n').Split('\n')[1].Split(',')[^3..]);
         Assert.Contains($"Line 2, column '{inputs[0]}': the value is missing", report);
         Assert.Contains($"Line 3, column '{inputs[1]}': '1e300' is beyond a 32-bit float's range", report);
         Assert.False((await predictions.GetBlobClient("out/cancer/blank.csv").ExistsAsync()).Value);

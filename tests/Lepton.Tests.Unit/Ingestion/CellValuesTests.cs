@@ -52,4 +52,52 @@ public class CellValuesTests
 
     [Fact]
     public void TryParseNumber_Infinity_IsRejected() => Assert.False(CellValues.TryParseNumber("Infinity", out _));
+
+    [Theory]
+    [InlineData("1,5", "1.5")]
+    [InlineData("-0,25", "-0.25")]
+    [InlineData("+3,0", "+3.0")]
+    [InlineData("2,5e-3", "2.5e-3")]
+    [InlineData("12345,678E+2", "12345.678E+2")]
+    public void TryWithDecimalPoint_DecimalCommaNumber_WritesItWithAPoint(string cell, string expected)
+    {
+        Span<char> buffer = stackalloc char[CellValues.MaxNumberChars];
+
+        Assert.True(CellValues.TryWithDecimalPoint(cell, buffer, out int written));
+        Assert.Equal(expected, buffer[..written].ToString());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("15")]
+    [InlineData("1.5")]
+    [InlineData("1.234,5")]
+    [InlineData("1,2,3")]
+    [InlineData(",5")]
+    [InlineData("1,")]
+    [InlineData("-,5")]
+    [InlineData("a,b")]
+    [InlineData("1,5 kg")]
+    [InlineData("1,5e")]
+    [InlineData("1,5e+")]
+    [InlineData("Berlin, Germany")]
+    public void TryWithDecimalPoint_AnythingElse_ReturnsFalse(string cell)
+    {
+        Span<char> buffer = stackalloc char[CellValues.MaxNumberChars];
+
+        Assert.False(CellValues.TryWithDecimalPoint(cell, buffer, out _));
+    }
+
+    [Theory]
+    [InlineData(',', false)]
+    [InlineData(';', true)]
+    [InlineData('\t', true)]
+    [InlineData('|', true)]
+    public void TryParseNumber_DecimalCommaBySeparator_OnlyWhereTheCommaIsNotTheSeparator(char separator, bool parsed)
+    {
+        bool result = CellValues.TryParseNumber("0,75", CellValues.AllowsDecimalComma(separator), out double value);
+
+        Assert.Equal(parsed, result);
+        Assert.Equal(parsed ? 0.75 : 0, value);
+    }
 }

@@ -29,6 +29,32 @@ public class DatasetCleanerTests
     }
 
     [Fact]
+    public void Clean_SemicolonsWithDecimalCommas_NumbersCuratedWithAPoint()
+    {
+        // Arrange: a spreadsheet export from a locale that writes "1,5"; a text column keeps its commas
+        string[] lines = ["weight;city;label", "1,5;Berlin, Mitte;yes", "-0,25;Paris;no", "2;Wien;yes", "3,75e1;Roma;no"];
+        SourceAnalysis analysis = new SourceAnalyzer(Options).Analyze(Csv.Lines(lines), 100, "data.csv", null);
+
+        // Act
+        (CleaningResult result, string[] output) = Clean(null, lines);
+
+        // Assert
+        Assert.Equal(ColumnKind.Numeric, analysis.Schema!.Columns[0].Kind);
+        Assert.Equal(["weight,city,label", "1.5,\"Berlin, Mitte\",true", "-0.25,Paris,false", "2,Wien,true", "3.75e1,Roma,false"], output);
+        Assert.Equal(4, result.RowsOut);
+    }
+
+    [Fact]
+    public void Clean_CommasWithQuotedDecimalCommas_StayText()
+    {
+        // Arrange: in a comma-separated file a comma inside a number is never a decimal mark
+        (_, string[] output) = Clean(null, "weight,label", "\"1,5\",yes", "\"2,5\",no", "\"3,5\",yes");
+
+        // Assert
+        Assert.Equal("\"1,5\",true", output[1]);
+    }
+
+    [Fact]
     public void Clean_ExactDuplicateRows_KeepsFirstOnly()
     {
         (CleaningResult result, string[] output) = Clean(null, "a,b", "1,x", "1,x", " 1 , x", "2,y");

@@ -91,6 +91,22 @@ public sealed class BatchScoringTests : IDisposable
     }
 
     [Fact]
+    public void ScoreChunkText_SemicolonChunkWithDecimalCommas_ScoredAsTheSameNumbers()
+    {
+        // Arrange: the same row twice, with decimal points and as a spreadsheet in a decimal-comma locale writes it
+        string header = string.Join(';', _inputs) + "\n";
+        string withPoints = header + _values.Replace(',', ';') + "\n";
+        string withCommas = header + _values.Replace(',', ';').Replace('.', ',') + "\n";
+
+        // Act
+        string[] fromPoints = Score(withPoints, 1).TrimEnd('\n').Split('\n')[1].Split(',');
+        string[] fromCommas = Score(withCommas, 1).TrimEnd('\n').Split('\n')[1].Split(',');
+
+        // Assert: prediction, score and probability are the last three cells of each
+        Assert.Equal(fromPoints[^3..], fromCommas[^3..]);
+    }
+
+    [Fact]
     public void ScoreChunkText_TextBeyondAscii_CopiedUnchanged()
     {
         // Arrange: notes whose characters take two, three and four bytes in UTF-8, read from the chunk's bytes
