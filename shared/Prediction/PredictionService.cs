@@ -59,10 +59,9 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
         Dictionary<string, float[][]> outputs;
         using (LeptonTelemetry.Source.StartActivity("model.score"))
         {
-            outputs = scorer.Score(batch);
+            outputs = ScoreOrReportRows(scorer.Score, batch);
         }
 
-        RefuseNonFiniteOutputs(outputs, count);
         usage.Record(caller, keyId, count, owner == caller ? null : owner, model);
         var modelTag = new KeyValuePair<string, object?>(LeptonTelemetry.ModelTag, $"{owner}/{model}");
         LeptonTelemetry.Predictions.Add(1, modelTag);
@@ -180,32 +179,76 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
     }
 
     /// <summary>
-    /// A JSON answer cannot carry NaN or infinity, and a model gives them for inputs far outside what it learned from (a
-    /// linear score overflowing, a network's activations too): such rows are reported like invalid ones, all of them,
-    /// and no prediction is returned — never a 500 from writing the answer.
+    /// The batch's outputs, or a 400 naming every row the model has no prediction for. Values far outside what a model
+    /// learned from make its arithmetic overflow (a linear score, a network's activations): the outputs are NaN or
+    /// infinity, which a JSON answer cannot carry, or the runtime stops at a node that refuses NaN (ML.NET's Binarizer).
+    /// Either was a 500. Such rows are reported like invalid ones, and no prediction is returned; a failure that no
+    /// single row causes is the platform's and stays one.
     /// </summary>
-    internal static void RefuseNonFiniteOutputs(Dictionary<string, float[][]> outputs, int count)
+    internal static Dictionary<string, float[][]> ScoreOrReportRows(Func<ScoringBatch, Dictionary<string, float[][]>> score, ScoringBatch batch)
     {
-        List<RowError>? errors = null;
-        for (int row = 0; row < count; row++)
+        Dictionary<string, float[][]> outputs;
+        try
         {
-            foreach ((string name, float[][] values) in outputs)
+            outputs = score(batch);
+        }
+        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException failure)
+        {
+            var rows = new List<RowError>();
+            for (int row = 0; row < batch.Rows; row++)
             {
-                if (!AllFinite(values[row]))
+                try
                 {
-                    (errors ??= []).Add(new RowError(row, "",
-                        $"the model's output '{name}' is not a finite number for this row (are its values far outside the data the model was trained on?)"));
-                    break;
+                    if (NonFinite(score(batch.Row(row)), 0) is { } name)
+                    {
+                        rows.Add(NoFiniteOutput(row, name));
+                    }
                 }
+                catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+                {
+                    rows.Add(new RowError(row, "", "the model cannot score this row: its arithmetic gives no number (are its values far outside the data the model was trained on?)"));
+                }
+            }
+
+            if (rows.Count == 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
+
+            throw NoPrediction(rows);
+        }
+
+        List<RowError>? errors = null;
+        for (int row = 0; row < batch.Rows; row++)
+        {
+            if (NonFinite(outputs, row) is { } name)
+            {
+                (errors ??= []).Add(NoFiniteOutput(row, name));
             }
         }
 
-        if (errors is not null)
+        return errors is null ? outputs : throw NoPrediction(errors);
+    }
+
+    private static RowError NoFiniteOutput(int row, string output) =>
+        new(row, "", $"the model's output '{output}' is not a finite number for this row (are its values far outside the data the model was trained on?)");
+
+    private static LeptonException NoPrediction(List<RowError> errors) => LeptonException.BadRequest(
+        $"{errors.Count} row(s) have no prediction; the first: row {errors[0].Row}: {errors[0].Problem}.",
+        new Dictionary<string, object?> { ["errors"] = errors.Take(MaxReportedErrors).ToList() });
+
+    /// <summary>The first output of the row that is NaN or infinite, or null.</summary>
+    private static string? NonFinite(Dictionary<string, float[][]> outputs, int row)
+    {
+        foreach ((string name, float[][] values) in outputs)
         {
-            throw LeptonException.BadRequest(
-                $"{errors.Count} row(s) have no finite prediction; the first: row {errors[0].Row}: {errors[0].Problem}.",
-                new Dictionary<string, object?> { ["errors"] = errors.Take(MaxReportedErrors).ToList() });
+            if (!AllFinite(values[row]))
+            {
+                return name;
+            }
         }
+
+        return null;
     }
 
     private static bool AllFinite(float[] values)

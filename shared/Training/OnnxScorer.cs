@@ -51,6 +51,18 @@ public sealed class ScoringBatch
 
     public string[] Strings(int input) => (string[])_columns[input];
 
+    /// <summary>One row of the batch as a batch of its own (off the hot path: finding the rows a model cannot score).</summary>
+    public ScoringBatch Row(int row)
+    {
+        var one = new ScoringBatch(Inputs, 1);
+        for (int i = 0; i < _columns.Length; i++)
+        {
+            Array.Copy(_columns[i], row, one._columns[i], 0, 1);
+        }
+
+        return one;
+    }
+
     /// <summary>A column by its input's name (off the hot path: tests, tools).</summary>
     public T[] Column<T>(string name)
     {
@@ -172,6 +184,8 @@ public sealed class OnnxScorer : IDisposable
     private readonly KeptOutput[]? _keptOutputs;
     // Set if the runtime refuses the kept output shapes (a graph whose declared shapes are not the ones it produces).
     private volatile bool _bindingRefused;
+    // Once a bound call has worked, a failure is the row's own (its values), never a reason to give up the binding.
+    private volatile bool _bindingWorked;
 
     private sealed record KeptOutput(string Name, string Key, TensorElementType Type, long[] Shape);
 
@@ -319,11 +333,17 @@ public sealed class OnnxScorer : IDisposable
                 try
                 {
                     _session.RunWithBinding(row.Options, binding);
+                    _bindingWorked = true;
                     return row.BoundResults();
                 }
-                catch (OnnxRuntimeException)
+                catch (OnnxRuntimeException) when (!_bindingWorked)
                 {
+                    // Refused before it ever worked: the binding may be what the runtime objects to. If the same row runs
+                    // without it, it is; if not, the row is (a NaN the graph cannot take), and the binding stays in use.
+                    values = row.Feeds(batch, _separate);
+                    Dictionary<string, float[][]> fed = Run(row.Options, values, 1);
                     _bindingRefused = true;
+                    return fed;
                 }
             }
 

@@ -106,7 +106,7 @@ public class PredictionValidationTests
     }
 
     [Fact]
-    public void RefuseNonFiniteOutputs_NaNOrInfinityInAnyOutput_ReportsEveryRowSuchAndNoPrediction()
+    public void ScoreOrReportRows_NaNOrInfinityInAnyOutput_ReportsEveryRowSuchAndNoPrediction()
     {
         // Arrange: rows 1 and 3 overflowed (an infinite score, a NaN probability); rows 0 and 2 are fine
         var outputs = new Dictionary<string, float[][]>
@@ -114,9 +114,10 @@ public class PredictionValidationTests
             ["Score.output"] = [[1.5f], [float.PositiveInfinity], [-0.5f], [2f]],
             ["Probability.output"] = [[0.8f], [1f], [0.4f], [float.NaN]],
         };
+        ScoringBatch batch = ScoringBatch.For(Inputs, 4);
 
         // Act
-        var e = Assert.Throws<LeptonException>(() => PredictionService.RefuseNonFiniteOutputs(outputs, 4));
+        var e = Assert.Throws<LeptonException>(() => PredictionService.ScoreOrReportRows(_ => outputs, batch));
 
         // Assert
         var errors = Assert.IsAssignableFrom<IEnumerable<RowError>>(e.Extensions["errors"]).ToList();
@@ -127,8 +128,12 @@ public class PredictionValidationTests
     }
 
     [Fact]
-    public void RefuseNonFiniteOutputs_AllFinite_Passes() =>
-        PredictionService.RefuseNonFiniteOutputs(new Dictionary<string, float[][]> { ["Score.output"] = [[0.1f, 0.9f], [float.MaxValue, float.MinValue]] }, 2);
+    public void ScoreOrReportRows_AllFinite_ReturnsTheOutputs()
+    {
+        var outputs = new Dictionary<string, float[][]> { ["Score.output"] = [[0.1f, 0.9f], [float.MaxValue, float.MinValue]] };
+
+        Assert.Same(outputs, PredictionService.ScoreOrReportRows(_ => outputs, ScoringBatch.For(Inputs, 2)));
+    }
 
     [Theory]
     [InlineData("""[{"age": 41, "smoker": true, "region": "north", "height": 180}]""", new[] { "height" })]
