@@ -16,10 +16,7 @@ public sealed class BatchScoringTests : IDisposable
 
     public BatchScoringTests()
     {
-        (string data, DatasetSchema schema) = TrainingEngineTests.Curate(TrainingEngineTests.RepoFile("samples", "breast_cancer_hospital_b.csv"), "malignant", _work);
-        var plan = new TrainingPlan(new TrainRequest("t", "m", ["d"], "malignant", "binary", null, 5, null, "r"), [], schema, "malignant", MlTasks.Binary, "auc", 5, 42, 0,
-            CandidateCatalog.For(MlTasks.Binary));
-        _scorer = new OnnxScorer(TrainingEngine.TrainFinal(plan, plan.Candidates[0], data, _work).Onnx);
+        (_scorer, string data) = TrainingEngineTests.TrainBreastCancerScorer(_work);
         _model = new("m", 1, "production", MlTasks.Binary, "auc", 0.9, "malignant", new CandidateSpec("c", "T", new Dictionary<string, double>()),
             [], [], "blob", "sha", [], "", ["false", "true"], default, "run", "");
         _inputs = _scorer.Inputs.Select(i => i.Name).ToArray();

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Lepton.Errors;
-using Lepton.Ingestion;
 using Lepton.Prediction;
 using Lepton.Tests.Unit.Training;
 using Lepton.Training;
@@ -16,11 +15,8 @@ public sealed class ModelOverflowTests : IDisposable
 
     public ModelOverflowTests()
     {
-        (string data, DatasetSchema schema) = TrainingEngineTests.Curate(TrainingEngineTests.RepoFile("samples", "breast_cancer_hospital_b.csv"), "malignant", _work);
-        var plan = new TrainingPlan(new TrainRequest("t", "m", ["d"], "malignant", "binary", null, 5, null, "r"), [], schema, "malignant", MlTasks.Binary, "auc", 5, 42, 0,
-            CandidateCatalog.For(MlTasks.Binary));
         // A linear model: its score is a weighted sum, which values near a float's limit overflow.
-        _scorer = new OnnxScorer(TrainingEngine.TrainFinal(plan, plan.Candidates.Single(c => c.Id == "lbfgs-lr-l2-1"), data, _work).Onnx);
+        (_scorer, string data) = TrainingEngineTests.TrainBreastCancerScorer(_work, "lbfgs-lr-l2-1");
         _row = TrainingEngine.ReadRows(data, 1)[0];
     }
 

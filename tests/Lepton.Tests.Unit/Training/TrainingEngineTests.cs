@@ -17,6 +17,18 @@ public sealed class TrainingEngineTests : IDisposable
         return (curated, LocalCuration.Curate(source, curated, new DatasetSpec(Label: label)).Analysis.Schema!);
     }
 
+    /// <summary>
+    /// A served model of hospital B's breast-cancer sample (binary, label "malignant"): the named candidate, or the
+    /// catalog's first; with the curated file it was trained on.
+    /// </summary>
+    internal static (OnnxScorer Scorer, string Data) TrainBreastCancerScorer(string work, string? candidateId = null)
+    {
+        (string data, DatasetSchema schema) = Curate(RepoFile("samples", "breast_cancer_hospital_b.csv"), "malignant", work);
+        TrainingPlan plan = Plan(schema, "malignant", MlTasks.Binary);
+        CandidateSpec candidate = candidateId is null ? plan.Candidates[0] : plan.Candidates.Single(c => c.Id == candidateId);
+        return (new OnnxScorer(TrainingEngine.TrainFinal(plan, candidate, data, work).Onnx), data);
+    }
+
     private static TrainingPlan Plan(DatasetSchema schema, string label, string task) =>
         new(new TrainRequest("t", "m", ["d"], label, task, null, 5, null, "run"), [], schema, label, task,
             TaskMetrics.DefaultMetric(task), 5, 42, 0, CandidateCatalog.For(task));
