@@ -18,6 +18,11 @@ public sealed class BatchScoringOrchestrator : TaskOrchestrator<BatchRequest, Ba
         {
             return await ScoreFileAsync(context, request);
         }
+        catch (TaskFailedException e) when (!ActivityRetry.IsTransient(e.FailureDetails))
+        {
+            // The file's own data (rows the model cannot score): rejected like a file that fails its checks.
+            return await RejectAsync(context, new BatchPlan(request, null, 0, [], [e.FailureDetails.ErrorMessage]));
+        }
         catch (TaskFailedException e)
         {
             // Whatever failed after its retries, the partner finds a report where the output would have been.

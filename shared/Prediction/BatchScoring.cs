@@ -236,7 +236,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
             using RecyclableMemoryStream content = OutputBuffers.GetStream(nameof(ScoreChunkAsync), length + length / 4);
             using (var text = new StreamWriter(content, Utf8NoBom, bufferSize: 1 << 16, leaveOpen: true))
             {
-                ScoreChunkText(scorer, model, staged.AsMemory(0, length), checked((int)input.Chunk.Rows), writeHeader: input.Chunk.Index == 0, text);
+                ScoreChunkText(scorer, model, staged.AsMemory(0, length), checked((int)input.Chunk.Rows), writeHeader: input.Chunk.Index == 0, text, input.Chunk.FirstRow);
             }
 
             content.Position = 0;
@@ -295,9 +295,24 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
     /// chunk: the first fills the model's input columns directly (no row objects), the second copies each row out beside
     /// its prediction — as it came where that is already safe, comma-separated CSV, cell by cell otherwise.
     /// </summary>
-    public static void ScoreChunkText(OnnxScorer scorer, ModelVersion model, ReadOnlyMemory<byte> staged, int rows, bool writeHeader, TextWriter text)
+    /// <param name="firstRow">The chunk's first row in the file (0-based), for naming rows the model cannot score.</param>
+    public static void ScoreChunkText(OnnxScorer scorer, ModelVersion model, ReadOnlyMemory<byte> staged, int rows, bool writeHeader, TextWriter text, long firstRow = 0)
     {
-        Dictionary<string, float[][]> outputs = scorer.Score(ReadInputs(scorer, staged, rows));
+        ScoringBatch inputs = ReadInputs(scorer, staged, rows);
+        Dictionary<string, float[][]> outputs;
+        try
+        {
+            outputs = scorer.Score(inputs);
+        }
+        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException failure)
+        {
+            // The file's data, not the platform: a report names the rows, and no retry could score them.
+            IReadOnlyList<int> unscorable = UnscorableRows.Find(scorer.Score, inputs, failure);
+            throw LeptonException.BadRequest($"The model cannot score {unscorable.Count} row(s) of the file (data row "
+                + string.Join(", ", unscorable.Take(MaxReportedProblems).Select(r => (firstRow + r + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                + (unscorable.Count > MaxReportedProblems ? ", …" : "") + $"): {UnscorableRows.Why}.");
+        }
+
         bool binary = model.Task == MlTasks.Binary;
         string positive = ModelOutputs.PositiveClass(model);
         using SepReader reader = OpenChunk(staged);

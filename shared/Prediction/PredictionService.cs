@@ -194,28 +194,8 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
         }
         catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException failure)
         {
-            var rows = new List<RowError>();
-            for (int row = 0; row < batch.Rows; row++)
-            {
-                try
-                {
-                    if (NonFinite(score(batch.Row(row)), 0) is { } name)
-                    {
-                        rows.Add(NoFiniteOutput(row, name));
-                    }
-                }
-                catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
-                {
-                    rows.Add(new RowError(row, "", "the model cannot score this row: its arithmetic gives no number (are its values far outside the data the model was trained on?)"));
-                }
-            }
-
-            if (rows.Count == 0)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-            }
-
-            throw NoPrediction(rows);
+            throw NoPrediction(UnscorableRows.Find(score, batch, failure)
+                .Select(row => new RowError(row, "", $"the model cannot score this row: {UnscorableRows.Why}")).ToList());
         }
 
         List<RowError>? errors = null;

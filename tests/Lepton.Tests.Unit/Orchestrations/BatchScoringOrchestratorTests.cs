@@ -47,6 +47,27 @@ public class BatchScoringOrchestratorTests
     }
 
     [Fact]
+    public async Task RunAsync_ChunkHasRowsTheModelCannotScore_RejectsTheFileWithThoseRows()
+    {
+        // Arrange: the second chunk holds rows the model cannot score, which its activity reports as the caller's data
+        const string rows = "The model cannot score 1 row(s) of the file (data row 1002): its arithmetic gives no number.";
+        var context = new Mock<TaskOrchestrationContext>();
+        PlanTwoChunks(context);
+        context.Setup(c => c.CallActivityAsync<string>(nameof(ScoreBatchChunk), It.Is<ChunkRequest>(r => r.Chunk.Index == 0), It.IsAny<TaskOptions>())).ReturnsAsync("b0");
+        context.Setup(c => c.CallActivityAsync<string>(nameof(ScoreBatchChunk), It.Is<ChunkRequest>(r => r.Chunk.Index == 1), It.IsAny<TaskOptions>()))
+            .ThrowsAsync(new TaskFailedException(nameof(ScoreBatchChunk), 4, new TaskFailureDetails(typeof(Lepton.Errors.LeptonException).FullName!, rows, null, null, null)));
+        Func<BatchPlan?> reported = CaptureReport(context);
+
+        // Act
+        BatchOutcome outcome = await new BatchScoringOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert: rejected with the rows, not "stopped on the platform's side ... upload again"; nothing committed
+        Assert.Equal("rejected", outcome.Status);
+        Assert.Equal([rows], reported()!.Problems);
+        context.Verify(c => c.CallActivityAsync<BatchCommit>(nameof(CommitBatchScoring), It.IsAny<object?>(), It.IsAny<TaskOptions>()), Times.Never);
+    }
+
+    [Fact]
     public async Task RunAsync_FileReplacedWhileScored_ReportsWhyAndPublishesNothing()
     {
         // Arrange: both chunks scored, then the commit finds that the partner replaced the file meanwhile

@@ -1,3 +1,4 @@
+using Lepton.Errors;
 using Lepton.Ingestion;
 using Lepton.Prediction;
 using Lepton.Tests.Unit.Training;
@@ -101,6 +102,21 @@ public sealed class BatchScoringTests : IDisposable
 
         // Assert: prediction, score and probability are the last three cells of each
         Assert.Equal(fromPoints[^3..], fromCommas[^3..]);
+    }
+
+    [Fact]
+    public void ScoreChunkText_RowTheModelCannotScore_RefusedNamingItsRowInTheFile()
+    {
+        // Arrange: the chunk's second row has every input at a float's limit (the model is linear: its score overflows)
+        string extreme = string.Join(',', _inputs.Select((_, i) => i % 2 == 0 ? "3.4e38" : "-3.4e38"));
+        string staged = string.Join(',', _inputs) + "\n" + _values + "\n" + extreme + "\n" + _values + "\n";
+
+        // Act: the chunk starts at the file's 501st data row
+        var e = Assert.Throws<LeptonException>(() => BatchScoring.ScoreChunkText(_scorer, _model, System.Text.Encoding.UTF8.GetBytes(staged), 3, true, new StringWriter(), firstRow: 500));
+
+        // Assert
+        Assert.Equal(ErrorKind.BadRequest, e.Kind);
+        Assert.StartsWith("The model cannot score 1 row(s) of the file (data row 502): its arithmetic gives no number", e.Message);
     }
 
     [Fact]
