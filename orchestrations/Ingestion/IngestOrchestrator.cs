@@ -36,23 +36,36 @@ public sealed class IngestOrchestrator : TaskOrchestrator<IngestRequest, IngestO
 
     private static async Task<IngestOutcome> IngestAsync(TaskOrchestrationContext context, IngestRequest request)
     {
-        context.SetCustomStatus(new RunProgress("analyzing", 0, Steps));
-        AnalysisSummary analysis = await context.CallActivityAsync<AnalysisSummary>(nameof(AnalyzeSource), request, ActivityRetry.Default);
-        if (analysis.IsRejected)
+        AnalysisSummary analysis;
+        CleanedVersion cleaned;
+        DatasetVersionRecord version;
+        try
         {
-            return await RejectAsync(context, new RejectRequest(request, analysis.Problems, analysis, null), analysis.DataRows);
+            context.SetCustomStatus(new RunProgress("analyzing", 0, Steps));
+            analysis = await context.CallActivityAsync<AnalysisSummary>(nameof(AnalyzeSource), request, ActivityRetry.Default);
+            if (analysis.IsRejected)
+            {
+                return await RejectAsync(context, new RejectRequest(request, analysis.Problems, analysis, null), analysis.DataRows);
+            }
+
+            context.SetCustomStatus(new RunProgress("cleaning", 1, Steps));
+            cleaned = await context.CallActivityAsync<CleanedVersion>(nameof(CleanSource), new CleanRequest(request, analysis.AnalysisBlob), ActivityRetry.Default);
+            if (cleaned.IsRejected)
+            {
+                return await RejectAsync(context, new RejectRequest(request, cleaned.Problems, analysis, cleaned.Version), cleaned.RowsIn);
+            }
+
+            context.SetCustomStatus(new RunProgress("publishing", 2, Steps));
+            version = await context.CallActivityAsync<DatasetVersionRecord>(
+                nameof(PublishDatasetVersion), new PublishRequest(request, analysis.AnalysisBlob, cleaned), ActivityRetry.Default);
+        }
+        catch (TaskFailedException e)
+        {
+            // A step failed for good before anything was published (publishing is one transaction): the partner finds the
+            // file rejected with a report, as for any file that cannot be ingested, not a run that says "accepted" forever.
+            return await RejectAsync(context, new RejectRequest(request, [PlatformFailure(request, e.FailureDetails)], null, null), 0);
         }
 
-        context.SetCustomStatus(new RunProgress("cleaning", 1, Steps));
-        CleanedVersion cleaned = await context.CallActivityAsync<CleanedVersion>(nameof(CleanSource), new CleanRequest(request, analysis.AnalysisBlob), ActivityRetry.Default);
-        if (cleaned.IsRejected)
-        {
-            return await RejectAsync(context, new RejectRequest(request, cleaned.Problems, analysis, cleaned.Version), cleaned.RowsIn);
-        }
-
-        context.SetCustomStatus(new RunProgress("publishing", 2, Steps));
-        DatasetVersionRecord version = await context.CallActivityAsync<DatasetVersionRecord>(
-            nameof(PublishDatasetVersion), new PublishRequest(request, analysis.AnalysisBlob, cleaned), ActivityRetry.Default);
         context.SetCustomStatus(new RunProgress("published", Steps, Steps));
         if (analysis.Spec is { Online: true } online && request.Dataset is { } updated)
         {
@@ -77,6 +90,12 @@ public sealed class IngestOrchestrator : TaskOrchestrator<IngestRequest, IngestO
 
         return Published(request, version, cleaned);
     }
+
+    /// <summary>The problem a report gives for a step the platform failed: the platform's own message only when it is one written for callers.</summary>
+    internal static IngestProblem PlatformFailure(IngestRequest request, TaskFailureDetails failure) =>
+        new("platform-failure", ActivityRetry.IsTransient(failure)
+            ? $"Lepton failed while processing this file, on the platform's side (logged with run {request.RunId}). Upload it again; if it fails again, report the run id."
+            : failure.ErrorMessage, []);
 
     private static IngestOutcome Published(IngestRequest request, DatasetVersionRecord version, CleanedVersion cleaned) =>
         new(request.RunId, IngestRunStatus.Published, request.Dataset, version.Version, cleaned.RowsIn, cleaned.RowsOut, [], null);

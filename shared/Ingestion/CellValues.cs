@@ -55,10 +55,18 @@ public static class CellValues
     }
 
     /// <summary>
-    /// Invariant-culture decimal or exponent notation; infinities and NaN are not numbers here. fast_float (csFastFloat)
-    /// parses several times faster than double.TryParse and rounds identically; the whole cell must be consumed.
+    /// Invariant-culture decimal or exponent notation within a 32-bit float's range, which is what models take:
+    /// infinities, NaN and larger magnitudes (1e300) are not numbers here — as values they became infinite features and
+    /// overflowed the profile's statistics. fast_float (csFastFloat) parses several times faster than double.TryParse
+    /// and rounds identically; the whole cell must be consumed.
     /// </summary>
-    public static bool TryParseNumber(ReadOnlySpan<char> trimmed, out double value)
+    public static bool TryParseNumber(ReadOnlySpan<char> trimmed, out double value) =>
+        TryParseDouble(trimmed, out value) && Math.Abs(value) <= float.MaxValue;
+
+    /// <summary>A number in the notation <see cref="TryParseNumber(ReadOnlySpan{char}, out double)"/> reads, too large for a 32-bit float.</summary>
+    public static bool IsBeyondFloat(ReadOnlySpan<char> trimmed) => TryParseDouble(trimmed, out double value) && Math.Abs(value) > float.MaxValue;
+
+    private static bool TryParseDouble(ReadOnlySpan<char> trimmed, out double value)
     {
         if (trimmed.IsEmpty || !(char.IsAsciiDigit(trimmed[0]) || trimmed[0] is '-' or '+' or '.'))
         {
@@ -175,7 +183,7 @@ public static class CellValues
         return trimmed[0] switch
         {
             '=' or '@' or '\t' or '\r' => true,
-            '+' or '-' => trimmed.Length > 1 && !TryParseNumber(trimmed, out _),
+            '+' or '-' => trimmed.Length > 1 && !TryParseDouble(trimmed, out _),
             _ => false,
         };
     }

@@ -164,15 +164,13 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
             foreach ((int column, ModelInput input) in checkedInputs)
             {
                 ReadOnlySpan<char> cell = row[column].Span.Trim();
-                double number = 0;
-                bool valid = input.Type == "float" ? !cell.IsEmpty && Ingestion.CellValues.TryParseNumber(cell, decimalComma, out number) : Ingestion.CellValues.TryParseBoolean(cell, out _);
-                // As on the predict route: models take 32-bit floats, where 1e300 would be infinity.
-                bool fits = !valid || input.Type != "float" || float.IsFinite((float)number);
-                if ((!valid || !fits) && problems.Count < MaxReportedProblems)
+                bool valid = input.Type == "float" ? !cell.IsEmpty && Ingestion.CellValues.TryParseNumber(cell, decimalComma, out _) : Ingestion.CellValues.TryParseBoolean(cell, out _);
+                if (!valid && problems.Count < MaxReportedProblems)
                 {
+                    // As on the predict route: models take 32-bit floats, where 1e300 would be infinity.
                     problems.Add($"Line {row.LineNumberFrom}, column '{input.Name}': " + (cell.IsEmpty ? "the value is missing."
-                        : !valid ? $"'{Truncate(cell.ToString())}' is not a {(input.Type == "float" ? "number" : "true/false value")}."
-                        : $"'{Truncate(cell.ToString())}' is beyond a 32-bit float's range (±3.4e38)."));
+                        : input.Type == "float" && Ingestion.CellValues.IsBeyondFloat(cell) ? $"'{Truncate(cell.ToString())}' is beyond a 32-bit float's range (±3.4e38)."
+                        : $"'{Truncate(cell.ToString())}' is not a {(input.Type == "float" ? "number" : "true/false value")}."));
                 }
             }
 

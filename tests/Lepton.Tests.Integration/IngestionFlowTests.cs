@@ -200,6 +200,28 @@ public class IngestionFlowTests(DevHostFixture fixture)
     }
 
     [Fact]
+    public async Task Upload_NumberNoFloatHolds_PublishedWithTheValueCoerced()
+    {
+        // Arrange: one cell of 50 is 1e300, a finite double whose square overflowed the profile (the run failed and the
+        // dataset said "accepted" for good)
+        string[] lines = TestData.Lines(TestData.GeneratedNumeric(50, seed: 3));
+        string[] cells = lines[7].Split(',');
+        cells[1] = "1e300";
+        lines[7] = string.Join(',', cells);
+        (string key, _) = await _client.CreateTenantAsync("flow-huge");
+
+        // Act
+        await _client.UploadAsync(key, "flow-huge", "numbers", "n.csv", System.Text.Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n"));
+        JsonNode dataset = await _client.WaitForRunsAsync(key, "flow-huge", "numbers");
+
+        // Assert
+        Assert.True(dataset["latestVersion"]!.GetValue<int>() == 1, dataset["runs"]!.ToJsonString());
+        JsonNode a = dataset["selected"]!["profile"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == "a")!;
+        Assert.Equal("Numeric", a["kind"]!.GetValue<string>());
+        Assert.True(a["max"]!.GetValue<double>() <= 100, a.ToJsonString());
+    }
+
+    [Fact]
     public async Task CleanSource_UploadOverwrittenAfterAnalysis_RejectedAsSupersededWithNothingCurated()
     {
         // Arrange: pass one has read an upload, then the partner overwrites it (a corrected file) before pass two reads it.

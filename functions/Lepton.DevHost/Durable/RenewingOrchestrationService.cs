@@ -191,8 +191,15 @@ public sealed partial class RenewingOrchestrationService : IOrchestrationService
                 {
                     await _inner.RenewTaskActivityWorkItemLockAsync(workItem);
                 }
-                catch (Exception e) when (!stop.IsCancellationRequested)
+                catch (Exception e)
                 {
+                    if (stop.IsCancellationRequested)
+                    {
+                        // Failed while being stopped (the activity completed meanwhile): nothing left to renew, and the
+                        // completion or abandonment that stopped it must not fail for it.
+                        return;
+                    }
+
                     // Storage away for a moment: the next attempt comes before the lock runs out.
                     LogRenewFailed(workItem.Id, e.Message);
                 }

@@ -100,4 +100,17 @@ public class CellValuesTests
         Assert.Equal(parsed, result);
         Assert.Equal(parsed ? 0.75 : 0, value);
     }
+
+    [Theory]
+    [InlineData("3.4e38", true)]
+    [InlineData("-3.4e38", true)]
+    [InlineData("1e300", false)]
+    [InlineData("-1e39", false)]
+    public void TryParseNumber_Magnitude_OnlyWhatA32BitFloatHolds(string cell, bool parsed)
+    {
+        Assert.Equal(parsed, CellValues.TryParseNumber(cell, out _));
+        Assert.Equal(!parsed, CellValues.IsBeyondFloat(cell));
+        // a large negative number is still a number to a spreadsheet, never a formula
+        Assert.False(CellValues.IsFormulaInjection(cell));
+    }
 }

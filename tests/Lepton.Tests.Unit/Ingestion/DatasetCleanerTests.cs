@@ -45,6 +45,24 @@ public class DatasetCleanerTests
     }
 
     [Fact]
+    public void Clean_NumberBeyondAFloat_CoercedAsInvalidAndTheProfileStaysFinite()
+    {
+        // Arrange: 1e300 is a finite double, but no model input holds it, and its square overflowed the statistics
+        string[] lines = ["a,b", .. Enumerable.Range(1, 50).Select(i => $"{i},r{i}"), "1e300,z", "-1e300,v"];
+        SourceAnalysis analysis = new SourceAnalyzer(Options).Analyze(Csv.Lines(lines), 100, "data.csv", null);
+
+        // Act
+        (CleaningResult result, string[] output) = Clean(null, lines);
+
+        // Assert: the column is numeric, the two cells are invalid values imputed with the median, every statistic finite
+        Assert.Equal(ColumnKind.Numeric, analysis.Schema!.Columns[0].Kind);
+        Assert.Equal(2, result.Counts.Columns["a"].InvalidValuesCoerced);
+        Assert.Equal(["25.5,z", "25.5,v"], output[^2..]);
+        // the platform writes profiles as JSON, which has no infinity: serializing throws if a statistic overflowed
+        Assert.All(analysis.RawProfile.Concat(result.Profile), p => Assert.NotEmpty(System.Text.Json.JsonSerializer.Serialize(p)));
+    }
+
+    [Fact]
     public void Clean_CommasWithQuotedDecimalCommas_StayText()
     {
         // Arrange: in a comma-separated file a comma inside a number is never a decimal mark

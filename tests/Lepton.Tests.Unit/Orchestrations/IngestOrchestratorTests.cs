@@ -46,6 +46,32 @@ public class IngestOrchestratorTests
     }
 
     [Fact]
+    public async Task RunAsync_StepFailsForGood_RejectsWithAReportInsteadOfStayingAccepted()
+    {
+        // Arrange: cleaning fails after its retries with an error of the platform's (its message is not for callers)
+        Mock<TaskOrchestrationContext> context = SlotGranted();
+        context.Setup(c => c.CallActivityAsync<AnalysisSummary>(nameof(AnalyzeSource), Request, It.IsAny<TaskOptions>())).ReturnsAsync(Analysis());
+        context.Setup(c => c.CallActivityAsync<CleanedVersion>(nameof(CleanSource), It.IsAny<object?>(), It.IsAny<TaskOptions>()))
+            .ThrowsAsync(new TaskFailedException(nameof(CleanSource), 5, new TaskFailureDetails("System.ArgumentException", "internal detail", null, null, null)));
+        RejectRequest? rejected = null;
+        context.Setup(c => c.CallActivityAsync<string>(nameof(RejectSource), It.IsAny<RejectRequest>(), It.IsAny<TaskOptions>()))
+            .Callback<TaskName, object?, TaskOptions?>((_, r, _) => rejected = (RejectRequest)r!)
+            .ReturnsAsync("sales/ingest-1/report.txt");
+
+        // Act
+        IngestOutcome outcome = await new IngestOrchestrator().RunAsync(context.Object, Request);
+
+        // Assert: rejected with a report that names the run and not the internal message; nothing published; slot released
+        Assert.Equal(IngestRunStatus.Rejected, outcome.Status);
+        IngestProblem problem = Assert.Single(rejected!.Problems);
+        Assert.Equal("platform-failure", problem.Code);
+        Assert.Contains("ingest-1", problem.Message);
+        Assert.DoesNotContain("internal detail", problem.Message);
+        context.Verify(c => c.CallActivityAsync<DatasetVersionRecord>(nameof(PublishDatasetVersion), It.IsAny<object?>(), It.IsAny<TaskOptions>()), Times.Never);
+        context.Verify(c => c.CallActivityAsync(nameof(ReleaseIngestSlot), It.IsAny<object?>(), It.IsAny<TaskOptions>()), Times.Once);
+    }
+
+    [Fact]
     public async Task RunAsync_RejectedByAnalysis_WritesReportAndSkipsCleaning()
     {
         // Arrange
