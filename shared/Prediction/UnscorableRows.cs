@@ -15,7 +15,8 @@ public static class UnscorableRows
 
     /// <summary>
     /// After <paramref name="failure"/> on the whole batch, scores each row on its own and returns the ones that fail
-    /// (only off the hot path: the batch already failed). If no single row fails, the failure is not the rows' and is
+    /// (only off the hot path: the batch already failed). If no single row fails, or every row does and so does a row of
+    /// zeros (a model that cannot score anything is broken, not given bad rows), the failure is the platform's and is
     /// thrown again as it was.
     /// </summary>
     public static IReadOnlyList<int> Find(Func<ScoringBatch, Dictionary<string, float[][]>> score, ScoringBatch batch, OnnxRuntimeException failure)
@@ -33,11 +34,24 @@ public static class UnscorableRows
             }
         }
 
-        if (rows.Count == 0)
+        if (rows.Count == 0 || (rows.Count == batch.Rows && !Scores(score, ScoringBatch.Neutral(batch.Inputs))))
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
 
         return rows;
+    }
+
+    private static bool Scores(Func<ScoringBatch, Dictionary<string, float[][]>> score, ScoringBatch row)
+    {
+        try
+        {
+            score(row);
+            return true;
+        }
+        catch (OnnxRuntimeException)
+        {
+            return false;
+        }
     }
 }

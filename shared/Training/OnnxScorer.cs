@@ -51,6 +51,18 @@ public sealed class ScoringBatch
 
     public string[] Strings(int input) => (string[])_columns[input];
 
+    /// <summary>One row of zeros, false and empty text: a probe whether a model scores anything at all.</summary>
+    public static ScoringBatch Neutral(IReadOnlyList<ModelInput> inputs)
+    {
+        var row = new ScoringBatch(inputs, 1);
+        foreach (string[] text in row._columns.OfType<string[]>())
+        {
+            text[0] = "";
+        }
+
+        return row;
+    }
+
     /// <summary>One row of the batch as a batch of its own (off the hot path: finding the rows a model cannot score).</summary>
     public ScoringBatch Row(int row)
     {

@@ -68,4 +68,19 @@ public sealed class ModelOverflowTests : IDisposable
         Assert.True(_scorer.BindsOneRowCalls);
         Assert.Equal(before[Lepton.Prediction.OnnxOutputs.Score][0], after[Lepton.Prediction.OnnxOutputs.Score][0]);
     }
+
+    [Fact]
+    public void Find_ModelFailsOnEveryRowAndOnZeros_ThrowsThePlatformsFailureAgain()
+    {
+        // Arrange: a real runtime failure, from a model that (as if broken) fails whatever it is given
+        ScoringBatch extreme = Rows(Extreme);
+        var failure = Assert.Throws<Microsoft.ML.OnnxRuntime.OnnxRuntimeException>(() => _scorer.Score(extreme));
+        Dictionary<string, float[][]> Broken(ScoringBatch _) => throw failure;
+
+        // Act
+        var thrown = Assert.Throws<Microsoft.ML.OnnxRuntime.OnnxRuntimeException>(() => UnscorableRows.Find(Broken, Rows(name => _row[name]!, Extreme), failure));
+
+        // Assert: not the caller's rows, so no 400 — the failure as it was
+        Assert.Same(failure, thrown);
+    }
 }
