@@ -91,8 +91,30 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
         ScoringBatch batch = ScoringBatch.For(inputs, count);
         InputNames names = InputNamesOf.GetValue(inputs, static list => new InputNames(list));
         // One slot per input, reused for every row: the value the row gave (the last occurrence, as JSON readers do), or
-        // default — whose kind, Undefined, no JSON value has — where it gave none.
-        var values = new JsonElement[inputs.Count];
+        // default — whose kind, Undefined, no JSON value has — where it gave none. Pooled: per request it was a quarter
+        // of the route's allocated bytes; cleared on return, since its elements hold the request's document.
+        JsonElement[] slots = System.Buffers.ArrayPool<JsonElement>.Shared.Rent(inputs.Count);
+        try
+        {
+            ReadRows(rows, inputs, names, slots.AsSpan(0, inputs.Count), batch, errors);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<JsonElement>.Shared.Return(slots, clearArray: true);
+        }
+
+        if (errors.Count > 0)
+        {
+            throw LeptonException.BadRequest(
+                $"{errors.Count} problem(s) in the rows; the first: row {errors[0].Row}, '{errors[0].Field}': {errors[0].Problem}.",
+                new Dictionary<string, object?> { ["errors"] = errors.Take(MaxReportedErrors).ToList() });
+        }
+
+        return batch;
+    }
+
+    private static void ReadRows(JsonElement rows, IReadOnlyList<ModelInput> inputs, InputNames names, Span<JsonElement> values, ScoringBatch batch, List<RowError> errors)
+    {
         int index = 0;
         foreach (JsonElement row in rows.EnumerateArray())
         {
@@ -105,7 +127,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
 
             // One pass over the row's properties. Looking each input up by name instead scanned the whole object per
             // input (30 inputs: 30 scans of 30 names per row, 7 % of the predict route's CPU).
-            Array.Clear(values);
+            values.Clear();
             int expected = 0;
             foreach (JsonProperty property in row.EnumerateObject())
             {
@@ -167,15 +189,6 @@ public sealed class PredictionService(ModelRegistry registry, ModelSessionCache 
 
             index++;
         }
-
-        if (errors.Count > 0)
-        {
-            throw LeptonException.BadRequest(
-                $"{errors.Count} problem(s) in the rows; the first: row {errors[0].Row}, '{errors[0].Field}': {errors[0].Problem}.",
-                new Dictionary<string, object?> { ["errors"] = errors.Take(MaxReportedErrors).ToList() });
-        }
-
-        return batch;
     }
 
     /// <summary>
