@@ -498,6 +498,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
             return null;
         }
 
+        await DeleteEarlierOutputAsync(storage, plan.Request, ct);
         string name = ReportBlob(plan.Request.Model, plan.Request.FileName);
         string text = $"Lepton could not score '{plan.Request.BlobName}' (run {plan.Request.RunId}). No output was written.\n\n" +
             string.Concat(plan.Problems.Select(p => $"- {p}\n"));
@@ -505,6 +506,29 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
             new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/plain; charset=utf-8" }, Metadata = AnswerMetadata(plan.Request) }, ct);
         await DeleteChunksAsync(storage, plan, ct);
         return name;
+    }
+
+    /// <summary>
+    /// An output at the name that answered an earlier upload of it: this run's report answers the current one, and the
+    /// answer at a name is the newest upload's (a client that found the earlier output took it for this upload's). It
+    /// goes before the report is written, so a client never sees both; only the version read goes, so an output that a
+    /// newer run committed meanwhile stays.
+    /// </summary>
+    private static async Task DeleteEarlierOutputAsync(TenantStorage storage, BatchRequest request, CancellationToken ct)
+    {
+        BlobClient output = storage.Predictions.GetBlobClient(OutputBlob(request.Model, request.FileName));
+        try
+        {
+            BlobProperties answered = (await output.GetPropertiesAsync(cancellationToken: ct)).Value;
+            if (!answered.Metadata.TryGetValue("sourceetag", out string? etag) || etag != AnswerMetadata(request)["sourceetag"])
+            {
+                await output.DeleteAsync(conditions: new BlobRequestConditions { IfMatch = answered.ETag }, cancellationToken: ct);
+            }
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            // No output at the name, or one written meanwhile by a newer run: nothing of an earlier upload to remove.
+        }
     }
 
     /// <summary>The staged chunks are scratch: once the output is committed (or the file reported), they go.</summary>

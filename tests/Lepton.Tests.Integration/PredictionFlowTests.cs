@@ -219,6 +219,27 @@ public class PredictionFlowTests(DevHostFixture fixture)
     }
 
     [Fact]
+    public async Task BatchScoring_GoodFileReplacedByABadOne_TheReportAloneAnswersTheName()
+    {
+        // Arrange: a file scored, then replaced in the tenant's storage under the same name by one lacking the inputs
+        (string key, _, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
+        string[] inputs = rows[0].Keys.ToArray();
+        string good = string.Join(',', inputs) + "\n" + string.Join(',', inputs.Select(n => ((double)rows[0][n]).ToString(System.Globalization.CultureInfo.InvariantCulture))) + "\n";
+        string account = (await _client.JsonAsync(HttpMethod.Get, $"/api/tenants/{Tenant}", key))["storageAccount"]!.GetValue<string>();
+        var predictions = fixture.Host.BlobService(account).GetBlobContainerClient("predictions");
+        await UploadToScoreAsync(key, "again.csv", Encoding.UTF8.GetBytes(good));
+        await WaitForBlobAsync(predictions, "out/cancer/again.csv");
+
+        // Act
+        await predictions.GetBlobClient("in/cancer/again.csv").UploadAsync(BinaryData.FromString("id,mean_radius\n1,12.5\n"), overwrite: true);
+        string report = await WaitForBlobAsync(predictions, "out/cancer/again.csv.report.txt");
+
+        // Assert: the earlier upload's output went before the report came, so the name has one answer: the newest upload's
+        Assert.Contains("lacks the model's input columns", report);
+        Assert.False((await predictions.GetBlobClient("out/cancer/again.csv").ExistsAsync()).Value);
+    }
+
+    [Fact]
     public async Task BatchScoring_FileNotUtf8_ReportSaysSoAndNothingIsLeftBehind()
     {
         // Arrange: a Latin-1 file with the model's columns
