@@ -167,7 +167,6 @@ internal sealed class CellBatch
 internal sealed class CellPipeline : IDisposable
 {
     private const int BatchesInFlight = 6;
-
     private readonly int _columns, _counters;
     private readonly Action<CellBatch, int, int> _classify;
     private readonly CancellationTokenSource _stop = new();

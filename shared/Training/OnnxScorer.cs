@@ -345,7 +345,12 @@ public sealed class OnnxScorer : IDisposable
                 try
                 {
                     _session.RunWithBinding(row.Options, binding);
-                    _bindingWorked = true;
+                    if (!_bindingWorked)
+                    {
+                        // Written once: a store on every call would bounce the cache line between the cores.
+                        _bindingWorked = true;
+                    }
+
                     return row.BoundResults();
                 }
                 catch (OnnxRuntimeException) when (!_bindingWorked)
