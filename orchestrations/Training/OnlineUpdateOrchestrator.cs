@@ -48,7 +48,8 @@ public sealed class OnlineUpdateStarter(OnlineTraining online)
 
     /// <summary>
     /// From ingestion (dataset.json "online": true): starts an update of the model when its production version is a
-    /// network; null when there is none to update (the caller may train a first version instead).
+    /// network the new version's columns can feed; null when there is none to update (the caller may train a first
+    /// version instead) — the version itself is published either way.
     /// </summary>
     public async Task<string?> StartFromIngestAsync(DurableTaskClient client, OnlineUpdateRequest request, CancellationToken ct = default)
     {
@@ -56,7 +57,7 @@ public sealed class OnlineUpdateStarter(OnlineTraining online)
         {
             await online.ValidateAsync(request.TenantId, request.Model, request.Dataset, request.Epochs, ct);
         }
-        catch (LeptonException e) when (e.Kind is ErrorKind.NotFound or ErrorKind.Conflict)
+        catch (LeptonException e) when (e.Kind is ErrorKind.NotFound or ErrorKind.Conflict or ErrorKind.BadRequest)
         {
             return null;
         }

@@ -31,7 +31,17 @@ public sealed class OnlineTraining(TrainingService training, ModelRegistry regis
                 $"Model '{model}' v{production.Version} is a {production.Configuration.Trainer} model; only Lepton's networks (mlp-*, sgd-*) learn online. Train a new version instead.");
         }
 
-        await training.ResolveAsync(tenant, dataset, ct);
+        // Checked here, before the run is accepted: a version without the model's columns failed the run later with
+        // "Column 'a' is missing from the data", naming neither the data set nor what the model needs.
+        DatasetRef data = await training.ResolveAsync(tenant, dataset, ct);
+        Ingestion.DatasetSchema schema = await training.SchemaAsync(tenant, data, ct);
+        string[] missing = production.Inputs.Select(i => i.Name).Append(production.Label).Where(n => schema.Columns.All(c => c.Name != n)).ToArray();
+        if (missing.Length > 0)
+        {
+            throw LeptonException.BadRequest(
+                $"Dataset '{data.Dataset}' v{data.Version} lacks column(s) {string.Join(", ", missing.Select(n => $"'{n}'"))} that model '{model}' v{production.Version} learns from.");
+        }
+
         return production;
     }
 

@@ -227,6 +227,10 @@ public sealed class TrainingService(
     private Task<string> DataFileAsync(TrainingPlan plan, CancellationToken ct) =>
         plan.Collaboration is null ? DataFileAsync(plan.Request.TenantId, plan.Data, ct) : pooled.TrainFileAsync(plan, null, ct);
 
+    /// <summary>The schema of a resolved dataset version.</summary>
+    internal Task<DatasetSchema> SchemaAsync(string tenant, DatasetRef data, CancellationToken ct) =>
+        datasets.ReadSchemaAsync(tenant, data.Dataset, data.Version, ct);
+
     internal async Task<DatasetRef> ResolveAsync(string tenant, string entry, CancellationToken ct)
     {
         string[] parts = entry.Split('@');

@@ -82,6 +82,10 @@ public class NetworkTrainingTests(DevHostFixture fixture)
         JsonNode manual = await _client.JsonAsync(HttpMethod.Post, "/api/tenants/net-online/models/bc/update", key, new { dataset = "bc@2", epochs = 3 }, HttpStatusCode.Accepted);
         JsonNode manualRun = await _client.WaitForRunAsync(key, manual["runId"]!.GetValue<string>(), TimeSpan.FromMinutes(3));
         JsonNode model = await _client.JsonAsync(HttpMethod.Get, "/api/tenants/net-online/models/bc", key);
+        // data without the model's columns is refused when asked, naming the data set and what is missing
+        await _client.UploadAsync(key, "net-online", "other", "o.csv", TestData.GeneratedNumeric(30));
+        await _client.WaitForRunsAsync(key, "net-online", "other");
+        using HttpResponseMessage unfit = await _client.SendAsync(HttpMethod.Post, "/api/tenants/net-online/models/bc/update", key, new { dataset = "other" });
 
         // Assert
         Assert.True(update["status"]!.GetValue<string>() == "Completed", update.ToJsonString());
@@ -96,6 +100,8 @@ public class NetworkTrainingTests(DevHostFixture fixture)
         Assert.NotNull(warm["evaluation"]!["v1 on both"]!["auc"]);
         Assert.Contains(warm["stage"]!.GetValue<string>(), new[] { "production", "candidate", "archived" });
         Assert.Equal(3, model["versions"]!.AsArray().Count);
+        Assert.Equal(HttpStatusCode.BadRequest, unfit.StatusCode);
+        Assert.Contains("Dataset 'other' v1 lacks column(s) 'mean_radius'", await unfit.Content.ReadAsStringAsync());
     }
 
     [Fact]
