@@ -475,7 +475,12 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
     /// earlier upload's until the newest one's run finishes, so a client can match the two.
     /// </summary>
     public static IDictionary<string, string> AnswerMetadata(BatchRequest request) =>
-        new Dictionary<string, string> { ["sourceetag"] = request.ETag.Trim('"'), ["runid"] = request.RunId };
+        new Dictionary<string, string> { [SourceETagKey] = AnsweredETag(request), ["runid"] = request.RunId };
+
+    /// <summary>The metadata key of the upload an answer is for.</summary>
+    private const string SourceETagKey = "sourceetag";
+
+    private static string AnsweredETag(BatchRequest request) => request.ETag.Trim('"');
 
     /// <summary>404 or 412 when the file this run read is no longer the upload at its name (deleted or replaced), else null.</summary>
     private static Task<int?> SourceGoneAsync(TenantStorage storage, BatchRequest request, CancellationToken ct) =>
@@ -520,7 +525,7 @@ public sealed class BatchScoring(TenantStorageFactory tenants, ModelRegistry reg
         try
         {
             BlobProperties answered = (await output.GetPropertiesAsync(cancellationToken: ct)).Value;
-            if (!answered.Metadata.TryGetValue("sourceetag", out string? etag) || etag != AnswerMetadata(request)["sourceetag"])
+            if (!answered.Metadata.TryGetValue(SourceETagKey, out string? etag) || etag != AnsweredETag(request))
             {
                 await output.DeleteAsync(conditions: new BlobRequestConditions { IfMatch = answered.ETag }, cancellationToken: ct);
             }

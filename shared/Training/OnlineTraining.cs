@@ -16,8 +16,11 @@ public sealed class OnlineTraining(TrainingService training, ModelRegistry regis
     public const int DefaultEpochs = 10;
     public const double HoldOut = 0.2;
 
-    /// <summary>Checks a request before it is accepted: a network in production, a published dataset version.</summary>
-    public async Task<ModelVersion> ValidateAsync(string tenant, string model, string dataset, int? epochs, CancellationToken ct = default)
+    /// <summary>
+    /// Checks a request before it is accepted: a network in production, a published dataset version with the model's
+    /// columns; returns both, so the run resolves the version once.
+    /// </summary>
+    public async Task<(ModelVersion Production, DatasetRef Data)> ValidateAsync(string tenant, string model, string dataset, int? epochs, CancellationToken ct = default)
     {
         if (epochs is < 1 or > 500)
         {
@@ -42,13 +45,12 @@ public sealed class OnlineTraining(TrainingService training, ModelRegistry regis
                 $"Dataset '{data.Dataset}' v{data.Version} lacks column(s) {string.Join(", ", missing.Select(n => $"'{n}'"))} that model '{model}' v{production.Version} learns from.");
         }
 
-        return production;
+        return (production, data);
     }
 
     public async Task<OnlineUpdateResult> TrainAsync(OnlineUpdateRequest request, CancellationToken ct = default)
     {
-        ModelVersion production = await ValidateAsync(request.TenantId, request.Model, request.Dataset, request.Epochs, ct);
-        DatasetRef next = await training.ResolveAsync(request.TenantId, request.Dataset, ct);
+        (ModelVersion production, DatasetRef next) = await ValidateAsync(request.TenantId, request.Model, request.Dataset, request.Epochs, ct);
         byte[] stored = (await registry.Artifact(ModelRegistry.ArtifactPrefix(request.TenantId, request.Model, production.RunId) + TrainingService.ParametricModelFileName)
             .DownloadContentAsync(ct)).Value.Content.ToArray();
         ParametricModel start = ParametricEngine.ReadModel(stored);
