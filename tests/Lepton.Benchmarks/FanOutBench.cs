@@ -25,14 +25,14 @@ public static class FanOutBench
     private const string Orchestrator = "BenchFanOut";
     private const string Activity = "BenchEcho";
 
-    public static async Task<int> RunAsync(int activities, int repeats)
+    public static async Task<int> RunAsync(int activities, int repeats, bool devHostOnly = false)
     {
         string root = RepoRoot.Find();
         string state = Path.Combine(Path.GetTempPath(), "lepton-bench-fanout-" + Environment.ProcessId);
         Directory.CreateDirectory(state);
         try
         {
-            await MeasureSettingsAsync(root, state, activities, repeats);
+            await MeasureSettingsAsync(root, state, activities, repeats, devHostOnly);
         }
         catch (OperationCanceledException)
         {
@@ -48,7 +48,7 @@ public static class FanOutBench
         return 0;
     }
 
-    private static async Task MeasureSettingsAsync(string root, string state, int activities, int repeats)
+    private static async Task MeasureSettingsAsync(string root, string state, int activities, int repeats, bool devHostOnly)
     {
         HostJson hostJson = HostJson.Load(root);
         DurableEngineOptions shipped = Options(hostJson);
@@ -73,7 +73,7 @@ public static class FanOutBench
         // every run, so one is measured first and dropped.
         await OnFreshEmulatorAsync(root, Path.Combine(state, "warm-up"), Options(hostJson), activities, repeats);
         int index = 0;
-        foreach ((string name, DurableEngineOptions options) in settings)
+        foreach ((string name, DurableEngineOptions options) in devHostOnly ? settings.Take(1) : settings)
         {
             double[] rates = await OnFreshEmulatorAsync(root, Path.Combine(state, $"setting-{++index}"), options, activities, repeats);
             Console.WriteLine($"| {name} | {Median(rates):N0} | {string.Join(", ", rates.Select(r => r.ToString("N0")))} |");

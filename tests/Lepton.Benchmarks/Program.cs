@@ -64,7 +64,7 @@ if (args is ["heavy", ..])
 if (args is ["fanout", ..])
 {
     int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
-    return await Lepton.Benchmarks.FanOutBench.RunAsync(Option("--activities", 500), Option("--repeats", 3));
+    return await Lepton.Benchmarks.FanOutBench.RunAsync(Option("--activities", 500), Option("--repeats", 3), args.Contains("--dev-host-only"));
 }
 
 if (args is ["quality", string file, string label, ..])
@@ -77,7 +77,7 @@ if (args is ["quality", string file, string label, ..])
 
 if (args.Length == 0 || args[0] != "ingest")
 {
-    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] [--candidates ID,ID] | training [--rows N] [--runs N] [--candidates ID,ID] | heavy [--rows N] | serving [--seconds N] | scoring | batch [--rows N] | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu] | gpu [--rows N] [--epochs N] [--cpu-accelerator] | federated [--rounds N] | fanout [--activities N] [--repeats N]");
+    Console.WriteLine("usage: Lepton.Benchmarks ingest [--mb N] [--keep] | quality FILE LABEL [TASK] [--folds-out FILE] [--candidates ID,ID] | training [--rows N] [--runs N] [--candidates ID,ID] | heavy [--rows N] | serving [--seconds N] | scoring | batch [--rows N] | contributions [--members 5,8,10] [--seeds N] | network [--rows N] [--threads N] [--ilgpu] | gpu [--rows N] [--epochs N] [--cpu-accelerator] | federated [--rounds N] | fanout [--activities N] [--repeats N] [--dev-host-only]");
     return 2;
 }
 

@@ -162,6 +162,38 @@ public class PredictionFlowTests(DevHostFixture fixture)
     }
 
     [Fact]
+    public async Task Predict_RowsALinearModelCannotScore_400NamesThoseRowsAndTheModelStillServes()
+    {
+        // Arrange: a linear model (its score runs into ML.NET's Binarizer, which stops ONNX Runtime on a NaN) and a row with
+        // every input at a float's limit, alternating in sign: scaled, its terms overflow to infinities of both signs
+        (string key, _, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
+        JsonNode started = await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{Tenant}/models", key,
+            new { name = "cancer-linear", datasets = new[] { "cancer" }, label = "malignant", candidates = new[] { "lbfgs-lr-l2-0.1" } }, HttpStatusCode.Accepted);
+        JsonNode run = await _client.WaitForRunAsync(key, started["runId"]!.GetValue<string>());
+        Assert.True(run["status"]!.GetValue<string>() == "Completed", run.ToJsonString());
+        var extreme = rows[0].Keys.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => (object)(p.i % 2 == 0 ? 3.4e38 : -3.4e38));
+        string path = $"/api/tenants/{Tenant}/models/cancer-linear/predict";
+
+        // Act
+        using HttpResponseMessage mixed = await _client.SendAsync(HttpMethod.Post, path, key, new { rows = new[] { rows[0], rows[1], extreme } });
+        using HttpResponseMessage alone = await _client.SendAsync(HttpMethod.Post, path, key, new { rows = new[] { extreme } });
+        JsonNode afterwards = await _client.JsonAsync(HttpMethod.Post, path, key, new { rows = rows.Take(2) });
+
+        // Assert: a caller's mistake in both the batch and the one-row call, naming the row; the model is not broken by it
+        foreach ((HttpResponseMessage response, int row) in new[] { (mixed, 2), (alone, 0) })
+        {
+            string text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode} {text}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            JsonNode error = Assert.Single(JsonNode.Parse(text)!["errors"]!.AsArray())!;
+            Assert.Equal(row, error["row"]!.GetValue<int>());
+            Assert.StartsWith("the model cannot score this row", error["problem"]!.GetValue<string>());
+        }
+
+        Assert.Equal(2, afterwards["predictions"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task BringYourOwnOnnx_Registered_ServesLikeTrainedAndRefusesGarbage()
     {
         (string key, byte[] onnx, List<Dictionary<string, object>> rows, _) = await TrainedAsync();
