@@ -5,7 +5,8 @@ namespace Lepton.Tests.Integration;
 
 /// <summary>
 /// The script the dev host starts Azurite through (functions/Lepton.DevHost/Storage/start-azurite.js): its LokiJS and
-/// checksum corrections, checked by Node's test runner against LokiJS and Azurite unchanged (Azurite/start-azurite.test.js).
+/// checksum corrections and its deferred telemetry SDK, checked by Node's test runner against LokiJS and Azurite
+/// unchanged (Azurite/start-azurite.test.js).
 /// </summary>
 public sealed class AzuriteLauncherTests
 {
@@ -30,6 +31,6 @@ public sealed class AzuriteLauncherTests
         // Assert
         string report = await output + await errors;
         Assert.True(node.ExitCode == 0, report);
-        Assert.Contains("# pass 4", report);
+        Assert.Contains("# pass 5", report);
     }
 }

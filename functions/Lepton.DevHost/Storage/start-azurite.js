@@ -1,7 +1,8 @@
 // Starts Azurite (the script path is the first argument, Azurite's own options follow) after correcting two
 // LokiJS batch operations that cost the emulator most of its CPU under queue traffic (docs/design.md, "Azurite's
 // queue cost"), and its CRC-64 of uploaded blocks, computed a byte at a time (docs/design.md, "Azurite's checksum
-// cost"). The corrections keep what the operations compute; they only skip work.
+// cost"); with --disableTelemetry it also defers loading the telemetry SDK Azurite then never uses (docs/design.md,
+// "Azurite's start"). The corrections keep what the operations compute; they only skip work.
 'use strict';
 
 const crypto = require('crypto');
@@ -162,7 +163,44 @@ function correctChecksums(utils) {
   return true;
 }
 
-module.exports = { correctIndexUpkeep, correctChecksums, smallBatch };
+/**
+ * Makes require(modulePath) give a stand-in that loads the real module the first time anything reads, writes or
+ * enumerates it. Azurite's telemetry module loads the Application Insights SDK (and OpenTelemetry with it) when it is
+ * itself loaded — 1.5 s of CPU on a slow core, most of the emulator's start — and uses it only when telemetry is on.
+ * Returns the stand-in's state, for tests: loaded() says whether the real module has been loaded.
+ */
+function deferModule(modulePath) {
+  const Module = require('module');
+  let real;
+  const load = () => {
+    if (real === undefined) {
+      delete require.cache[modulePath];
+      real = require(modulePath);
+    }
+    return real;
+  };
+  const standIn = new Proxy({}, {
+    get: (_, key) => load()[key],
+    set: (_, key, value) => { load()[key] = value; return true; },
+    has: (_, key) => key in load(),
+    ownKeys: () => Reflect.ownKeys(load()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(load(), key);
+      return descriptor && { ...descriptor, configurable: true };
+    },
+    defineProperty: (_, key, descriptor) => Reflect.defineProperty(load(), key, descriptor),
+    deleteProperty: (_, key) => Reflect.deleteProperty(load(), key),
+    getPrototypeOf: () => Reflect.getPrototypeOf(load()),
+  });
+  const cached = new Module(modulePath);
+  cached.filename = modulePath;
+  cached.loaded = true;
+  cached.exports = standIn;
+  require.cache[modulePath] = cached;
+  return { standIn, loaded: () => real !== undefined };
+}
+
+module.exports = { correctIndexUpkeep, correctChecksums, deferModule, smallBatch };
 
 if (require.main === module) {
   const azurite = path.resolve(process.argv[2] || '');
@@ -183,6 +221,13 @@ if (require.main === module) {
   }
   if (!correctChecksums(utils)) {
     console.warn('start-azurite: Azurite\'s CRC-64 functions are not the ones this script corrects; leaving them unchanged');
+  }
+  if (process.argv.includes('--disableTelemetry')) {
+    try {
+      deferModule(require.resolve('applicationinsights', { paths: [path.dirname(azurite)] }));
+    } catch {
+      // An Azurite without that SDK loads what it has.
+    }
   }
   require(azurite);
 }

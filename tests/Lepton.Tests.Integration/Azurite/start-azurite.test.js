@@ -1,6 +1,7 @@
 // The corrections start-azurite.js applies before Azurite loads: the LokiJS one gives the same results as LokiJS
 // unchanged over a seeded sequence of the operations Azurite's queue store performs, without the index rebuilds; the
-// checksum one gives the same MD5 and CRC-64 as Azurite's own functions for any data cut into any chunks.
+// checksum one gives the same MD5 and CRC-64 as Azurite's own functions for any data cut into any chunks; the deferred
+// telemetry SDK is not loaded by Azurite with telemetry off, and is the SDK itself once anything uses it.
 // Run by AzuriteLauncherTests (node --test); the repository root is the working directory.
 'use strict';
 
@@ -18,7 +19,7 @@ function fresh(modulePath) {
 const lokiPath = require.resolve('lokijs', { paths: [path.resolve('node_modules/azurite')] });
 const plainLoki = fresh(lokiPath);
 const correctedLoki = fresh(lokiPath);
-const { correctIndexUpkeep, correctChecksums, smallBatch } = require(path.resolve('functions/Lepton.DevHost/Storage/start-azurite.js'));
+const { correctIndexUpkeep, correctChecksums, deferModule, smallBatch } = require(path.resolve('functions/Lepton.DevHost/Storage/start-azurite.js'));
 assert.ok(correctIndexUpkeep(correctedLoki), 'the LokiJS Azurite loads has the methods to correct');
 
 const utilsPath = path.resolve('node_modules/azurite/dist/src/common/utils/utils.js');
@@ -150,4 +151,28 @@ test('a module whose CRC-64 is another, or missing, is left unchanged', () => {
   assert.strictEqual(other.getCRC64FromString, zero);
   assert.strictEqual(correctChecksums({ getCRC64FromString: zero }), false);
   assert.strictEqual(correctChecksums(undefined), false);
+});
+
+test('the deferred telemetry SDK loads only when something uses it, and is then the SDK itself', () => {
+  const azuriteSource = path.resolve('node_modules/azurite/dist/src');
+  const sdkPath = require.resolve('applicationinsights', { paths: [azuriteSource] });
+  delete require.cache[sdkPath];
+  const deferred = deferModule(sdkPath);
+  try {
+    const { AzuriteTelemetryClient } = fresh(path.join(azuriteSource, 'common', 'Telemetry.js'));
+    AzuriteTelemetryClient.init(undefined, false, undefined);
+    AzuriteTelemetryClient.TraceRequest({});
+    assert.strictEqual(deferred.loaded(), false, 'Azurite with telemetry off never touches the SDK');
+
+    const setup = deferred.standIn.setup;
+    const sdk = require(sdkPath);
+    assert.strictEqual(deferred.loaded(), true);
+    assert.notStrictEqual(sdk, deferred.standIn, 'once loaded, require gives the SDK itself');
+    assert.strictEqual(setup, sdk.setup);
+    assert.strictEqual(typeof deferred.standIn.TelemetryClient, 'function');
+    assert.ok('defaultClient' in deferred.standIn);
+    assert.deepStrictEqual(Object.keys(deferred.standIn), Object.keys(sdk));
+  } finally {
+    delete require.cache[sdkPath];
+  }
 });
