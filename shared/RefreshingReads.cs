@@ -41,6 +41,10 @@ public sealed class RefreshingReads<TKey, TValue>(IMemoryCache cache, TimeProvid
         return new ValueTask<TValue>(_reads.RunAsync(key, () => ReadAsync(key, read, life), ct));
     }
 
+    /// <summary>Whether a value for the key is in memory within its lifetime, so that using it now reads nothing.</summary>
+    public bool Holds(TKey key) =>
+        cache.TryGetValue((_scope, key), out Entry? entry) && entry is not null && time.GetUtcNow() - entry.ReadAt < lifetime();
+
     /// <summary>Forget the key's value: the next use reads it again.</summary>
     public void Forget(TKey key) => cache.Remove((_scope, key));
 

@@ -46,8 +46,9 @@ public sealed class LeptonException(ErrorKind kind, string title, string detail,
         new(ErrorKind.PayloadTooLarge, "The request is too large.", detail);
 
     /// <summary>Rate limited; <c>retryAfterSeconds</c> travels in the extensions and becomes the Retry-After header.</summary>
-    public static LeptonException TooManyRequests(int retryAfterSeconds) =>
-        new(ErrorKind.TooManyRequests, "Too many requests.", $"This API key sent too many requests; retry after {retryAfterSeconds} s.",
+    /// <param name="whose">Whose budget is spent, as the caller should read it.</param>
+    public static LeptonException TooManyRequests(int retryAfterSeconds, string whose = "This API key sent too many requests") =>
+        new(ErrorKind.TooManyRequests, "Too many requests.", $"{whose}; retry after {retryAfterSeconds} s.",
             new Dictionary<string, object?> { [RetryAfterKey] = retryAfterSeconds });
 
     public const string RetryAfterKey = "retryAfter";

@@ -118,6 +118,12 @@ public sealed class AccessPolicy : IDisposable
     private readonly IOptions<LeptonOptions> _options;
     private readonly PartitionedRateLimiter<string> _rateLimiter;
     private readonly PartitionedRateLimiter<string> _failures;
+
+    /// <summary>Registry reads under way for keys not validated within the cache lifetime, per client address.</summary>
+    private readonly ConcurrentDictionary<string, int> _lookups = new(StringComparer.Ordinal);
+
+    private const string FailedAttempts = "Too many requests from this address had a missing, unknown, revoked or expired API key";
+
     private readonly CallerCache _callers;
     private readonly CollaborationStore _collaborations;
     private readonly TimeProvider _time;
@@ -240,7 +246,7 @@ public sealed class AccessPolicy : IDisposable
     {
         try
         {
-            return await AuthenticateKeyAsync(apiKey, ct);
+            return await AuthenticateKeyAsync(apiKey, client, ct);
         }
         catch (LeptonException e) when (e.Kind == ErrorKind.Unauthorized && client is not null)
         {
@@ -248,14 +254,15 @@ public sealed class AccessPolicy : IDisposable
             if (!lease.IsAcquired)
             {
                 int seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan retry) ? (int)Math.Ceiling(retry.TotalSeconds) : 1;
-                throw LeptonException.TooManyRequests(Math.Max(1, seconds));
+                Telemetry.LeptonTelemetry.Throttled.Add(1);
+                throw LeptonException.TooManyRequests(Math.Max(1, seconds), FailedAttempts);
             }
 
             throw;
         }
     }
 
-    private async Task<Caller> AuthenticateKeyAsync(string? apiKey, CancellationToken ct)
+    private async Task<Caller> AuthenticateKeyAsync(string? apiKey, string? client, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(apiKey))
         {
@@ -271,9 +278,57 @@ public sealed class AccessPolicy : IDisposable
         }
 
         string keyHash = ApiKeyStore.HashOf(digest);
-        Caller caller = await _callers.GetAsync(keyHash, () => ValidateKeyAsync(apiKey, keyHash), ct);
+        Caller caller;
+        if (client is null || _callers.Knows(keyHash))
+        {
+            caller = await _callers.GetAsync(keyHash, () => ValidateKeyAsync(apiKey, keyHash), ct);
+        }
+        else
+        {
+            // A key not validated within the cache lifetime costs a registry read, which may fail. Failures are counted
+            // after the read, so an address may only start as many reads as its budget has failures left: otherwise a
+            // stream of made-up keys, many at once, would cost one registry read apiece however spent the budget.
+            // A key validated within the cache lifetime does not get here, so a client sharing the address keeps working.
+            if (!TryStartLookup(client))
+            {
+                Telemetry.LeptonTelemetry.Throttled.Add(1);
+                throw LeptonException.TooManyRequests(1, FailedAttempts);
+            }
+
+            try
+            {
+                caller = await _callers.GetAsync(keyHash, () => ValidateKeyAsync(apiKey, keyHash), ct);
+            }
+            finally
+            {
+                EndLookup(client);
+            }
+        }
+
         Throttle(caller.KeyId!);
         return caller;
+    }
+
+    private bool TryStartLookup(string client)
+    {
+        // A token bucket always reports its statistics.
+        long failuresLeft = _failures.GetStatistics(client)!.CurrentAvailablePermits;
+        if (_lookups.AddOrUpdate(client, 1, static (_, n) => n + 1) <= failuresLeft)
+        {
+            return true;
+        }
+
+        EndLookup(client);
+        return false;
+    }
+
+    private void EndLookup(string client)
+    {
+        // The last lookup of an address removes its entry, so the map holds only addresses with lookups under way.
+        while (_lookups.TryGetValue(client, out int n) &&
+               !(n == 1 ? _lookups.TryRemove(new KeyValuePair<string, int>(client, 1)) : _lookups.TryUpdate(client, n - 1, n)))
+        {
+        }
     }
 
     private async Task<Caller> ValidateKeyAsync(string apiKey, string keyHash)

@@ -35,6 +35,9 @@ public sealed class CallerCache(IOptions<SecurityOptions> options, TimeProvider 
             }
         });
 
+    /// <summary>Whether the key with this hash was validated within the lifetime: using it now reads no registry.</summary>
+    public bool Knows(string keyHash) => _callers.Holds(keyHash);
+
     /// <summary>Forget every cached caller: a key was revoked or a tenant's state changed.</summary>
     public void Clear() => _callers.Clear();
 }

@@ -133,4 +133,20 @@ public class RefreshingReadsTests
         // Assert
         Assert.Equal(2, value);
     }
+
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(999, true)]
+    [InlineData(1000, false)]
+    public async Task Holds_AValueOfThisAge_TrueOnlyWithinItsLifetime(int ageMilliseconds, bool held)
+    {
+        // Arrange
+        (RefreshingReads<string, int> reads, _) = await ReadAgoAsync(TimeSpan.FromMilliseconds(ageMilliseconds));
+
+        // Act
+        (bool key, bool other) = (reads.Holds("key"), reads.Holds("other"));
+
+        // Assert
+        Assert.Equal((held, false), (key, other));
+    }
 }
