@@ -11,7 +11,8 @@ public sealed class SecurityOptions
 
     /// <summary>
     /// How long a validated key is trusted without re-reading the registry. Revoking a key or disabling a tenant clears
-    /// this instance's cache at once; other instances notice within this time. Zero disables caching.
+    /// this instance's cache at once; other instances notice within this time. Zero disables caching (and then every
+    /// request reads the registry, so one client address can have at most Lepton:RateLimit:FailedBurst authenticating at once).
     /// </summary>
     public TimeSpan KeyCacheLifetime { get; set; } = TimeSpan.FromSeconds(1);
 }
