@@ -26,7 +26,7 @@ public sealed class RefreshingReads<TKey, TValue>(IMemoryCache cache, TimeProvid
     public ValueTask<TValue> GetAsync(TKey key, Func<Task<TValue>> read, CancellationToken ct = default, Action<Exception>? backgroundFailure = null)
     {
         TimeSpan life = lifetime();
-        if (cache.TryGetValue((_scope, key), out Entry? entry) && entry is not null && time.GetUtcNow() - entry.ReadAt is var age && age < life)
+        if (Fresh(key, life, out TimeSpan age) is { } entry)
         {
             if (age >= life / 2)
             {
@@ -42,8 +42,14 @@ public sealed class RefreshingReads<TKey, TValue>(IMemoryCache cache, TimeProvid
     }
 
     /// <summary>Whether a value for the key is in memory within its lifetime, so that using it now reads nothing.</summary>
-    public bool Holds(TKey key) =>
-        cache.TryGetValue((_scope, key), out Entry? entry) && entry is not null && time.GetUtcNow() - entry.ReadAt < lifetime();
+    public bool Holds(TKey key) => Fresh(key, lifetime(), out _) is not null;
+
+    /// <summary>The key's value in memory if younger than <paramref name="life"/>.</summary>
+    private Entry? Fresh(TKey key, TimeSpan life, out TimeSpan age)
+    {
+        age = cache.TryGetValue((_scope, key), out Entry? entry) && entry is not null ? time.GetUtcNow() - entry.ReadAt : TimeSpan.MaxValue;
+        return age < life ? entry : null;
+    }
 
     /// <summary>Forget the key's value: the next use reads it again.</summary>
     public void Forget(TKey key) => cache.Remove((_scope, key));

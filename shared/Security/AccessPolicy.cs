@@ -253,9 +253,7 @@ public sealed class AccessPolicy : IDisposable
             using RateLimitLease lease = _failures.AttemptAcquire(client);
             if (!lease.IsAcquired)
             {
-                int seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan retry) ? (int)Math.Ceiling(retry.TotalSeconds) : 1;
-                Telemetry.LeptonTelemetry.Throttled.Add(1);
-                throw LeptonException.TooManyRequests(Math.Max(1, seconds), FailedAttempts);
+                throw Refusal(lease, FailedAttempts);
             }
 
             throw;
@@ -278,30 +276,26 @@ public sealed class AccessPolicy : IDisposable
         }
 
         string keyHash = ApiKeyStore.HashOf(digest);
+        // A key not validated within the cache lifetime costs a registry read, which may fail. Failures are counted after
+        // the read, so an address may only start as many reads as its budget has failures left: otherwise a stream of
+        // made-up keys, many at once, would cost one registry read apiece however spent the budget. A key validated
+        // within the cache lifetime reads nothing and is not counted, so a client sharing the address keeps working.
+        string? lookupBy = client is not null && !_callers.Knows(keyHash) ? client : null;
+        if (lookupBy is not null && !TryStartLookup(lookupBy))
+        {
+            throw Refusal(null, FailedAttempts);
+        }
+
         Caller caller;
-        if (client is null || _callers.Knows(keyHash))
+        try
         {
             caller = await _callers.GetAsync(keyHash, () => ValidateKeyAsync(apiKey, keyHash), ct);
         }
-        else
+        finally
         {
-            // A key not validated within the cache lifetime costs a registry read, which may fail. Failures are counted
-            // after the read, so an address may only start as many reads as its budget has failures left: otherwise a
-            // stream of made-up keys, many at once, would cost one registry read apiece however spent the budget.
-            // A key validated within the cache lifetime does not get here, so a client sharing the address keeps working.
-            if (!TryStartLookup(client))
+            if (lookupBy is not null)
             {
-                Telemetry.LeptonTelemetry.Throttled.Add(1);
-                throw LeptonException.TooManyRequests(1, FailedAttempts);
-            }
-
-            try
-            {
-                caller = await _callers.GetAsync(keyHash, () => ValidateKeyAsync(apiKey, keyHash), ct);
-            }
-            finally
-            {
-                EndLookup(client);
+                EndLookup(lookupBy);
             }
         }
 
@@ -414,10 +408,16 @@ public sealed class AccessPolicy : IDisposable
         using RateLimitLease lease = _rateLimiter.AttemptAcquire(partition);
         if (!lease.IsAcquired)
         {
-            int seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan retry) ? (int)Math.Ceiling(retry.TotalSeconds) : 1;
-            Telemetry.LeptonTelemetry.Throttled.Add(1);
-            throw LeptonException.TooManyRequests(Math.Max(1, seconds));
+            throw Refusal(lease);
         }
+    }
+
+    /// <summary>The 429 for a spent budget, counted; Retry-After from the limiter's lease where it says, else 1 s.</summary>
+    private static LeptonException Refusal(RateLimitLease? lease, string? whose = null)
+    {
+        int seconds = lease is not null && lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan retry) ? (int)Math.Ceiling(retry.TotalSeconds) : 1;
+        Telemetry.LeptonTelemetry.Throttled.Add(1);
+        return whose is null ? LeptonException.TooManyRequests(Math.Max(1, seconds)) : LeptonException.TooManyRequests(Math.Max(1, seconds), whose);
     }
 
     private bool IsAdminKey(byte[] presentedDigest)
