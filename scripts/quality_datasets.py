@@ -7,7 +7,8 @@ usage: quality_datasets.py OUT_DIR
 Then, per file: ./lepton bench quality FILE LABEL TASK --folds-out F, and scripts/sklearn_reference.py FILE LABEL TASK F.
 Labels and tasks: iris species multiclass, wine cultivar multiclass, synth3/synth5/synth8 label multiclass,
 skewbin label binary, mixed outcome binary, friedman/linreg target regression; hastie label binary,
-gquant/noisy4 label multiclass, mixed3 tier multiclass; letters letter multiclass, census income binary.
+gquant/noisy4 label multiclass, mixed3 tier multiclass; letters letter multiclass, census income binary;
+rare8 site multiclass.
 """
 import os
 import sys
@@ -105,3 +106,11 @@ income = np.where(z > 0.6, "high", "low")
 hours[rng.random(n) < 0.05] = np.nan
 pd.DataFrame({"age": age, "education": education, "job": job, "married": married, "hours": hours, "income": income}).to_csv(
     os.path.join(out, "census.csv"), index=False)
+
+# One with classes rarer than the folds (like UCI's ecoli: 336 rows, 8 classes of 143 down to 2 rows), measured when
+# training stopped refusing such labels.
+counts = [143, 77, 52, 35, 20, 5, 2, 2]
+X, y = datasets.make_classification(n_samples=sum(counts), n_features=7, n_informative=5, n_redundant=1, n_classes=8,
+                                    n_clusters_per_class=1, weights=[c / sum(counts) for c in counts], flip_y=0,
+                                    class_sep=1.5, random_state=13)
+save("rare8", X, [f"r{t}" for t in y], label="site")

@@ -62,11 +62,15 @@ public static class FoldSplitter
             throw LeptonException.BadRequest($"The label '{label}' has {classes.Count} classes; binary needs exactly two (use task multiclass).");
         }
 
-        if (classes[0].Count < folds)
+        // A multiclass label may have classes rarer than the folds (real data often does): such a class is tested in as many
+        // folds as it has rows, and the fold models know every class, so a class missing from a fold's training rows counts
+        // as an error where it is tested (scikit-learn's StratifiedKFold does the same, with a warning). Binary stays strict:
+        // a fold without the positive class has no AUC, the binary selection metric.
+        if (task == MlTasks.Binary && classes[0].Count < folds)
         {
             (string rare, int count) = classes[0];
-            throw LeptonException.BadRequest($"Class '{rare}' of '{label}' has {count} rows; {folds} stratified folds need at least {folds} per class"
-                + (count >= 2 ? $": ask for 'folds': {count}, or add rows of '{rare}'." : $": add rows of '{rare}', or leave its one row out of the data."));
+            throw LeptonException.BadRequest($"Class '{rare}' of '{label}' has {count} row{(count == 1 ? "" : "s")}; {folds} stratified folds need at least {folds} per class"
+                + (count >= 2 ? $": ask for 'folds': {count}, or add rows of '{rare}'." : $": add rows of '{rare}'."));
         }
     }
 

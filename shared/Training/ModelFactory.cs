@@ -239,8 +239,7 @@ public sealed class ModelFactory(DatasetSchema schema, string label, string task
                 };
             case MlTasks.Multiclass:
                 MulticlassClassificationMetrics m = _ml.MulticlassClassification.Evaluate(scored, LabelColumn);
-                double macroF1 = m.ConfusionMatrix.PerClassPrecision.Zip(m.ConfusionMatrix.PerClassRecall)
-                    .Select(pr => pr.First + pr.Second == 0 ? 0 : 2 * pr.First * pr.Second / (pr.First + pr.Second)).Average();
+                double macroF1 = ModelMetrics.MacroF1(m.ConfusionMatrix.NumberOfClasses, (i, j) => m.ConfusionMatrix.Counts[i][j]);
                 var metrics = new Dictionary<string, double>
                 {
                     ["microAccuracy"] = m.MicroAccuracy, ["macroAccuracy"] = m.MacroAccuracy, ["macroF1"] = macroF1, ["logLoss"] = m.LogLoss,

@@ -289,17 +289,11 @@ public static class ModelMetrics
 
         var present = Enumerable.Range(0, classes).Where(c => Enumerable.Range(0, classes).Any(j => confusion[c, j] > 0)).ToArray();
         double Recall(int c) => (double)confusion[c, c] / Enumerable.Range(0, classes).Sum(j => confusion[c, j]);
-        double Precision(int c)
-        {
-            long predicted = Enumerable.Range(0, classes).Sum(j => confusion[j, c]);
-            return predicted == 0 ? 0 : (double)confusion[c, c] / predicted;
-        }
-
         var metrics = new Dictionary<string, double>
         {
             ["microAccuracy"] = (double)Enumerable.Range(0, classes).Sum(c => confusion[c, c]) / labels.Length,
             ["macroAccuracy"] = present.Average(Recall),
-            ["macroF1"] = present.Average(c => Precision(c) + Recall(c) == 0 ? 0 : 2 * Precision(c) * Recall(c) / (Precision(c) + Recall(c))),
+            ["macroF1"] = MacroF1(classes, (i, j) => confusion[i, j]),
             ["logLoss"] = logLoss / labels.Length,
         };
         for (int i = 0; i < classes; i++)
@@ -311,6 +305,35 @@ public static class ModelMetrics
         }
 
         return metrics;
+    }
+
+    /// <summary>
+    /// The mean F1 over the classes the rows hold or the model predicted (scikit-learn's macro average): a class a fold
+    /// has no rows of and never predicts is left out rather than counted as F1 = 0. Counts are [true class, predicted class].
+    /// </summary>
+    public static double MacroF1(int classes, Func<int, int, double> count)
+    {
+        double sum = 0;
+        int seen = 0;
+        for (int c = 0; c < classes; c++)
+        {
+            double rows = 0, predicted = 0;
+            for (int j = 0; j < classes; j++)
+            {
+                rows += count(c, j);
+                predicted += count(j, c);
+            }
+
+            if (rows + predicted > 0)
+            {
+                // Both are positive whenever the class was predicted correctly at least once; otherwise its F1 is 0.
+                double correct = count(c, c);
+                sum += correct == 0 ? 0 : 2 * correct / (rows + predicted);
+                seen++;
+            }
+        }
+
+        return seen == 0 ? double.NaN : sum / seen;
     }
 
     public static Dictionary<string, double> Regression(double[] actual, double[] predicted)

@@ -20,16 +20,18 @@ public static class TrainingEngine
 
     public static FoldResult EvaluateFold(TrainingPlan plan, CandidateSpec candidate, string trainPath, string testPath, int fold)
     {
+        // Every class of the run's rows, not only the fold's training rows: a class rarer than the folds is missing from
+        // some folds' training rows, and its rows where they are tested must count as errors, not drop out of the metrics.
+        IReadOnlyList<string> classes = [.. Classes(plan, trainPath).Union(Classes(plan, testPath)).Order(StringComparer.Ordinal)];
         if (ParametricEngine.Handles(candidate))
         {
-            return ParametricEngine.EvaluateFold(plan, candidate, Classes(plan, trainPath), trainPath, testPath, fold);
+            return ParametricEngine.EvaluateFold(plan, candidate, classes, trainPath, testPath, fold);
         }
 
         var watch = Stopwatch.StartNew();
         ModelFactory factory = Factory(plan, trainPath);
-        IReadOnlyList<string> classes = Classes(plan, trainPath);
         IDataView train = factory.Load(trainPath), test = factory.Load(testPath);
-        ITransformer labels = factory.LabelPreparation(classes).Fit(train);
+        ITransformer labels = factory.LabelPreparation(classes, keysFromClasses: true).Fit(train);
         ITransformer model = factory.Pipeline(candidate).Fit(labels.Transform(train));
         // Undefined metrics (e.g. F1 with no positive prediction, infinite log-loss) are left out: JSON cannot carry them.
         Dictionary<string, double> metrics = factory.Evaluate(model.Transform(labels.Transform(test)))

@@ -149,6 +149,42 @@ public class TrainingFlowTests(DevHostFixture fixture)
         Assert.Contains(predicted["label"]!.GetValue<string>(), new[] { "true", "false" });
     }
 
+    [Fact]
+    public async Task StartTraining_MulticlassWithClassesRarerThanTheFolds_TrainsAndServesEveryClass()
+    {
+        // Arrange: three classes of 30 rows, "few" with 2 rows and "one" with a single row — 5 folds, as real multiclass
+        // data often has (scikit-learn's stratified folds accept it with a warning)
+        var random = new Random(3);
+        var csv = new StringBuilder("x1,x2,kind\n");
+        foreach ((string kind, double x1, double x2, int rows) in new[] { ("north", 0.0, 4.0, 30), ("east", 4.0, 0.0, 30), ("south", 0.0, -4.0, 30), ("few", -4.0, 0.0, 2), ("one", -4.0, 4.0, 1) })
+        {
+            for (int i = 0; i < rows; i++)
+            {
+                csv.Append(System.FormattableString.Invariant($"{x1 + random.NextDouble() - 0.5:F3},{x2 + random.NextDouble() - 0.5:F3},{kind}\n"));
+            }
+        }
+
+        (string key, _) = await _client.CreateTenantAsync("train-rare");
+        await _client.UploadAsync(key, "train-rare", "kinds", "kinds.csv", Encoding.UTF8.GetBytes(csv.ToString()));
+        await _client.WaitForRunsAsync(key, "train-rare", "kinds");
+        const string body = """{"name": "kinds", "datasets": ["kinds"], "label": "kind", "task": "multiclass", "candidates": ["lbfgs-maxent-l2-1", "lightgbm-31x200"]}""";
+
+        // Act
+        using HttpResponseMessage response = await _client.SendAsync(HttpMethod.Post, "/api/tenants/train-rare/models", key, rawBody: body);
+        JsonNode run = await _client.WaitForRunAsync(key, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["runId"]!.GetValue<string>());
+
+        // Assert: cross-validated on every candidate, the model knows all five classes and answers a probability for each
+        Assert.True(run["status"]!.GetValue<string>() == "Completed", run.ToJsonString());
+        JsonNode version = (await _client.JsonAsync(HttpMethod.Get, "/api/tenants/train-rare/models/kinds", key))["versions"]![0]!;
+        Assert.All(version["leaderboard"]!.AsArray(), e => Assert.True(e!["metrics"]!["macroF1"] is not null, e.ToJsonString()));
+        Assert.Equal(["east", "few", "north", "one", "south"], version["classLabels"]!.AsArray().Select(c => c!.GetValue<string>()));
+        JsonNode prediction = await _client.JsonAsync(HttpMethod.Post, "/api/tenants/train-rare/models/kinds/predict", key,
+            new { rows = new[] { new { x1 = 0.1, x2 = 3.9 } } });
+        JsonNode predicted = prediction["predictions"]![0]!;
+        Assert.Equal("north", predicted["label"]!.GetValue<string>());
+        Assert.Equal(5, predicted["probabilities"]!.AsObject().Count);
+    }
+
     private static readonly SemaphoreSlim Setup = new(1, 1);
     private static string? _badKey;
 

@@ -172,7 +172,7 @@ public class TrainingOrchestratorTests
     public async Task RunAsync_DataCannotServe_FailsWithThePlansOwnMessageWithoutRetrying()
     {
         // Arrange: planning refuses the data (too few rows of a class), as a LeptonException the activity threw
-        const string refusal = "Class 'r' of 'y' has 1 rows; 3 stratified folds need at least 3 per class: add rows of 'r', or leave its one row out of the data.";
+        const string refusal = "Class 'r' of 'y' has 1 row; 3 stratified folds need at least 3 per class: add rows of 'r'.";
         var context = Context(Plan("a"), f => Ok(f, 0.9));
         TaskOptions? options = null;
         context.Setup(c => c.CallActivityAsync<TrainingPlan>(nameof(PrepareTraining), Request, It.IsAny<TaskOptions>()))

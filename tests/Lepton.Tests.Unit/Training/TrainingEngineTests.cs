@@ -373,6 +373,60 @@ public sealed class TrainingEngineTests : IDisposable
     }
 
     [Theory]
+    [InlineData("lbfgs-maxent-l2-1")]
+    [InlineData("lbfgs-maxent-std-l2-1")]
+    [InlineData("sdca-maxent")]
+    [InlineData("fasttree-ova-20x100")]
+    [InlineData("lightgbm-31x200")]
+    [InlineData("mlp-64")]
+    [InlineData("lbfgs-maxent-l2-1", true)]
+    [InlineData("mlp-64", true)]
+    public void EvaluateFold_ClassesRarerThanTheFolds_EveryRowCountsInTheFoldThatTestsIt(string candidateId, bool balanced = false)
+    {
+        // Arrange: three classes of 40 rows around three centres, "few" with 2 rows and "one" with a single row, 5 folds:
+        // "few" is tested in two folds whose models each saw one of its rows, "one" in a fold whose model never saw it
+        var random = new Random(11);
+        var csv = new System.Text.StringBuilder("x1,x2,kind\n");
+        (string Kind, double X1, double X2, int Rows)[] groups = [("north", 0, 4, 40), ("east", 4, 0, 40), ("south", 0, -4, 40), ("few", -4, 0, 2), ("one", -4, 4, 1)];
+        foreach ((string kind, double x1, double x2, int rows) in groups)
+        {
+            for (int i = 0; i < rows; i++)
+            {
+                csv.Append(FormattableString.Invariant($"{x1 + Normal(random):F4},{x2 + Normal(random):F4},{kind}\n"));
+            }
+        }
+
+        string source = Path.Combine(_work, "kinds.csv");
+        File.WriteAllText(source, csv.ToString());
+        (string data, DatasetSchema schema) = Curate(source, "kind", _work);
+        TrainingPlan plan = Plan(schema, "kind", MlTasks.Multiclass);
+        plan = balanced ? plan with { Request = plan.Request with { ClassWeights = ClassWeighting.Balanced } } : plan;
+        List<string> labels = FoldSplitter.ReadColumn(data, "kind");
+        FoldSplitter.Validate(labels, 5, MlTasks.Multiclass, "kind");
+        int[] folds = FoldSplitter.Assign(labels, 5, 42, stratify: true);
+        FoldSplitter.WriteFolds(data, folds, 5, _work);
+        CandidateSpec candidate = plan.Candidates.Single(c => c.Id == candidateId);
+
+        // Act
+        FoldResult[] results = [.. Enumerable.Range(0, 5).Select(f => TrainingEngine.EvaluateFold(plan, candidate, FoldSplitter.FoldFiles(_work, f).Train,
+            FoldSplitter.FoldFiles(_work, f).Test, f))];
+        LeaderboardEntry entry = Leaderboard.Aggregate([candidate], results, 5, plan.Metric).Single();
+
+        // Assert: every fold has the selection metric, a five-class confusion matrix (classes sort as
+        // east, few, north, one, south) holding each of its test rows, the lone "one" row among them
+        Assert.Null(entry.Error);
+        Assert.All(results, r => Assert.True(r.Metrics.ContainsKey("macroF1") && r.Metrics.ContainsKey("microAccuracy"), string.Join(", ", r.Metrics.Keys)));
+        Assert.All(results, r => Assert.True(r.Metrics.ContainsKey("confusion_4_4")));
+        int[] testRows = [.. Enumerable.Range(0, 5).Select(f => folds.Count(a => a == f))];
+        Assert.Equal(testRows, results.Select(r => (int)Enumerable.Range(0, 5).Sum(i => Enumerable.Range(0, 5).Sum(j => r.Metrics[$"confusion_{i}_{j}"]))));
+        Assert.Equal(1, results.Sum(r => Enumerable.Range(0, 5).Sum(j => r.Metrics[$"confusion_3_{j}"])));
+        Assert.Equal(2, results.Sum(r => Enumerable.Range(0, 5).Sum(j => r.Metrics[$"confusion_1_{j}"])));
+        Assert.True(entry.Metrics["microAccuracy"].Mean > 0.9, $"micro-accuracy {entry.Metrics["microAccuracy"].Mean:F3}");
+        // A class a fold neither holds nor predicts does not count as F1 = 0 there (that capped a perfect fold at 3/5)
+        Assert.True(entry.Metrics["macroF1"].Mean > 0.8, $"macro-F1 {entry.Metrics["macroF1"].Mean:F3}");
+    }
+
+    [Theory]
     [InlineData(false, 0.0, 1.0)]
     [InlineData(true, -1.41, 1.41)]
     public void Featurization_NumericFarFromZero_ShiftedAsWellAsScaled(bool standardize, double low, double high)
