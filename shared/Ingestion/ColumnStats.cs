@@ -51,6 +51,9 @@ public sealed class ColumnStats
 
     public int DistinctTracked => _distinct.Count;
 
+    /// <summary>The distinct values as written, while they are at most <see cref="DistinctCap"/>; null after that.</summary>
+    public IReadOnlyCollection<string>? DistinctValues => DistinctOverflow ? null : _distinct.Keys;
+
     /// <summary>Adds one trimmed cell; missing tokens count as missing.</summary>
     public void Add(ReadOnlySpan<char> trimmed) => Add(CellValues.Kind(trimmed, out double number), number, trimmed);
 

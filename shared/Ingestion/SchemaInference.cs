@@ -38,12 +38,31 @@ public static class SchemaInference
     }
 
     /// <summary>The learning task a label column implies: binary, multiclass or regression.</summary>
-    public static string InferTask(ColumnKind labelKind, ColumnStats labelStats) => labelKind switch
+    public static string InferTask(ColumnKind labelKind, ColumnStats labelStats) =>
+        InferTask(labelKind, labelStats.DistinctValues, labelStats.NonMissing);
+
+    /// <summary>
+    /// The one rule for a label's task. Two values make a binary label whatever their kind. A numeric label is a class
+    /// code — multiclass — when its values are whole numbers, at most <see cref="SmallCategoricalCardinality"/> of them,
+    /// with at least <see cref="RowsPerClassCode"/> rows per value on average (iris's 0/1/2, a digit 0–9, a cover type
+    /// 1–7); any other numeric label is a quantity, regression (the diabetes data's progression has 214 values). The
+    /// request's "task" overrides it either way.
+    /// </summary>
+    /// <param name="distinct">The label's distinct values, or null when there are too many to track.</param>
+    /// <param name="rows">Rows with a label.</param>
+    public static string InferTask(ColumnKind labelKind, IReadOnlyCollection<string>? distinct, long rows) => labelKind switch
     {
         ColumnKind.Boolean => "binary",
-        ColumnKind.Numeric when !labelStats.DistinctOverflow && labelStats.DistinctTracked == 2 => "binary",
+        _ when distinct is { Count: 2 } => "binary",
+        ColumnKind.Numeric when distinct is { Count: > 2 and <= SmallCategoricalCardinality } && distinct.Count * RowsPerClassCode <= rows
+            && distinct.All(IsWholeNumber) => "multiclass",
         ColumnKind.Numeric => "regression",
-        _ when labelStats.DistinctTracked == 2 => "binary",
         _ => "multiclass",
     };
+
+    /// <summary>Fewer rows per value than this and a whole-number label reads as a quantity, not as class codes.</summary>
+    public const int RowsPerClassCode = 5;
+
+    private static bool IsWholeNumber(string value) =>
+        CellValues.TryParseNumber(value.AsSpan().Trim(), out double number) && number == Math.Floor(number);
 }

@@ -101,7 +101,10 @@ public sealed class ModelFactory(DatasetSchema schema, string label, string task
                 keyData: _ml.Data.LoadFromEnumerable(classes.Select(c => new ClassValue { Value = c }))),
             MlTasks.Multiclass => _ml.Transforms.Conversion.MapValueToKey(LabelColumn, label, keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue),
             MlTasks.Binary when labelColumn.Kind == ColumnKind.Boolean => _ml.Transforms.CopyColumns(LabelColumn, label),
-            MlTasks.Binary when labelColumn.Kind == ColumnKind.Numeric => _ml.Transforms.Conversion.ConvertType(LabelColumn, label, DataKind.Boolean),
+            // Two numbers: the second in ordinal order is the positive one, as for named classes. (A type conversion
+            // read every non-zero number as true, so 2/4 or -1/1 labels all became one class.)
+            MlTasks.Binary when labelColumn.Kind == ColumnKind.Numeric => _ml.Transforms.Conversion.MapValue(LabelColumn,
+                new[] { new KeyValuePair<float, bool>(NumericClass(classes[0]), false), new KeyValuePair<float, bool>(NumericClass(classes[1]), true) }, label),
             // Two named classes: the second in ordinal order is the positive one.
             MlTasks.Binary => _ml.Transforms.Conversion.MapValue(LabelColumn,
                 new[] { new KeyValuePair<string, bool>(classes[0], false), new KeyValuePair<string, bool>(classes[1], true) }, label),
@@ -109,6 +112,9 @@ public sealed class ModelFactory(DatasetSchema schema, string label, string task
         };
         return ClassWeights is null ? labels : labels.Append(_ml.Transforms.Conversion.MapValue(WeightColumn, ClassWeights, LabelTextColumn));
     }
+
+    // A numeric label's class as the loader reads it: the curated file writes each number so that it parses back exactly.
+    private static float NumericClass(string value) => float.Parse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Hyper-parameter that makes a candidate scale its features to zero mean and unit variance instead of to [0, 1].</summary>
     public const string Standardize = "standardize";

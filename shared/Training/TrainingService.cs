@@ -258,10 +258,6 @@ public sealed class TrainingService(
         return path;
     }
 
-    private static string InferTask(ColumnSchema label, List<string> values) => label.Kind switch
-    {
-        ColumnKind.Boolean => MlTasks.Binary,
-        ColumnKind.Numeric => MlTasks.Regression,
-        _ => values.Distinct().Count() == 2 ? MlTasks.Binary : MlTasks.Multiclass,
-    };
+    private static string InferTask(ColumnSchema label, List<string> values) =>
+        SchemaInference.InferTask(label.Kind, values.Distinct(StringComparer.Ordinal).ToList(), values.Count);
 }

@@ -185,6 +185,42 @@ public class TrainingFlowTests(DevHostFixture fixture)
         Assert.Equal(5, predicted["probabilities"]!.AsObject().Count);
     }
 
+    [Theory]
+    [InlineData("0,1,2", "multiclass", "lbfgs-maxent-l2-1")] // class codes, as iris's target is often written
+    [InlineData("2,4", "binary", "lbfgs-lr-l2-1")] // the original Wisconsin coding: 2 benign, 4 malignant
+    public async Task StartTraining_NumericClassCodesWithoutTask_InfersTheTaskAndLearnsEveryClass(string codes, string task, string candidate)
+    {
+        // Arrange: two well-separated numbers per class, the label written as a number, no task anywhere
+        string[] classes = codes.Split(',');
+        var random = new Random(8);
+        var csv = new StringBuilder("x1,x2,code\n");
+        for (int i = 0; i < 90; i++)
+        {
+            int k = i % classes.Length;
+            csv.Append(System.FormattableString.Invariant($"{(3 * k) + random.NextDouble():F3},{random.NextDouble():F3},{classes[k]}\n"));
+        }
+
+        string tenant = task == "binary" ? "train-codes-b" : "train-codes-m";
+        (string key, _) = await _client.CreateTenantAsync(tenant);
+        await _client.UploadAsync(key, tenant, "codes", "codes.csv", Encoding.UTF8.GetBytes(csv.ToString()));
+        await _client.WaitForRunsAsync(key, tenant, "codes");
+
+        // Act
+        using HttpResponseMessage response = await _client.SendAsync(HttpMethod.Post, $"/api/tenants/{tenant}/models", key,
+            rawBody: $$"""{"name": "codes", "datasets": ["codes"], "label": "code", "candidates": ["{{candidate}}", "lightgbm-31x200"]}""");
+        JsonNode run = await _client.WaitForRunAsync(key, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["runId"]!.GetValue<string>());
+
+        // Assert: the task the label implies, every class known, and a row of the last class predicted as that class
+        Assert.True(run["status"]!.GetValue<string>() == "Completed", run.ToJsonString());
+        JsonNode version = (await _client.JsonAsync(HttpMethod.Get, $"/api/tenants/{tenant}/models/codes", key))["versions"]![0]!;
+        Assert.Equal(task, version["task"]!.GetValue<string>());
+        Assert.Equal(classes, version["classLabels"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.InRange(version["metricValue"]!.GetValue<double>(), 0.9, 1.0);
+        JsonNode prediction = await _client.JsonAsync(HttpMethod.Post, $"/api/tenants/{tenant}/models/codes/predict", key,
+            new { rows = new[] { new { x1 = (3.0 * (classes.Length - 1)) + 0.5, x2 = 0.5 } } });
+        Assert.Equal(classes[^1], prediction["predictions"]![0]!["label"]!.GetValue<string>());
+    }
+
     private static readonly SemaphoreSlim Setup = new(1, 1);
     private static string? _badKey;
 

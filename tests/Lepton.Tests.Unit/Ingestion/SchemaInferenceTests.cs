@@ -73,4 +73,18 @@ public class SchemaInferenceTests
     {
         Assert.Equal(expected, SchemaInference.InferTask(kind, Column(values)));
     }
+
+    [Theory]
+    [InlineData("multiclass", 3, 50, "{0}")] // iris's 0/1/2
+    [InlineData("multiclass", 10, 20, "{0}")] // a digit
+    [InlineData("multiclass", 7, 6, "{0}.0")] // whole numbers as a spreadsheet writes them
+    [InlineData("regression", 3, 1, "{0}")] // three rows: too few per value to read as classes
+    [InlineData("regression", 21, 10, "{0}")] // more values than a class code has
+    [InlineData("regression", 5, 20, "{0}.5")] // not whole numbers
+    public void InferTask_NumericLabel_WholeNumbersWithFewValuesAreClasses(string expected, int values, int rowsEach, string format)
+    {
+        string[] cells = [.. Enumerable.Range(0, values * rowsEach).Select(i => string.Format(System.Globalization.CultureInfo.InvariantCulture, format, i % values))];
+
+        Assert.Equal(expected, SchemaInference.InferTask(ColumnKind.Numeric, Column(cells)));
+    }
 }

@@ -427,6 +427,33 @@ public sealed class TrainingEngineTests : IDisposable
     }
 
     [Theory]
+    [InlineData("2", "4", "lbfgs-lr-l2-1")] // the original Wisconsin coding: 2 benign, 4 malignant
+    [InlineData("2", "4", "fasttree-20x100")]
+    [InlineData("-1", "1", "sdca-lr")]
+    [InlineData("-1", "1", "mlp-64")]
+    public void EvaluateFold_NumericBinaryLabelOtherThanZeroOne_TwoClassesLearned(string negative, string positive, string candidateId)
+    {
+        // Arrange: hospital A's rows with the label written as two numbers
+        string[] lines = File.ReadAllLines(RepoFile("samples", "breast_cancer_hospital_a.csv"));
+        string source = Path.Combine(_work, "coded.csv");
+        File.WriteAllLines(source, [lines[0], .. lines.Skip(1).Select(l => l.EndsWith(",true", StringComparison.Ordinal) ? l[..^5] + "," + positive : l[..^6] + "," + negative)]);
+        (string data, DatasetSchema schema) = Curate(source, "malignant", _work);
+        Assert.Equal(ColumnKind.Numeric, schema.Columns.Single(c => c.Name == "malignant").Kind);
+        Assert.Equal(MlTasks.Binary, schema.Task);
+        TrainingPlan plan = Plan(schema, "malignant", MlTasks.Binary);
+        int[] folds = FoldSplitter.Assign(FoldSplitter.ReadColumn(data, "malignant"), 5, 42, stratify: true);
+        (string train, string test) = FoldSplitter.WriteFold(data, folds, 0, _work);
+
+        // Act
+        FoldResult result = TrainingEngine.EvaluateFold(plan, plan.Candidates.Single(c => c.Id == candidateId), train, test, 0);
+
+        // Assert: both classes reach the trainer (a conversion to boolean made every non-zero number "true"), and the
+        // positive class — the second in ordinal order — is the malignant one
+        Assert.True(result.Metrics.TryGetValue("auc", out double auc) && auc > 0.95, string.Join(", ", result.Metrics.Select(m => $"{m.Key}={m.Value:F3}")));
+        Assert.True(result.Metrics["truePositives"] > 0 && result.Metrics["trueNegatives"] > 0);
+    }
+
+    [Theory]
     [InlineData(false, 0.0, 1.0)]
     [InlineData(true, -1.41, 1.41)]
     public void Featurization_NumericFarFromZero_ShiftedAsWellAsScaled(bool standardize, double low, double high)
