@@ -47,11 +47,14 @@ public sealed class LeptonException(ErrorKind kind, string title, string detail,
 
     /// <summary>Rate limited; <c>retryAfterSeconds</c> travels in the extensions and becomes the Retry-After header.</summary>
     /// <param name="whose">Whose budget is spent, as the caller should read it.</param>
-    public static LeptonException TooManyRequests(int retryAfterSeconds, string whose = "This API key sent too many requests") =>
+    public static LeptonException TooManyRequests(int retryAfterSeconds, string whose = KeyBudgetSpent) =>
         new(ErrorKind.TooManyRequests, "Too many requests.", $"{whose}; retry after {retryAfterSeconds} s.",
             new Dictionary<string, object?> { [RetryAfterKey] = retryAfterSeconds });
 
     public const string RetryAfterKey = "retryAfter";
+
+    /// <summary>Whose budget a 429 names by default: the presented key's.</summary>
+    public const string KeyBudgetSpent = "This API key sent too many requests";
 
     /// <summary>The resource existed and was withdrawn for good (a model version whose data grant was revoked).</summary>
     public static LeptonException Gone(string detail) =>

@@ -413,11 +413,11 @@ public sealed class AccessPolicy : IDisposable
     }
 
     /// <summary>The 429 for a spent budget, counted; Retry-After from the limiter's lease where it says, else 1 s.</summary>
-    private static LeptonException Refusal(RateLimitLease? lease, string? whose = null)
+    private static LeptonException Refusal(RateLimitLease? lease, string whose = LeptonException.KeyBudgetSpent)
     {
         int seconds = lease is not null && lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan retry) ? (int)Math.Ceiling(retry.TotalSeconds) : 1;
         Telemetry.LeptonTelemetry.Throttled.Add(1);
-        return whose is null ? LeptonException.TooManyRequests(Math.Max(1, seconds)) : LeptonException.TooManyRequests(Math.Max(1, seconds), whose);
+        return LeptonException.TooManyRequests(Math.Max(1, seconds), whose);
     }
 
     private bool IsAdminKey(byte[] presentedDigest)

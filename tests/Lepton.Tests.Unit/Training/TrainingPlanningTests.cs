@@ -57,20 +57,6 @@ public class FoldSplitterTests
         Assert.All(Enumerable.Range(0, 5), f => Assert.InRange(folds.Count(a => a == f), 2, 3));
     }
 
-    [Theory]
-    [InlineData(1.0, new double[] { 3, 0, 0, 0, 2, 0, 0, 0, 0 })]
-    [InlineData(1.0 / 3, new double[] { 3, 0, 0, 0, 0, 2, 0, 0, 0 })]
-    [InlineData(0.8, new double[] { 2, 1, 0, 0, 2, 0, 0, 0, 0 })]
-    public void MacroF1_ClassesAbsentFromTheRows_LeftOutUnlessPredicted(double expected, double[] counts)
-    {
-        // Three classes, counts [true, predicted] row-major. 1: the third class has no rows and is never predicted, so it is
-        // left out. 2: the second class's rows are all predicted as the third, which has none: both count, at F1 0.
-        // 3: one row of the first class taken for the second: 2·2/(3+2) for each, the third left out.
-        double f1 = ModelMetrics.MacroF1(3, (i, j) => counts[i * 3 + j]);
-
-        Assert.Equal(expected, f1, 3);
-    }
-
     [Fact]
     public void WriteFolds_AllInOnePass_SameFilesAsOneFoldAtATime()
     {
@@ -217,4 +203,21 @@ public class LeaderboardTests
     [InlineData("rmse", 60.0, 50.0, false)]
     public void ShouldPromote_AgainstProduction_OnlyWhenStrictlyBetter(string metric, double candidate, double? production, bool expected) =>
         Assert.Equal(expected, Leaderboard.ShouldPromote(metric, candidate, production, production is null ? null : 1).Promote);
+}
+
+public class ModelMetricsTests
+{
+    [Theory]
+    [InlineData(1.0, new double[] { 3, 0, 0, 0, 2, 0, 0, 0, 0 })]
+    [InlineData(1.0 / 3, new double[] { 3, 0, 0, 0, 0, 2, 0, 0, 0 })]
+    [InlineData(0.8, new double[] { 2, 1, 0, 0, 2, 0, 0, 0, 0 })]
+    public void MacroF1_ClassesAbsentFromTheRows_LeftOutUnlessPredicted(double expected, double[] counts)
+    {
+        // Three classes, counts [true, predicted] row-major. 1: the third class has no rows and is never predicted, so it is
+        // left out. 2: the second class's rows are all predicted as the third, which has none: both count, at F1 0.
+        // 3: one row of the first class taken for the second: 2·2/(3+2) for each, the third left out.
+        double f1 = ModelMetrics.MacroF1(3, (i, j) => counts[i * 3 + j]);
+
+        Assert.Equal(expected, f1, 3);
+    }
 }
